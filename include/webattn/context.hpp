@@ -1,0 +1,77 @@
+// Context: one WebGPU adapter + device, chosen by index or name, with the adapter's
+// own limits and the features webattn uses (timestamp-query, subgroups, shader-f16).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace webattn {
+
+namespace gpu {
+class Device;
+}
+
+struct DeviceLimits {
+  uint64_t max_buffer_size = 0;
+  uint64_t max_storage_buffer_binding_size = 0;
+  uint32_t max_storage_buffers_per_shader_stage = 0;
+  uint32_t max_compute_workgroup_storage_size = 0;
+  uint32_t max_compute_invocations_per_workgroup = 0;
+  uint32_t max_compute_workgroup_size_x = 0;
+  uint32_t max_compute_workgroups_per_dimension = 0;
+  uint32_t min_storage_buffer_offset_alignment = 0;
+};
+
+struct AdapterSummary {
+  int index = 0;  // position in list_adapters()
+  std::string device;  // e.g. "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 19.1.7, 256 bits)"
+  std::string vendor;
+  std::string architecture;
+  std::string description;
+  std::string backend;       // "Vulkan", ...
+  std::string adapter_type;  // "discrete GPU", "CPU", ...
+  uint32_t vendor_id = 0;
+  uint32_t device_id = 0;
+  uint32_t subgroup_min_size = 0;
+  uint32_t subgroup_max_size = 0;
+  bool timestamp_query = false;
+  bool subgroups = false;
+  bool shader_f16 = false;
+  DeviceLimits limits;
+};
+
+struct ContextOptions {
+  // "" picks the default (high-performance) adapter; a number picks that index of
+  // list_adapters(); anything else is a case-insensitive substring of the device name.
+  std::string adapter;
+  // Request these features when the adapter offers them (never required).
+  bool timestamps = true;
+  bool subgroups = true;
+  bool shader_f16 = true;
+};
+
+class Context {
+ public:
+  explicit Context(const ContextOptions& options = {});
+  ~Context();
+  Context(Context&&) noexcept;
+  Context& operator=(Context&&) noexcept;
+
+  // Every adapter Dawn offers on this machine (deduplicated).
+  static std::vector<AdapterSummary> list_adapters();
+
+  const AdapterSummary& adapter() const;
+  // Features actually enabled on the device (a subset of the adapter's).
+  bool has_timestamps() const;
+  bool has_subgroups() const;
+  bool has_shader_f16() const;
+
+  gpu::Device& device() const { return *device_; }
+  std::shared_ptr<gpu::Device> shared_device() const { return device_; }
+
+ private:
+  std::shared_ptr<gpu::Device> device_;
+};
+
+}  // namespace webattn

@@ -1,0 +1,36 @@
+// CPU float64 SDPA with a KV cache: the oracle every GPU path is tested against.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace webattn::reference {
+
+struct Problem {
+  uint32_t seq_len = 1;    // S: new tokens (queries) this step
+  uint32_t q_heads = 1;    // Hq
+  uint32_t kv_heads = 1;   // Hkv; Hq % Hkv == 0
+  uint32_t head_dim = 4;   // D
+  uint32_t input_pos = 0;  // absolute position of the first new token
+  bool causal = true;      // row s sees cache positions 0..input_pos+s (else 0..input_pos+S-1)
+  double scale = 0;        // 0: 1/sqrt(D)
+};
+
+// Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.
+void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, const std::vector<float>& k_new,
+                  const std::vector<float>& v_new, const Problem& p);
+
+// out [S, Hq, D] = softmax(q·Kᵀ·scale + mask)·V over the (already updated) cache,
+// every product and sum in float64. A row whose inputs hold NaN gives NaN.
+std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
+                              const std::vector<float>& v_cache, const Problem& p);
+
+// Error metrics of a float result against the float64 reference.
+struct Comparison {
+  double max_abs = 0;
+  double rel_l2 = 0;
+  size_t nonfinite = 0;  // elements where got is NaN/Inf but the reference is finite, or vice versa
+};
+Comparison compare(const std::vector<float>& got, const std::vector<double>& ref);
+
+}  // namespace webattn::reference

@@ -1,0 +1,107 @@
+#include "gpu/buffer.hpp"
+
+#include <cstring>
+
+namespace webattn::gpu {
+
+namespace {
+uint64_t align4(uint64_t n) { return (n + 3) & ~uint64_t{3}; }
+}  // namespace
+
+Buffer::Buffer(Device& device, uint64_t bytes, const std::string& label, WGPUBufferUsage usage)
+    : device_(&device), size_(align4(bytes == 0 ? 4 : bytes)), label_(label) {
+  const auto& lim = device.limits();
+  if (size_ > lim.max_buffer_size)
+    throw UnsupportedError("buffer '" + label + "' needs " + std::to_string(bytes) +
+                           " bytes, over this device's maxBufferSize " + std::to_string(lim.max_buffer_size));
+  device.scoped("creating buffer '" + label + "' of " + std::to_string(size_) + " bytes", [&] {
+    WGPUBufferDescriptor desc{};
+    desc.label = WGPUStringView{label_.c_str(), WGPU_STRLEN};
+    desc.usage = usage;
+    desc.size = size_;
+    buffer_ = wgpuDeviceCreateBuffer(device.handle(), &desc);
+  });
+}
+
+Buffer::~Buffer() {
+  if (buffer_) {
+    wgpuBufferDestroy(buffer_);
+    wgpuBufferRelease(buffer_);
+  }
+}
+
+void Buffer::write(const void* data, uint64_t bytes, uint64_t offset) {
+  if (offset + bytes > size_)
+    throw ShapeError("writing " + std::to_string(bytes) + " bytes at offset " + std::to_string(offset) +
+                     " overflows buffer '" + label_ + "' of " + std::to_string(size_) + " bytes");
+  device_->check();
+  // WebGPU copies move multiples of 4 bytes; pad a ragged tail with zeros.
+  uint64_t whole = bytes & ~uint64_t{3};
+  if (whole) wgpuQueueWriteBuffer(device_->queue(), buffer_, offset, data, whole);
+  if (whole != bytes) {
+    uint8_t tail[4] = {0, 0, 0, 0};
+    std::memcpy(tail, static_cast<const uint8_t*>(data) + whole, bytes - whole);
+    wgpuQueueWriteBuffer(device_->queue(), buffer_, offset + whole, tail, 4);
+  }
+}
+
+void map_read(Device& device, WGPUBuffer staging, void* out, uint64_t bytes) {
+  struct MapState {
+    bool done = false;
+    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
+    std::string message;
+  } st;
+  WGPUBufferMapCallbackInfo cb{};
+  cb.mode = WGPUCallbackMode_AllowProcessEvents;
+  cb.callback = [](WGPUMapAsyncStatus status, WGPUStringView message, void* u1, void*) {
+    auto* s = static_cast<MapState*>(u1);
+    s->status = status;
+    s->message = to_string(message);
+    s->done = true;
+  };
+  cb.userdata1 = &st;
+  wgpuBufferMapAsync(staging, WGPUMapMode_Read, 0, static_cast<size_t>(bytes), cb);
+  device.wait_until([&] { return st.done; });
+  if (st.status != WGPUMapAsyncStatus_Success) {
+    device.check();
+    throw GpuError("mapping a readback buffer of " + std::to_string(bytes) + " bytes failed: " + st.message);
+  }
+  const void* src = wgpuBufferGetConstMappedRange(staging, 0, static_cast<size_t>(bytes));
+  if (!src) throw GpuError("wgpuBufferGetConstMappedRange returned null");
+  std::memcpy(out, src, bytes);
+  wgpuBufferUnmap(staging);
+}
+
+void Buffer::read(void* out, uint64_t bytes, uint64_t offset) const {
+  if (offset + bytes > size_)
+    throw ShapeError("reading " + std::to_string(bytes) + " bytes at offset " + std::to_string(offset) +
+                     " overflows buffer '" + label_ + "' of " + std::to_string(size_) + " bytes");
+  if (bytes == 0) return;
+  uint64_t begin = offset & ~uint64_t{3};
+  uint64_t span = align4(offset + bytes) - begin;
+  std::vector<uint8_t> tmp(span);
+  device_->scoped("reading back buffer '" + label_ + "'", [&] {
+    WGPUBufferDescriptor desc{};
+    desc.label = WGPUStringView{"webattn readback", WGPU_STRLEN};
+    desc.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
+    desc.size = span;
+    WGPUBuffer staging = wgpuDeviceCreateBuffer(device_->handle(), &desc);
+    WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(device_->handle(), nullptr);
+    wgpuCommandEncoderCopyBufferToBuffer(enc, buffer_, begin, staging, 0, span);
+    WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
+    wgpuQueueSubmit(device_->queue(), 1, &cmd);
+    wgpuCommandBufferRelease(cmd);
+    wgpuCommandEncoderRelease(enc);
+    map_read(*device_, staging, tmp.data(), span);
+    wgpuBufferDestroy(staging);
+    wgpuBufferRelease(staging);
+  });
+  std::memcpy(out, tmp.data() + (offset - begin), bytes);
+}
+
+void Buffer::fill_u32(uint32_t pattern) {
+  std::vector<uint32_t> words(size_ / 4, pattern);
+  write(words.data(), words.size() * 4);
+}
+
+}  // namespace webattn::gpu

@@ -1,0 +1,221 @@
+// The WebGPU layer against the real Dawn library on whatever adapter is present
+// (lavapipe in CI): every ABI declaration is exercised by one of these tests.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <random>
+
+#include "gpu/recorder.hpp"
+#include "webattn/context.hpp"
+#include "webattn/probe.hpp"
+
+using namespace webattn;
+
+namespace {
+Context& ctx() {
+  static Context c;
+  return c;
+}
+}  // namespace
+
+TEST(Adapters, ListsAtLeastOneWithNameAndBackend) {
+  auto all = Context::list_adapters();
+  ASSERT_FALSE(all.empty());
+  for (const auto& a : all) {
+    EXPECT_FALSE(a.device.empty());
+    EXPECT_NE(a.backend, "unknown");
+    EXPECT_GE(a.limits.max_buffer_size, 256ull << 20);
+    EXPECT_GE(a.limits.max_compute_invocations_per_workgroup, 256u);
+  }
+}
+
+TEST(Adapters, UnknownNameIsAClearError) {
+  ContextOptions o;
+  o.adapter = "no-such-gpu-xyz";
+  try {
+    Context c(o);
+    FAIL() << "expected an error";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-gpu-xyz"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("available"), std::string::npos);
+  }
+}
+
+TEST(Device, RequestsTheAdaptersOwnLimits) {
+  // WebGPU's default maxStorageBufferBindingSize is 128 MiB and maxBufferSize 256 MiB;
+  // the device must carry the adapter's (larger on every Vulkan driver we run on).
+  const auto& l = ctx().adapter().limits;
+  auto adapters = Context::list_adapters();
+  EXPECT_EQ(l.max_buffer_size, adapters[ctx().adapter().index].limits.max_buffer_size);
+  EXPECT_EQ(l.max_storage_buffer_binding_size,
+            adapters[ctx().adapter().index].limits.max_storage_buffer_binding_size);
+}
+
+TEST(Device, EnablesOfferedFeatures) {
+  const auto& a = ctx().adapter();
+  EXPECT_EQ(ctx().has_timestamps(), a.timestamp_query);
+  EXPECT_EQ(ctx().has_subgroups(), a.subgroups);
+  EXPECT_EQ(ctx().has_shader_f16(), a.shader_f16);
+}
+
+TEST(Buffer, RoundTripsOddSizes) {
+  std::mt19937 rng(1);
+  for (uint64_t n : {1ull, 3ull, 4ull, 5ull, 17ull, 1023ull, 4097ull, 100003ull}) {
+    std::vector<uint8_t> data(n);
+    for (auto& b : data) b = static_cast<uint8_t>(rng());
+    gpu::Buffer buf(ctx().device(), n, "odd");
+    buf.write(data.data(), n);
+    std::vector<uint8_t> back(n);
+    buf.read(back.data(), n);
+    EXPECT_EQ(data, back) << "size " << n;
+    if (n > 3) {  // unaligned sub-range read
+      std::vector<uint8_t> mid(n - 3);
+      buf.read(mid.data(), n - 3, 1);
+      EXPECT_TRUE(std::equal(mid.begin(), mid.end(), data.begin() + 1)) << "size " << n;
+    }
+  }
+}
+
+TEST(Buffer, TypedUploadDownload) {
+  std::vector<float> v(1000);
+  std::iota(v.begin(), v.end(), -3.5f);
+  gpu::Buffer buf(ctx().device(), v.size() * 4, "floats");
+  buf.upload(v);
+  EXPECT_EQ(buf.download<float>(v.size()), v);
+  EXPECT_EQ(buf.download<float>(10, 40), std::vector<float>(v.begin() + 10, v.begin() + 20));
+}
+
+TEST(Buffer, OverDeviceLimitIsAClearError) {
+  const uint64_t too_big = ctx().adapter().limits.max_buffer_size + 4;
+  try {
+    gpu::Buffer b(ctx().device(), too_big, "huge cache");
+    FAIL() << "expected an error";
+  } catch (const UnsupportedError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("huge cache"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(std::to_string(too_big)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("maxBufferSize"), std::string::npos) << msg;
+  }
+}
+
+TEST(Buffer, OutOfRangeAccessIsAShapeError) {
+  gpu::Buffer b(ctx().device(), 64, "small");
+  std::vector<uint8_t> data(65);
+  EXPECT_THROW(b.write(data.data(), 65), ShapeError);
+  EXPECT_THROW(b.read(data.data(), 8, 60), ShapeError);
+}
+
+TEST(Pipeline, ShaderErrorCarriesTheWgslLine) {
+  const std::string wgsl =
+      "@group(0) @binding(0) var<storage, read_write> out: array<f32>;\n"
+      "@compute @workgroup_size(1)\n"
+      "fn main() {\n"
+      "  out[0] = undefined_thing;\n"  // line 4
+      "}\n";
+  try {
+    gpu::ComputePipeline p(ctx().device(), "broken", wgsl);
+    FAIL() << "expected a compile error";
+  } catch (const GpuError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("broken"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("undefined_thing"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(":4:"), std::string::npos) << "no line number in: " << msg;
+  }
+  // The device stays usable after a captured error.
+  gpu::Buffer b(ctx().device(), 16, "after");
+  b.upload(std::vector<float>{1, 2, 3, 4});
+  EXPECT_EQ(b.download<float>(4), (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(Pipeline, CacheHitsOnSameSpecAndMissesOnNewConstant) {
+  auto& cache = ctx().device().pipelines();
+  const size_t h0 = cache.hits(), m0 = cache.misses();
+  const auto& a = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
+  const auto& b = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
+  EXPECT_EQ(&a, &b);
+  const auto& c = cache.get({"copy_vec4", {}, "", {{"WG", 128}}});
+  EXPECT_NE(&a, &c);
+  EXPECT_EQ(cache.hits() - h0, 1u);
+  EXPECT_GE(cache.misses() - m0, 1u);
+}
+
+TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
+  // Copy a -> b -> c in one submission, with a non-default workgroup size.
+  const uint32_t n4 = 1000;
+  std::vector<float> v(n4 * 4);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.25f - 7.0f;
+  gpu::Buffer a(ctx().device(), v.size() * 4, "a"), b(ctx().device(), v.size() * 4, "b"),
+      c(ctx().device(), v.size() * 4, "c");
+  a.upload(v);
+  b.fill_u32(0x7fc00001u);
+  c.fill_u32(0x7fc00001u);
+  const auto& p = ctx().device().pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  struct {
+    uint32_t n4, row;
+  } params{n4, 16 * 64};
+  gpu::Recorder rec(ctx().device(), true);
+  rec.dispatch("a->b", p, params, {{1, &a}, {2, &b}}, {16, 1, 1});
+  rec.dispatch("b->c", p, params, {{1, &b}, {2, &c}}, {16, 1, 1});
+  rec.submit();
+  EXPECT_EQ(c.download<float>(v.size()), v);
+  auto t = rec.timings();
+  if (ctx().has_timestamps()) {
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[0].label, "a->b");
+    for (auto& pt : t) EXPECT_GT(pt.ms, 0.0) << pt.label;
+  }
+}
+
+TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
+  const auto& p = ctx().device().pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  gpu::Buffer a(ctx().device(), 64, "a");
+  gpu::Recorder rec(ctx().device(), false);
+  struct {
+    uint32_t n4, row;
+  } params{4, 64};
+  // Binding 2 missing: Dawn rejects the bind group.
+  rec.dispatch("missing-binding", p, params, {{1, &a}}, {1, 1, 1});
+  try {
+    rec.submit();
+    FAIL() << "expected a validation error";
+  } catch (const GpuError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing-binding"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Profiler, TimesArePositiveAndGrowWithWork) {
+  if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
+  const auto& fma = ctx().device().pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  gpu::Buffer sink(ctx().device(), 64 * 64 * 16, "sink");
+  auto run = [&](uint32_t iters) {
+    struct {
+      uint32_t it;
+      float seed;
+    } params{iters, 1.0f};
+    double best = 1e30;
+    for (int i = 0; i < 3; ++i) {
+      gpu::Recorder rec(ctx().device(), true);
+      rec.dispatch("fma", fma, params, {{1, &sink}}, {64, 1, 1});
+      rec.submit();
+      best = std::min(best, rec.timings()[0].ms);
+    }
+    return best;
+  };
+  const double small = run(64), large = run(64 * 64);
+  EXPECT_GT(small, 0.0);
+  EXPECT_GT(large, small * 4) << "64x the work should take clearly longer";
+}
+
+TEST(Probe, ReportsPositiveBandwidthAndFmaRate) {
+  if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
+  ProbeOptions o;
+  o.copy_bytes = 8 << 20;
+  o.fma_iterations = 256;
+  o.fma_workgroups = 64;
+  o.repeats = 3;
+  o.warmup = 1;
+  auto r = probe_device(ctx(), o);
+  EXPECT_GT(r.copy_gbps, 0.0);
+  EXPECT_GT(r.fma_gflops, 0.0);
+}
