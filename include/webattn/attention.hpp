@@ -1,0 +1,101 @@
+// Scaled-dot-product attention with a KV cache.
+//
+//   KVCache cache(ctx, {.capacity = 4096, .kv_heads = 8, .head_dim = 128});
+//   Sdpa sdpa(ctx);
+//   sdpa.forward(q, k_new, v_new, cache, input_pos, out);   // out [S, Hq, D]
+//
+// forward() writes k_new/v_new [S, Hkv, D] into the cache at input_pos, then computes
+// out = softmax(q·Kᵀ·scale + causal mask)·V over cache positions 0 .. input_pos+S-1.
+// Query row s (absolute position input_pos + s) sees positions 0 .. input_pos + s.
+// Query head h reads kv head h / (Hq / Hkv).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "webattn/context.hpp"
+#include "webattn/tensor.hpp"
+
+namespace webattn {
+
+enum class DType { F32, F16 };
+const char* to_string(DType d);
+
+struct KVCacheConfig {
+  uint32_t capacity = 0;   // C: positions the cache holds
+  uint32_t kv_heads = 0;   // Hkv
+  uint32_t head_dim = 0;   // D, a multiple of 4
+  DType dtype = DType::F32;  // F16: IEEE half packed two per u32 (no shader-f16 needed)
+};
+
+class KVCache {
+ public:
+  KVCache(Context& ctx, const KVCacheConfig& config);
+  const KVCacheConfig& config() const { return config_; }
+  uint64_t bytes_per_position() const;  // one cache (K or V), all kv heads
+
+  // Standalone cache update (forward() does this itself).
+  void update(const Tensor& k_new, const Tensor& v_new, uint32_t input_pos);
+  // The stored K / V as fp32 ([capacity, Hkv, D]; f16 caches are widened).
+  std::vector<float> download_keys() const;
+  std::vector<float> download_values() const;
+
+  gpu::Buffer& keys() const { return *keys_; }
+  gpu::Buffer& values() const { return *values_; }
+  Context& context() const { return *ctx_; }
+
+ private:
+  Context* ctx_;
+  KVCacheConfig config_;
+  std::shared_ptr<gpu::Buffer> keys_, values_;
+};
+
+enum class Algorithm {
+  Auto,                // the planner picks (see Sdpa::choose)
+  ThreePassStrided,    // scores, softmax, AV with strided V reads (the published "before")
+  ThreePassCoalesced,  // scores, softmax, AV with coalesced V reads (the published "after")
+  FlashPrefill,        // fused online-softmax kernel, GQA-packed, causal tile skipping
+  SplitKvDecode,       // FlashDecoding: context split in chunks + log-sum-exp reduce
+};
+const char* to_string(Algorithm a);
+Algorithm algorithm_from_string(const std::string& name);  // throws ShapeError listing the names
+std::vector<Algorithm> all_algorithms();                   // every explicit algorithm
+
+struct SdpaOptions {
+  Algorithm algorithm = Algorithm::Auto;
+  float scale = 0;      // 0: 1/sqrt(D)
+  bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
+  bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
+};
+
+struct StageTime {
+  std::string stage;
+  double ms = 0;
+};
+
+struct ForwardInfo {
+  Algorithm algorithm = Algorithm::Auto;  // what actually ran
+  std::vector<StageTime> stages;          // filled when profiling
+  double total_ms() const;
+};
+
+class Sdpa {
+ public:
+  explicit Sdpa(Context& ctx);
+  ~Sdpa();
+
+  ForwardInfo forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
+                      uint32_t input_pos, Tensor& out, const SdpaOptions& options = {});
+  Tensor forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, uint32_t input_pos,
+                 const SdpaOptions& options = {});
+
+  // What Algorithm::Auto runs for S new tokens at input_pos on this device.
+  Algorithm choose(uint32_t seq_len, uint32_t input_pos, const KVCacheConfig& cache, uint32_t q_heads) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace webattn

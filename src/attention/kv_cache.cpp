@@ -1,0 +1,95 @@
+#include <cmath>
+
+#include "attention/half.hpp"
+#include "attention/launch.hpp"
+
+namespace webattn {
+
+const char* to_string(DType d) { return d == DType::F16 ? "f16" : "f32"; }
+
+KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
+  if (config.capacity == 0) throw ShapeError("KV cache capacity must be at least 1, got 0");
+  if (config.kv_heads == 0) throw ShapeError("KV cache kv_heads must be at least 1, got 0");
+  if (config.head_dim == 0 || config.head_dim % 4 != 0)
+    throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
+  const uint64_t bytes = uint64_t{config.capacity} * bytes_per_position();
+  const auto& lim = ctx.adapter().limits;
+  if (bytes > lim.max_storage_buffer_binding_size)
+    throw UnsupportedError("a KV cache of capacity " + std::to_string(config.capacity) + " x " +
+                           std::to_string(config.kv_heads) + " heads x " + std::to_string(config.head_dim) + " (" +
+                           to_string(config.dtype) + ") needs " + std::to_string(bytes) +
+                           " bytes per cache, over this device's maxStorageBufferBindingSize " +
+                           std::to_string(lim.max_storage_buffer_binding_size));
+  keys_ = std::make_shared<gpu::Buffer>(ctx.device(), bytes, "k_cache");
+  values_ = std::make_shared<gpu::Buffer>(ctx.device(), bytes, "v_cache");
+}
+
+uint64_t KVCache::bytes_per_position() const {
+  return uint64_t{config_.kv_heads} * config_.head_dim * (config_.dtype == DType::F16 ? 2 : 4);
+}
+
+namespace {
+std::vector<float> widen(const gpu::Buffer& buf, const KVCacheConfig& c) {
+  const uint64_t n = uint64_t{c.capacity} * c.kv_heads * c.head_dim;
+  if (c.dtype == DType::F32) return buf.download<float>(n);
+  auto halves = buf.download<uint16_t>(n);
+  std::vector<float> out(n);
+  for (uint64_t i = 0; i < n; ++i) out[i] = half::to_float(halves[i]);
+  return out;
+}
+}  // namespace
+
+std::vector<float> KVCache::download_keys() const { return widen(*keys_, config_); }
+std::vector<float> KVCache::download_values() const { return widen(*values_, config_); }
+
+void KVCache::update(const Tensor& k_new, const Tensor& v_new, uint32_t input_pos) {
+  gpu::Recorder rec(ctx_->device(), false);
+  attention::encode_cache_update(rec, *this, k_new, v_new, input_pos);
+  rec.submit();
+}
+
+namespace attention {
+
+std::string kv_prelude(DType dtype) { return dtype == DType::F16 ? "kv_f16" : "kv_f32"; }
+
+gpu::Grid flat_grid(gpu::Device& device, uint64_t threads, uint32_t workgroup, uint32_t* row_threads) {
+  const uint64_t groups = (threads + workgroup - 1) / workgroup;
+  const uint64_t max_dim = device.limits().max_compute_workgroups_per_dimension;
+  const auto x = static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(groups, 1), max_dim));
+  const auto y = static_cast<uint32_t>((groups + x - 1) / x);
+  *row_threads = x * workgroup;
+  return {x, std::max(y, 1u), 1};
+}
+
+void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor& k_new, const Tensor& v_new,
+                         uint32_t input_pos) {
+  const auto& c = cache.config();
+  for (const Tensor* t : {&k_new, &v_new}) {
+    const auto& sh = t->shape();
+    if (sh.size() != 3 || sh[0] == 0 || sh[1] != c.kv_heads || sh[2] != c.head_dim)
+      throw ShapeError("'" + t->label() + "' must be [S, " + std::to_string(c.kv_heads) + ", " +
+                       std::to_string(c.head_dim) + "] to match the cache, got " + shape_string(sh));
+  }
+  if (k_new.shape() != v_new.shape())
+    throw ShapeError("k_new " + shape_string(k_new.shape()) + " and v_new " + shape_string(v_new.shape()) +
+                     " differ");
+  const uint32_t S = k_new.shape()[0];
+  if (uint64_t{input_pos} + S > c.capacity)
+    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(S) +
+                     " exceeds cache capacity " + std::to_string(c.capacity));
+  auto& dev = cache.context().device();
+  const uint32_t wg = 256;
+  KernelParams prm;
+  prm.seq_len = S;
+  prm.kv_heads = c.kv_heads;
+  prm.head_dim = c.head_dim;
+  prm.input_pos = input_pos;
+  const uint64_t n4 = uint64_t{S} * c.kv_heads * c.head_dim / 4;
+  gpu::Grid grid = flat_grid(dev, n4, wg, &prm.row_threads);
+  const auto& pipe = dev.pipelines().get({"update_cache", {"attention_params", kv_prelude(c.dtype)}, "", {{"WG", wg}}});
+  rec.dispatch("update_cache", pipe, prm,
+               {{1, &k_new.buffer()}, {2, &v_new.buffer()}, {3, &cache.keys()}, {4, &cache.values()}}, grid);
+}
+
+}  // namespace attention
+}  // namespace webattn

@@ -1,0 +1,42 @@
+// Launchers: each encodes one algorithm's passes into a Recorder. Every launcher has
+// its cost model beside it (cost.cpp) so the benchmark can print %-of-floor.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attention/kernel_params.hpp"
+#include "attention/workspace.hpp"
+#include "gpu/recorder.hpp"
+#include "webattn/attention.hpp"
+
+namespace webattn::attention {
+
+struct Problem {
+  const Tensor& q;
+  const KVCache& cache;
+  Tensor& out;
+  KernelParams params;  // shape, positions, scale, causal
+};
+
+// The prelude selecting the cache storage type (kv_f32 / kv_f16).
+std::string kv_prelude(DType dtype);
+gpu::Grid flat_grid(gpu::Device& device, uint64_t threads, uint32_t workgroup, uint32_t* row_threads);
+
+void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor& k_new, const Tensor& v_new,
+                         uint32_t input_pos);
+
+// Three-pass: qk_scores -> softmax -> av_{strided|coalesced}. Throws UnsupportedError
+// if the score matrix exceeds the device's binding size.
+void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced);
+
+// Fused flash prefill. `why_not` explains when the shape/device cannot run it.
+bool flash_prefill_supported(const gpu::Device& dev, uint32_t head_dim, std::string* why_not);
+void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb);
+
+// Split-KV decode + log-sum-exp reduce.
+bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not);
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t head_dim);
+void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb);
+
+}  // namespace webattn::attention

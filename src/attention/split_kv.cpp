@@ -1,0 +1,73 @@
+// Split-KV decode (FlashDecoding): chunks of the context in parallel, then a
+// log-sum-exp merge. For S = 1 and small S (up to 32 query rows per kv head).
+#include <algorithm>
+
+#include "attention/launch.hpp"
+
+namespace webattn::attention {
+
+namespace {
+constexpr uint32_t kWorkgroup = 128;
+constexpr uint32_t kMaxRows = 32;
+constexpr uint32_t kTargetWorkgroups = 512;  // enough to fill a large GPU several times over
+
+uint64_t shared_bytes(uint32_t rows, uint32_t bk, uint32_t d4) {
+  return uint64_t{rows} * d4 * 16 + uint64_t{bk} * (d4 + 1) * 16 + rows * bk * 4 + 3 * rows * 4 + kWorkgroup * 16;
+}
+
+uint32_t keys_per_tile(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
+  for (uint32_t bk : {32u, 16u, 8u})
+    if (shared_bytes(rows, bk, d4) <= dev.limits().max_compute_workgroup_storage_size) return bk;
+  return 0;
+}
+}  // namespace
+
+bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not) {
+  std::string why;
+  if (rows > kMaxRows)
+    why = "split-kv: " + std::to_string(rows) + " query rows per kv head (S x Hq/Hkv) exceed its limit of " +
+          std::to_string(kMaxRows);
+  else if (head_dim / 4 > kWorkgroup)
+    why = "split-kv: head_dim " + std::to_string(head_dim) + " exceeds its limit of " + std::to_string(kWorkgroup * 4);
+  else if (keys_per_tile(dev, rows, head_dim / 4) == 0)
+    why = "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
+          " do not fit the device's workgroup memory (" +
+          std::to_string(dev.limits().max_compute_workgroup_storage_size) + " bytes)";
+  if (why_not) *why_not = why;
+  return why.empty();
+}
+
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t) {
+  const uint64_t per_wg = (uint64_t{context_len} * kv_heads + kTargetWorkgroups - 1) / kTargetWorkgroups;
+  return static_cast<uint32_t>(std::max<uint64_t>(32, (per_wg + 31) / 32 * 32));
+}
+
+void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
+  auto& dev = pb.cache.context().device();
+  KernelParams prm = pb.params;
+  const uint32_t d4 = prm.head_dim / 4;
+  const uint32_t g = prm.q_heads / prm.kv_heads;
+  const uint32_t rows = prm.seq_len * g;
+  const uint32_t bk = keys_per_tile(dev, rows, d4);
+  prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, prm.head_dim);
+  prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
+  const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
+  gpu::Buffer& part_o = ws.get("split_kv partial o", partials * d4 * 16);
+  gpu::Buffer& part_ml = ws.get("split_kv partial m,l", partials * 8);
+
+  const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
+                             "u;\nconst ROWS: u32 = " + std::to_string(rows) +
+                             "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
+  const std::string kv = kv_prelude(pb.cache.config().dtype);
+  const auto& decode = dev.pipelines().get({"split_kv_decode", {"attention_params", kv}, header, {}});
+  rec.dispatch("split_kv_decode", decode, prm,
+               {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &pb.cache.values()}, {4, &part_o}, {5, &part_ml}},
+               {prm.n_chunks, prm.kv_heads, 1});
+
+  const uint32_t wg = 64;
+  gpu::Grid grid = flat_grid(dev, uint64_t{prm.kv_heads} * rows * d4, wg, &prm.row_threads);
+  const auto& reduce = dev.pipelines().get({"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}});
+  rec.dispatch("split_kv_reduce", reduce, prm, {{1, &part_o}, {2, &part_ml}, {3, &pb.out.buffer()}}, grid);
+}
+
+}  // namespace webattn::attention

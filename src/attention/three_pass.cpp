@@ -1,0 +1,37 @@
+// Three-pass SDPA: scores = scale*q.K^T (masked) -> row softmax in place -> out = P.V,
+// with AV in the strided ("before") or coalesced ("after") form of the published experiment.
+#include "attention/launch.hpp"
+
+namespace webattn::attention {
+
+void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced) {
+  auto& dev = pb.cache.context().device();
+  KernelParams prm = pb.params;
+  prm.scores_stride = (prm.context_len + 3) / 4 * 4;
+  const uint64_t score_bytes = uint64_t{prm.q_heads} * prm.seq_len * prm.scores_stride * 4;
+  if (score_bytes > dev.limits().max_storage_buffer_binding_size)
+    throw UnsupportedError("three-pass attention needs a " + std::to_string(score_bytes) + "-byte score matrix (" +
+                           std::to_string(prm.q_heads) + " heads x S " + std::to_string(prm.seq_len) + " x " +
+                           std::to_string(prm.scores_stride) +
+                           "), over this device's maxStorageBufferBindingSize " +
+                           std::to_string(dev.limits().max_storage_buffer_binding_size) +
+                           "; use the flash-prefill or split-kv algorithm");
+  gpu::Buffer& scores = ws.get("scores", score_bytes);
+  const std::string kv = kv_prelude(pb.cache.config().dtype);
+  const uint32_t tile = 32, d4n = prm.head_dim / 4;
+
+  const auto& qk = dev.pipelines().get({"qk_scores", {"attention_params", kv}, "", {}});
+  rec.dispatch("qk_scores", qk, prm, {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &scores}},
+               {(prm.scores_stride + tile - 1) / tile, (prm.seq_len + tile - 1) / tile, prm.q_heads});
+
+  const uint32_t wg = 256;
+  const auto& sm = dev.pipelines().get({"softmax", {"attention_params"}, "", {{"WG", wg}}});
+  rec.dispatch("softmax", sm, prm, {{1, &scores}}, {prm.seq_len, prm.q_heads, 1});
+
+  const char* av_name = coalesced ? "av_coalesced" : "av_strided";
+  const auto& av = dev.pipelines().get({av_name, {"attention_params", kv}, "", {}});
+  rec.dispatch(av_name, av, prm, {{1, &scores}, {2, &pb.cache.values()}, {3, &pb.out.buffer()}},
+               {(d4n + 7) / 8, (prm.seq_len + tile - 1) / tile, prm.q_heads});
+}
+
+}  // namespace webattn::attention

@@ -1,0 +1,177 @@
+// Fused attention for prefill (any S, any input_pos): out = softmax(q.K^T*scale + mask).V
+// in one pass with an online softmax (running max, rescaled accumulator); no S x C
+// buffer. A workgroup serves BR query rows of ONE kv head, packing all g = Hq/Hkv
+// query heads that share it (row r -> position r / g, head kvh*g + r % g), so each
+// K/V tile is loaded once for g heads. K and V tiles are staged in workgroup memory
+// with coalesced vec4 loads along the head dim. Key tiles wholly above the causal
+// diagonal of the workgroup's rows are never loaded.
+//
+// Generated header constants (array extents must be compile-time in WGSL):
+//   D4: head_dim / 4,  BC: keys per tile (multiple of 16),  DV: ceil(D4 / 16).
+// Thread (tx, ty) of 16 x 16 owns rows ty*4..ty*4+3; in the score phase keys
+// tx + 16j (j < BC/16); in the output phase head-dim vec4 columns tx + 16j (j < DV).
+// FLOPs (causal): 4 * D * sum over (row, head) of visible keys.
+const BR: u32 = 64u;
+const NJ: u32 = BC / 16u;
+const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
+
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+
+var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
+var<workgroup> p_tile: array<f32, BR * BC>;
+var<workgroup> red: array<f32, BR * 16u>;
+
+fn load_tile(t: u32, kvh: u32, key0: u32, is_v: bool) {
+  for (var i: u32 = t; i < BC * D4; i = i + 256u) {
+    let kr = i / D4;
+    let d4 = i % D4;
+    let key = key0 + kr;
+    var v: vec4<f32> = vec4<f32>(0.0);
+    if (key < p.context_len) {
+      let idx = (key * p.kv_heads + kvh) * D4 + d4;
+      if (is_v) {
+        v = kv_unpack(v_cache[idx]);
+      } else {
+        v = kv_unpack(k_cache[idx]);
+      }
+    }
+    kv_tile[kr * KV_STRIDE + d4] = v;
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let t = ty * 16u + tx;
+  let kvh = wg.y;
+  let g = p.q_heads / p.kv_heads;
+  let rows_total = p.seq_len * g;
+  let row0 = wg.x * BR;
+
+  // This thread's 4 rows: position, head, visible length (clamped for padding rows).
+  var qbase: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  var vis: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    let r = min(row0 + ty * 4u + i, rows_total - 1u);
+    let s = r / g;
+    let h = kvh * g + r % g;
+    qbase[i] = (s * p.q_heads + h) * D4;
+    vis[i] = visible_len(s);
+  }
+  // Keys any row of this workgroup can see (uniform across the workgroup).
+  let last_row = min(row0 + BR, rows_total) - 1u;
+  let n_keys = visible_len(last_row / g);
+  let n_tiles = (n_keys + BC - 1u) / BC;
+
+  var m: vec4<f32> = vec4<f32>(MASKED);
+  var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
+  var o: array<vec4<f32>, 4u * DV> = array<vec4<f32>, 4u * DV>();
+  for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
+    o[j] = vec4<f32>(0.0);
+  }
+
+  for (var tile: u32 = 0u; tile < n_tiles; tile = tile + 1u) {
+    let key0 = tile * BC;
+    load_tile(t, kvh, key0, false);
+    workgroupBarrier();
+
+    // Scores for 4 rows x NJ keys.
+    var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + 16j
+    for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+      sc[j] = vec4<f32>(0.0);
+    }
+    for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {
+      let q0 = q[qbase[0] + d4];
+      let q1 = q[qbase[1] + d4];
+      let q2 = q[qbase[2] + d4];
+      let q3 = q[qbase[3] + d4];
+      for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+        let kv = kv_tile[(tx + 16u * j) * KV_STRIDE + d4];
+        sc[j] = sc[j] + vec4<f32>(dot(q0, kv), dot(q1, kv), dot(q2, kv), dot(q3, kv));
+      }
+    }
+    var tmax: vec4<f32> = vec4<f32>(MASKED);
+    for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+      let key = key0 + tx + 16u * j;
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        sc[j][i] = select(MASKED, sc[j][i] * p.scale, key < vis[i]);
+      }
+      tmax = max(tmax, sc[j]);
+    }
+    for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+      red[(ty * 4u + i) * 16u + tx] = tmax[i];
+    }
+    workgroupBarrier();  // maxes visible; every read of the K tile done
+
+    var m_new: vec4<f32> = m;
+    for (var x: u32 = 0u; x < 16u; x = x + 1u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        m_new[i] = max(m_new[i], red[(ty * 4u + i) * 16u + x]);
+      }
+    }
+    let alpha = exp(m - m_new);
+    m = m_new;
+    l = l * alpha;
+    for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        var pv: f32 = 0.0;
+        if (sc[j][i] > MASK_LIMIT) {
+          pv = exp(sc[j][i] - m_new[i]);
+        }
+        l[i] = l[i] + pv;
+        p_tile[(ty * 4u + i) * BC + tx + 16u * j] = pv;
+      }
+    }
+    load_tile(t, kvh, key0, true);
+    workgroupBarrier();  // probabilities and the V tile are in place
+
+    for (var j: u32 = 0u; j < DV; j = j + 1u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        o[i * DV + j] = o[i * DV + j] * alpha[i];
+      }
+    }
+    for (var k: u32 = 0u; k < BC; k = k + 1u) {
+      let p0 = p_tile[(ty * 4u) * BC + k];
+      let p1 = p_tile[(ty * 4u + 1u) * BC + k];
+      let p2 = p_tile[(ty * 4u + 2u) * BC + k];
+      let p3 = p_tile[(ty * 4u + 3u) * BC + k];
+      for (var j: u32 = 0u; j < DV; j = j + 1u) {
+        let d4 = min(tx + 16u * j, D4 - 1u);
+        let v = kv_tile[k * KV_STRIDE + d4];
+        o[j] = o[j] + p0 * v;
+        o[DV + j] = o[DV + j] + p1 * v;
+        o[2u * DV + j] = o[2u * DV + j] + p2 * v;
+        o[3u * DV + j] = o[3u * DV + j] + p3 * v;
+      }
+    }
+    workgroupBarrier();  // before the next tile overwrites kv_tile, p_tile, red
+  }
+
+  // Row sums: combine the 16 partial sums of each row.
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    red[(ty * 4u + i) * 16u + tx] = l[i];
+  }
+  workgroupBarrier();
+  var total: vec4<f32> = vec4<f32>(0.0);
+  for (var x: u32 = 0u; x < 16u; x = x + 1u) {
+    for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+      total[i] = total[i] + red[(ty * 4u + i) * 16u + x];
+    }
+  }
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    let r = row0 + ty * 4u + i;
+    if (r < rows_total) {
+      let inv = 1.0 / total[i];
+      for (var j: u32 = 0u; j < DV; j = j + 1u) {
+        let d4 = tx + 16u * j;
+        if (d4 < D4) {
+          out[qbase[i] + d4] = o[i * DV + j] * inv;
+        }
+      }
+    }
+  }
+}

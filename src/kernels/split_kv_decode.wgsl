@@ -1,0 +1,142 @@
+// Split-KV decode, stage 1 (FlashDecoding): the context of each kv head is cut into
+// n_chunks chunks of chunk_len positions; one workgroup per (chunk, kv head) computes,
+// for all R = S*g query rows sharing that kv head, a partial softmax state over its
+// chunk: running max m, sum l and unnormalised accumulator o. split_kv_reduce merges
+// the chunks with log-sum-exp weights. K tiles are staged in workgroup memory
+// (coalesced); V is streamed from memory with consecutive threads on consecutive
+// head-dim vec4s.
+//
+// Generated header constants: D4 = head_dim/4, BK = keys per tile, ROWS = S*g,
+// WG = threads per workgroup.
+// Bytes (the floor): K and V of the context, read once per kv head.
+const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
+const KV_STRIDE: u32 = D4 + 1u;
+
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
+@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, ROWS, D4]
+@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, ROWS] (m, l)
+
+var<workgroup> q_tile: array<vec4<f32>, ROWS * D4>;
+var<workgroup> k_tile: array<vec4<f32>, BK * KV_STRIDE>;
+var<workgroup> sc: array<f32, ROWS * BK>;
+var<workgroup> m_sh: array<f32, ROWS>;
+var<workgroup> l_sh: array<f32, ROWS>;
+var<workgroup> alpha_sh: array<f32, ROWS>;
+var<workgroup> red: array<vec4<f32>, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x;
+  let chunk = wg.x;
+  let kvh = wg.y;
+  let g = p.q_heads / p.kv_heads;
+  let key_begin = chunk * p.chunk_len;
+  // No row sees past the last row's causal limit.
+  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+
+  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
+    let r = i / D4;
+    let s = r / g;
+    let h = kvh * g + r % g;
+    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4];
+  }
+  if (t < ROWS) {
+    m_sh[t] = MASKED;
+    l_sh[t] = 0.0;
+  }
+  let d4 = t % D4;
+  let slot = t / D4;
+  var acc: array<vec4<f32>, ROWS> = array<vec4<f32>, ROWS>();
+  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+    acc[r] = vec4<f32>(0.0);
+  }
+
+  var key0: u32 = key_begin;
+  loop {
+    if (key0 >= key_end) {
+      break;
+    }
+    let n = min(BK, key_end - key0);
+    for (var i: u32 = t; i < BK * D4; i = i + WG) {
+      let kr = i / D4;
+      var kv: vec4<f32> = vec4<f32>(0.0);
+      if (kr < n) {
+        kv = kv_unpack(k_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4]);
+      }
+      k_tile[kr * KV_STRIDE + i % D4] = kv;
+    }
+    workgroupBarrier();
+
+    for (var i: u32 = t; i < ROWS * BK; i = i + WG) {
+      let r = i / BK;
+      let kr = i % BK;
+      var dotv: vec4<f32> = vec4<f32>(0.0);
+      for (var x: u32 = 0u; x < D4; x = x + 1u) {
+        dotv = dotv + q_tile[r * D4 + x] * k_tile[kr * KV_STRIDE + x];
+      }
+      let key = key0 + kr;
+      let s = r / g;
+      let ok = kr < n && key < visible_len(s);
+      sc[i] = select(MASKED, (dotv.x + dotv.y + dotv.z + dotv.w) * p.scale, ok);
+    }
+    workgroupBarrier();
+
+    if (t < ROWS) {
+      var tmax: f32 = MASKED;
+      for (var kr: u32 = 0u; kr < BK; kr = kr + 1u) {
+        tmax = max(tmax, sc[t * BK + kr]);
+      }
+      let m_old = m_sh[t];
+      let m_new = max(m_old, tmax);
+      var sum: f32 = 0.0;
+      for (var kr: u32 = 0u; kr < BK; kr = kr + 1u) {
+        let x = sc[t * BK + kr];
+        var pv: f32 = 0.0;
+        if (x > MASK_LIMIT) {
+          pv = exp(x - m_new);
+        }
+        sc[t * BK + kr] = pv;
+        sum = sum + pv;
+      }
+      let alpha = exp(m_old - m_new);
+      alpha_sh[t] = alpha;
+      m_sh[t] = m_new;
+      l_sh[t] = l_sh[t] * alpha + sum;
+    }
+    workgroupBarrier();
+
+    if (slot < SLOTS) {
+      for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+        acc[r] = acc[r] * alpha_sh[r];
+      }
+      for (var kr: u32 = slot; kr < n; kr = kr + SLOTS) {
+        let v = kv_unpack(v_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + d4]);
+        for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+          acc[r] = acc[r] + sc[r * BK + kr] * v;
+        }
+      }
+    }
+    workgroupBarrier();
+    key0 = key0 + BK;
+  }
+
+  // Combine the key slots of each row and write the chunk's partial state.
+  let base = (kvh * p.n_chunks + chunk) * ROWS;
+  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+    red[t] = acc[r];
+    workgroupBarrier();
+    if (t < D4) {
+      var sum: vec4<f32> = vec4<f32>(0.0);
+      for (var x: u32 = 0u; x < SLOTS; x = x + 1u) {
+        sum = sum + red[x * D4 + t];
+      }
+      part_o[(base + r) * D4 + t] = sum;
+    }
+    workgroupBarrier();
+  }
+  if (t < ROWS) {
+    part_ml[base + t] = vec2<f32>(m_sh[t], l_sh[t]);
+  }
+}

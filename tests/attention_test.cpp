@@ -1,0 +1,105 @@
+// Every algorithm against the float64 reference on many random shapes (odd context
+// lengths, chunked prefill, g = 1 and g > 1, several head dims), both cache dtypes.
+#include <gtest/gtest.h>
+
+#include "attention_harness.hpp"
+
+using namespace webattn;
+using namespace webattn::testing;
+
+namespace {
+
+constexpr double kF32MaxAbs = 2e-6, kF32RelL2 = 1e-6, kF16RelL2 = 1e-5;
+
+bool supports(Algorithm a, const Case& c) {
+  const uint32_t rows = c.S * (c.Hq / c.Hkv);
+  if (a == Algorithm::SplitKvDecode) return rows <= 32 && c.D <= 512;
+  return true;
+}
+
+std::vector<Case> random_cases(uint32_t seed, int n, Algorithm algo) {
+  std::mt19937 rng(seed);
+  auto pick = [&](std::initializer_list<uint32_t> xs) { return *(xs.begin() + rng() % xs.size()); };
+  std::vector<Case> out;
+  while (static_cast<int>(out.size()) < n) {
+    Case c{};
+    c.Hkv = pick({1, 2, 3});
+    c.Hq = c.Hkv * pick({1, 2, 4, 8});
+    c.D = pick({4, 8, 64, 80, 128});
+    const bool decode = algo == Algorithm::SplitKvDecode || rng() % 3 == 0;
+    c.S = decode ? 1 + rng() % 4 : 1 + rng() % 70;
+    c.input_pos = rng() % 2 ? rng() % 150 : 0;
+    c.capacity = c.input_pos + c.S + rng() % 9;
+    c.causal = rng() % 8 != 0;
+    if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
+    if (supports(algo, c)) out.push_back(c);
+  }
+  return out;
+}
+
+struct Param {
+  Algorithm algo;
+  DType dtype;
+};
+
+class AllAlgorithms : public ::testing::TestWithParam<Param> {};
+
+void expect_close(const Case& c, const Outcome& r, DType dtype) {
+  EXPECT_TRUE(r.cache_exact) << c.str() << ": cache update wrong";
+  EXPECT_EQ(r.cmp.nonfinite, 0u) << c.str() << ": output elements unwritten or non-finite";
+  if (dtype == DType::F32) {
+    EXPECT_LE(r.cmp.max_abs, kF32MaxAbs) << c.str();
+    EXPECT_LE(r.cmp.rel_l2, kF32RelL2) << c.str();
+  } else {
+    EXPECT_LE(r.cmp.rel_l2, kF16RelL2) << c.str();
+  }
+}
+
+TEST_P(AllAlgorithms, MatchesFloat64ReferenceOnRandomShapes) {
+  const auto [algo, dtype] = GetParam();
+  const auto cases = random_cases(1000 + static_cast<uint32_t>(algo) * 10 + static_cast<uint32_t>(dtype), 50, algo);
+  uint32_t seed = 1;
+  for (const auto& c : cases) {
+    auto r = run_case(c, algo, dtype, seed++);
+    EXPECT_EQ(r.ran, algo);
+    expect_close(c, r, dtype);
+    if (HasFailure()) break;  // one clear failure beats fifty
+  }
+}
+
+TEST_P(AllAlgorithms, NamedEdgeShapes) {
+  const auto [algo, dtype] = GetParam();
+  const std::vector<Case> named = {
+      {1, 1, 1, 4, 0, 1},         // C = 1
+      {1, 32, 8, 128, 511, 512},  // llama3-8b decode, g=4, fills the cache
+      {1, 8, 1, 64, 300, 333},    // MQA decode, g=8
+      {3, 4, 4, 80, 37, 45},      // small S > 1 after a prefix, D=80, g=1
+      {37, 4, 2, 64, 0, 37},      // prefill, C odd, not a multiple of any tile
+      {65, 8, 2, 128, 0, 70},     // prefill one row past a 64-row tile
+      {20, 4, 1, 256, 100, 131},  // chunked prefill, D=256
+      {5, 6, 3, 8, 0, 5, false},  // non-causal
+  };
+  uint32_t seed = 77;
+  for (const auto& c : named) {
+    if (!supports(algo, c)) continue;
+    expect_close(c, run_case(c, algo, dtype, seed++), dtype);
+  }
+}
+
+std::string name(const ::testing::TestParamInfo<Param>& info) {
+  std::string n = to_string(info.param.algo);
+  for (auto& ch : n)
+    if (ch == '-') ch = '_';
+  return n + "_" + to_string(info.param.dtype);
+}
+
+std::vector<Param> params() {
+  std::vector<Param> out;
+  for (Algorithm a : all_algorithms())
+    for (DType d : {DType::F32, DType::F16}) out.push_back({a, d});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sdpa, AllAlgorithms, ::testing::ValuesIn(params()), name);
+
+}  // namespace
