@@ -2,20 +2,22 @@
 // lengths, chunked prefill, g = 1 and g > 1, several head dims), both cache dtypes.
 #include <gtest/gtest.h>
 
-#include "attention_harness.hpp"
+#include "webattn/webattn.hpp"
+#include "webattn/verify.hpp"
+
+#include <random>
 
 using namespace webattn;
-using namespace webattn::testing;
+using verify::Case;
+
+Context& shared_context() {
+  static Context ctx;
+  return ctx;
+}
 
 namespace {
 
-constexpr double kF32MaxAbs = 2e-6, kF32RelL2 = 1e-6, kF16RelL2 = 1e-5;
-
-bool supports(Algorithm a, const Case& c) {
-  const uint32_t rows = c.S * (c.Hq / c.Hkv);
-  if (a == Algorithm::SplitKvDecode) return rows <= 32 && c.D <= 512;
-  return true;
-}
+bool supports(Algorithm a, const Case& c) { return verify::supported(shared_context(), c, a); }
 
 std::vector<Case> random_cases(uint32_t seed, int n, Algorithm algo) {
   std::mt19937 rng(seed);
@@ -44,15 +46,12 @@ struct Param {
 
 class AllAlgorithms : public ::testing::TestWithParam<Param> {};
 
-void expect_close(const Case& c, const Outcome& r, DType dtype) {
+void expect_close(const Case& c, const verify::Result& r, DType dtype) {
+  const auto tol = verify::tolerance(dtype, verify::score_gain(c));
   EXPECT_TRUE(r.cache_exact) << c.str() << ": cache update wrong";
   EXPECT_EQ(r.cmp.nonfinite, 0u) << c.str() << ": output elements unwritten or non-finite";
-  if (dtype == DType::F32) {
-    EXPECT_LE(r.cmp.max_abs, kF32MaxAbs) << c.str();
-    EXPECT_LE(r.cmp.rel_l2, kF32RelL2) << c.str();
-  } else {
-    EXPECT_LE(r.cmp.rel_l2, kF16RelL2) << c.str();
-  }
+  EXPECT_LE(r.cmp.max_abs, tol.max_abs) << c.str();
+  EXPECT_LE(r.cmp.rel_l2, tol.rel_l2) << c.str();
 }
 
 TEST_P(AllAlgorithms, MatchesFloat64ReferenceOnRandomShapes) {
@@ -60,7 +59,7 @@ TEST_P(AllAlgorithms, MatchesFloat64ReferenceOnRandomShapes) {
   const auto cases = random_cases(1000 + static_cast<uint32_t>(algo) * 10 + static_cast<uint32_t>(dtype), 50, algo);
   uint32_t seed = 1;
   for (const auto& c : cases) {
-    auto r = run_case(c, algo, dtype, seed++);
+    auto r = verify::run_case(shared_context(), c, algo, dtype, seed++);
     EXPECT_EQ(r.ran, algo);
     expect_close(c, r, dtype);
     if (HasFailure()) break;  // one clear failure beats fifty
@@ -82,7 +81,7 @@ TEST_P(AllAlgorithms, NamedEdgeShapes) {
   uint32_t seed = 77;
   for (const auto& c : named) {
     if (!supports(algo, c)) continue;
-    expect_close(c, run_case(c, algo, dtype, seed++), dtype);
+    expect_close(c, verify::run_case(shared_context(), c, algo, dtype, seed++), dtype);
   }
 }
 

@@ -18,5 +18,7 @@ struct DeviceArgs {
 using Runner = std::function<int()>;
 Runner add_devices(CLI::App& app);
 Runner add_probe(CLI::App& app);
+Runner add_check(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 }  // namespace webattn::cli

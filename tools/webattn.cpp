@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   };
   add("devices", "list WebGPU adapters, their backend, features and key limits", webattn::cli::add_devices);
   add("probe", "measure device-memory bandwidth and fp32 FMA rate with GPU timestamps", webattn::cli::add_probe);
+  add("check", "run every algorithm against the float64 reference on random shapes and presets",
+      webattn::cli::add_check);
+  add("bench", "time prefill and decode per stage with GPU timestamps, with %-of-floor",
+      webattn::cli::add_bench);
   CLI11_PARSE(app, argc, argv);
   try {
     for (auto& [sub, run] : runners)

@@ -20,6 +20,11 @@ uint32_t keys_per_tile(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
     if (shared_bytes(rows, bk, d4) <= dev.limits().max_compute_workgroup_storage_size) return bk;
   return 0;
 }
+uint32_t padded_rows(uint32_t rows) {
+  uint32_t p = 1;
+  while (p < rows) p *= 2;
+  return p;
+}
 }  // namespace
 
 bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not) {
@@ -29,7 +34,7 @@ bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim
           std::to_string(kMaxRows);
   else if (head_dim / 4 > kWorkgroup)
     why = "split-kv: head_dim " + std::to_string(head_dim) + " exceeds its limit of " + std::to_string(kWorkgroup * 4);
-  else if (keys_per_tile(dev, rows, head_dim / 4) == 0)
+  else if (keys_per_tile(dev, padded_rows(rows), head_dim / 4) == 0)
     why = "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
           " do not fit the device's workgroup memory (" +
           std::to_string(dev.limits().max_compute_workgroup_storage_size) + " bytes)";
@@ -48,7 +53,8 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
   const uint32_t d4 = prm.head_dim / 4;
   const uint32_t g = prm.q_heads / prm.kv_heads;
   const uint32_t rows = prm.seq_len * g;
-  const uint32_t bk = keys_per_tile(dev, rows, d4);
+  const uint32_t rows_pow2 = padded_rows(rows);
+  const uint32_t bk = keys_per_tile(dev, rows_pow2, d4);
   prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, prm.head_dim);
   prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
   const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
@@ -56,7 +62,7 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
   gpu::Buffer& part_ml = ws.get("split_kv partial m,l", partials * 8);
 
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
-                             "u;\nconst ROWS: u32 = " + std::to_string(rows) +
+                             "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
                              "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
   const std::string kv = kv_prelude(pb.cache.config().dtype);
   const auto& decode = dev.pipelines().get({"split_kv_decode", {"attention_params", kv}, header, {}});

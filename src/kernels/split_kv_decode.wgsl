@@ -6,7 +6,8 @@
 // (coalesced); V is streamed from memory with consecutive threads on consecutive
 // head-dim vec4s.
 //
-// Generated header constants: D4 = head_dim/4, BK = keys per tile, ROWS = S*g,
+// Generated header constants: D4 = head_dim/4, BK = keys per tile, ROWS = S*g rounded
+// up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup.
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
@@ -15,8 +16,8 @@ const KV_STRIDE: u32 = D4 + 1u;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
-@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, ROWS, D4]
-@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, ROWS] (m, l)
+@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, S*g, D4]
+@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, S*g] (m, l)
 
 var<workgroup> q_tile: array<vec4<f32>, ROWS * D4>;
 var<workgroup> k_tile: array<vec4<f32>, BK * KV_STRIDE>;
@@ -32,12 +33,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let chunk = wg.x;
   let kvh = wg.y;
   let g = p.q_heads / p.kv_heads;
+  let rows = p.seq_len * g;
   let key_begin = chunk * p.chunk_len;
   // No row sees past the last row's causal limit.
   let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
-    let r = i / D4;
+    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
     let s = r / g;
     let h = kvh * g + r % g;
     q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4];
@@ -78,7 +80,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       let key = key0 + kr;
       let s = r / g;
-      let ok = kr < n && key < visible_len(s);
+      let ok = kr < n && r < rows && key < visible_len(s);
       sc[i] = select(MASKED, (dotv.x + dotv.y + dotv.z + dotv.w) * p.scale, ok);
     }
     workgroupBarrier();
@@ -123,11 +125,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   }
 
   // Combine the key slots of each row and write the chunk's partial state.
-  let base = (kvh * p.n_chunks + chunk) * ROWS;
+  let base = (kvh * p.n_chunks + chunk) * rows;
   for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
     red[t] = acc[r];
     workgroupBarrier();
-    if (t < D4) {
+    if (t < D4 && r < rows) {
       var sum: vec4<f32> = vec4<f32>(0.0);
       for (var x: u32 = 0u; x < SLOTS; x = x + 1u) {
         sum = sum + red[x * D4 + t];
@@ -136,7 +138,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     workgroupBarrier();
   }
-  if (t < ROWS) {
+  if (t < rows) {
     part_ml[base + t] = vec2<f32>(m_sh[t], l_sh[t]);
   }
 }

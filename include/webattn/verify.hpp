@@ -1,0 +1,46 @@
+// One random SDPA problem run on the GPU and on the float64 reference, with the
+// output poisoned beforehand and the whole cache checked after the update.
+// Used by `webattn check` and by the test suite.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "webattn/attention.hpp"
+#include "webattn/reference.hpp"
+
+namespace webattn::verify {
+
+struct Case {
+  uint32_t S = 1, Hq = 1, Hkv = 1, D = 4, input_pos = 0, capacity = 1;
+  bool causal = true;
+  float scale = 0;  // 0: 1/sqrt(D)
+  std::string str() const;
+};
+
+// fp32 caches: max abs <= 2e-6 and rel L2 <= 1e-6 against float64.
+// f16 caches: rel L2 <= 1e-5 against float64 on the f16-rounded K and V.
+// With an explicit scale above 1/sqrt(D) the scores grow by scale*sqrt(D) and their
+// fp32 rounding with them (the softmax sharpens); both limits scale by that factor.
+struct Tolerance {
+  double max_abs;
+  double rel_l2;
+};
+Tolerance tolerance(DType dtype, double score_gain = 1.0);
+double score_gain(const Case& c);  // max(1, scale * sqrt(D))
+
+struct Result {
+  reference::Comparison cmp;
+  bool cache_exact = true;  // every cache position holds exactly what the update should leave
+  Algorithm ran = Algorithm::Auto;
+  double gpu_ms = 0;
+  bool passed() const;
+  DType dtype = DType::F32;
+  double gain = 1.0;  // score_gain of the case
+};
+
+Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed);
+
+// Whether `algo` can run this case at all on this device (else UnsupportedError).
+bool supported(Context& ctx, const Case& c, Algorithm algo);
+
+}  // namespace webattn::verify

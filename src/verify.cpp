@@ -1,0 +1,90 @@
+#include "webattn/verify.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "attention/half.hpp"
+#include "attention/launch.hpp"
+
+namespace webattn::verify {
+
+std::string Case::str() const {
+  return "S=" + std::to_string(S) + " Hq=" + std::to_string(Hq) + " Hkv=" + std::to_string(Hkv) +
+         " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
+         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "");
+}
+
+Tolerance tolerance(DType dtype, double gain) {
+  return dtype == DType::F32 ? Tolerance{2e-6 * gain, 1e-6 * gain} : Tolerance{1e30, 1e-5 * gain};
+}
+
+double score_gain(const Case& c) { return c.scale > 0 ? std::max(1.0, c.scale * std::sqrt(double(c.D))) : 1.0; }
+
+bool Result::passed() const {
+  const Tolerance t = tolerance(dtype, gain);
+  return cache_exact && cmp.nonfinite == 0 && cmp.max_abs <= t.max_abs && cmp.rel_l2 <= t.rel_l2;
+}
+
+bool supported(Context& ctx, const Case& c, Algorithm algo) {
+  const uint32_t rows = c.S * (c.Hq / c.Hkv);
+  switch (algo) {
+    case Algorithm::SplitKvDecode: return attention::split_kv_supported(ctx.device(), rows, c.D, nullptr);
+    case Algorithm::FlashPrefill: return attention::flash_prefill_supported(ctx.device(), c.D, nullptr);
+    case Algorithm::ThreePassStrided:
+    case Algorithm::ThreePassCoalesced: {
+      const uint64_t scores = uint64_t{c.Hq} * c.S * ((c.input_pos + c.S + 3) / 4 * 4) * 4;
+      return scores <= ctx.adapter().limits.max_storage_buffer_binding_size;
+    }
+    case Algorithm::Auto: return true;
+  }
+  return false;
+}
+
+namespace {
+std::vector<float> randn(std::mt19937& rng, size_t n) {
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+}  // namespace
+
+Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const size_t row = size_t{c.Hkv} * c.D;
+  // The whole cache is random: positions past the context must stay untouched.
+  std::vector<float> k_host = randn(rng, c.capacity * row), v_host = randn(rng, c.capacity * row);
+  KVCache cache(ctx, {c.capacity, c.Hkv, c.D, dtype});
+  cache.update(Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, k_host, "k_init"),
+               Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, v_host, "v_init"), 0);
+  auto q = randn(rng, size_t{c.S} * c.Hq * c.D), kn = randn(rng, c.S * row), vn = randn(rng, c.S * row);
+  Tensor tq = Tensor::from(ctx, {c.S, c.Hq, c.D}, q, "q");
+  Tensor tk = Tensor::from(ctx, {c.S, c.Hkv, c.D}, kn, "k_new");
+  Tensor tv = Tensor::from(ctx, {c.S, c.Hkv, c.D}, vn, "v_new");
+  Tensor out(ctx, {c.S, c.Hq, c.D}, "out");
+  out.poison();
+  Sdpa sdpa(ctx);
+  SdpaOptions opt;
+  opt.algorithm = algo;
+  opt.causal = c.causal;
+  opt.scale = c.scale;
+  opt.profile = ctx.has_timestamps();
+  Result res;
+  res.dtype = dtype;
+  res.gain = score_gain(c);
+  auto info = sdpa.forward(tq, tk, tv, cache, c.input_pos, out, opt);
+  res.ran = info.algorithm;
+  res.gpu_ms = info.total_ms();
+
+  reference::Problem p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
+  reference::update_cache(k_host, v_host, kn, vn, p);
+  if (dtype == DType::F16)
+    for (auto* v : {&k_host, &v_host})
+      for (auto& x : *v) x = half::round_to_half(x);
+  res.cache_exact = cache.download_keys() == k_host && cache.download_values() == v_host;
+  res.cmp = reference::compare(out.download(), reference::attention(q, k_host, v_host, p));
+  return res;
+}
+
+}  // namespace webattn::verify

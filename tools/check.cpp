@@ -1,0 +1,128 @@
+// `webattn check`: every algorithm vs the float64 reference on random shapes and presets.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "commands.hpp"
+#include "presets.hpp"
+#include "webattn/errors.hpp"
+#include "webattn/verify.hpp"
+
+namespace webattn::cli {
+
+const Preset& find_preset(const std::string& name) {
+  std::string names;
+  for (const auto& p : presets()) {
+    if (p.name == name) return p;
+    names += (names.empty() ? "" : ", ") + p.name;
+  }
+  throw ShapeError("unknown preset '" + name + "'; expected one of: " + names);
+}
+
+namespace {
+
+struct CheckArgs {
+  DeviceArgs device;
+  int cases = 24;
+  uint32_t seed = 1;
+  std::vector<std::string> algorithms;
+  std::vector<std::string> dtypes = {"f32", "f16"};
+  std::string json;
+  bool presets = true;
+  bool verbose = false;
+};
+
+std::vector<verify::Case> make_cases(const CheckArgs& a) {
+  std::vector<verify::Case> out;
+  if (a.presets)
+    for (const auto& p : presets()) {
+      out.push_back({1, p.q_heads, p.kv_heads, p.head_dim, 511, 512});     // decode
+      out.push_back({64, p.q_heads, p.kv_heads, p.head_dim, 0, 64});      // prefill
+      out.push_back({17, p.q_heads, p.kv_heads, p.head_dim, 100, 130});   // chunked prefill
+    }
+  std::mt19937 rng(a.seed);
+  auto pick = [&](std::initializer_list<uint32_t> xs) { return *(xs.begin() + rng() % xs.size()); };
+  for (int i = 0; i < a.cases; ++i) {
+    verify::Case c;
+    c.Hkv = pick({1, 2, 4});
+    c.Hq = c.Hkv * pick({1, 2, 4, 8});
+    c.D = pick({4, 16, 64, 80, 128, 256});
+    c.S = rng() % 3 == 0 ? 1 + rng() % 4 : 1 + rng() % 96;
+    c.input_pos = rng() % 2 ? rng() % 300 : 0;
+    c.capacity = c.input_pos + c.S + rng() % 17;
+    c.causal = rng() % 8 != 0;
+    if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+Runner add_check(CLI::App& app) {
+  auto a = std::make_shared<CheckArgs>();
+  a->device.add(app);
+  app.add_option("--cases", a->cases, "random shapes (besides the presets)")->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", a->seed, "random seed");
+  app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)");
+  app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
+  app.add_flag("!--no-presets", a->presets, "skip the named model shapes");
+  app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
+  app.add_option("--json", a->json, "write every result as JSON");
+  return [a] {
+    Context ctx(a->device.options());
+    fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
+    std::vector<Algorithm> algos;
+    for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
+    if (algos.empty()) algos = all_algorithms();
+    const auto cases = make_cases(*a);
+    int passed = 0, failed = 0, skipped = 0;
+    double worst_abs = 0, worst_rel = 0;
+    nlohmann::json rows = nlohmann::json::array();
+    uint32_t seed = a->seed * 7919;
+    size_t done = 0;
+    const size_t total = cases.size() * algos.size() * a->dtypes.size();
+    for (const auto& c : cases)
+      for (Algorithm algo : algos)
+        for (const auto& dt : a->dtypes) {
+          ++done;
+          if (!verify::supported(ctx, c, algo)) {
+            ++skipped;
+            continue;
+          }
+          const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+          auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
+          const bool ok = r.passed();
+          ok ? ++passed : ++failed;
+          worst_abs = std::max(worst_abs, r.cmp.max_abs);
+          worst_rel = std::max(worst_rel, r.cmp.rel_l2);
+          if (!ok || a->verbose)
+            fmt::print("{} {:<22} {:<3} {:<48} max_abs {:.2e} rel_l2 {:.2e}{}{}\n", ok ? "ok  " : "FAIL",
+                       to_string(algo), dt, c.str(), r.cmp.max_abs, r.cmp.rel_l2,
+                       r.cache_exact ? "" : " CACHE-UPDATE-WRONG",
+                       r.cmp.nonfinite ? fmt::format(" {} non-finite/unwritten", r.cmp.nonfinite) : "");
+          else
+            fmt::print(stderr, "\r[{}/{}]", done, total);
+          rows.push_back({{"case", c.str()},
+                          {"algorithm", to_string(algo)},
+                          {"dtype", dt},
+                          {"max_abs", r.cmp.max_abs},
+                          {"rel_l2", r.cmp.rel_l2},
+                          {"cache_exact", r.cache_exact},
+                          {"nonfinite", r.cmp.nonfinite},
+                          {"passed", ok}});
+        }
+    fmt::print(stderr, "\r");
+    fmt::print("worst max_abs {:.2e}, worst rel_l2 {:.2e} (f32 limits {:.0e} / {:.0e}, f16 rel_l2 {:.0e})\n",
+               worst_abs, worst_rel, verify::tolerance(DType::F32).max_abs, verify::tolerance(DType::F32).rel_l2,
+               verify::tolerance(DType::F16).rel_l2);
+    fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
+               skipped);
+    if (!a->json.empty()) std::ofstream(a->json) << rows.dump(1) << "\n";
+    return failed == 0 ? 0 : 1;
+  };
+}
+
+}  // namespace webattn::cli

@@ -1,0 +1,24 @@
+// Named model shapes for `check` and `bench`.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace webattn::cli {
+
+struct Preset {
+  std::string name;
+  uint32_t q_heads, kv_heads, head_dim;
+};
+
+inline const std::vector<Preset>& presets() {
+  static const std::vector<Preset> all = {
+      {"llama3-8b", 32, 8, 128},
+      {"llama3.2-1b", 32, 8, 64},
+  };
+  return all;
+}
+
+const Preset& find_preset(const std::string& name);  // throws ShapeError listing the names
+
+}  // namespace webattn::cli
