@@ -29,6 +29,8 @@ struct BenchArgs {
   std::vector<std::string> algorithms;
   std::vector<std::string> dtypes = {"f32"};
   int repeats = 20, warmup = 3;
+  int batch = 10;  // calls recorded back to back per timed submission
+  uint32_t split_workgroups = 0;
   std::string json;
   uint32_t probe_mib = 64;
 };
@@ -73,6 +75,10 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
   app.add_option("--repeats", a->repeats, "timed runs per point (median reported)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", a->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", a->batch,
+                 "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
   app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
   app.add_option("--json", a->json, "write all results as JSON");
   return [a] {
@@ -89,8 +95,9 @@ Runner add_bench(CLI::App& app) {
     po.repeats = 10;
     const ProbeResult probe = probe_device(ctx, po);
     fmt::print("floors from probe: copy {:.1f} GB/s, fp32 FMA {:.1f} GFLOP/s\n", probe.copy_gbps, probe.fma_gflops);
-    fmt::print("shape: Hq {} Hkv {} D {}; median of {} runs after {} warm-up; floor = max(FLOPs/FMA rate, bytes/bandwidth)\n",
-               Hq, Hkv, D, a->repeats, a->warmup);
+    fmt::print("shape: Hq {} Hkv {} D {}; {} calls back to back per submission, median of {} submissions after {} "
+               "warm-up\ntotal = GPU span of the submission / calls; floor = max(FLOPs/FMA rate, bytes/bandwidth)\n",
+               Hq, Hkv, D, a->batch, a->repeats, a->warmup);
     fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n\n");
 
     std::vector<Algorithm> algos;
@@ -133,13 +140,15 @@ Runner add_bench(CLI::App& app) {
           SdpaOptions opt;
           opt.algorithm = algo;
           opt.profile = true;
+          opt.repeat = a->batch;
+          opt.split_kv_workgroups = a->split_workgroups;
           std::map<std::string, std::vector<double>> stage_runs;
           std::vector<std::string> order;
           std::vector<double> totals;
           for (int i = 0; i < a->warmup + a->repeats; ++i) {
             auto info = sdpa.forward(q, kn, vn, cache, pt.pos, out, opt);
             if (i < a->warmup) continue;
-            totals.push_back(info.total_ms());
+            totals.push_back(info.span_ms() / a->batch);
             for (const auto& st : info.stages) {
               if (!stage_runs.count(st.stage)) order.push_back(st.stage);
               stage_runs[st.stage].push_back(st.ms);
@@ -180,6 +189,7 @@ Runner add_bench(CLI::App& app) {
       j["probe"] = {{"copy_gbps", probe.copy_gbps}, {"fma_gflops", probe.fma_gflops}};
       j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
       j["repeats"] = a->repeats;
+      j["batch"] = a->batch;
       j["results"] = nlohmann::json::array();
       for (const auto& r : rows)
         j["results"].push_back({{"mode", r.mode},

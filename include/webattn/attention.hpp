@@ -67,17 +67,24 @@ struct SdpaOptions {
   float scale = 0;      // 0: 1/sqrt(D)
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
+  // Benchmarks: record the whole call this many times back to back in one submission
+  // (steady state: no idle GPU between calls). Results are those of the last one.
+  int repeat = 1;
+  // split-kv: aim for about this many (chunk, kv head) workgroups (0: built-in default).
+  uint32_t split_kv_workgroups = 0;
 };
 
 struct StageTime {
   std::string stage;
-  double ms = 0;
+  double ms = 0;        // GPU time of the pass
+  double start_ms = 0;  // its start, relative to the first pass of the submission
 };
 
 struct ForwardInfo {
   Algorithm algorithm = Algorithm::Auto;  // what actually ran
-  std::vector<StageTime> stages;          // filled when profiling
-  double total_ms() const;
+  std::vector<StageTime> stages;          // filled when profiling (repeat x passes)
+  double total_ms() const;                // sum of the passes' GPU times
+  double span_ms() const;                 // first pass start to last pass end
 };
 
 class Sdpa {

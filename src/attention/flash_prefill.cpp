@@ -8,9 +8,10 @@ constexpr uint32_t kRows = 64;  // BR in flash_prefill.wgsl
 
 uint64_t shared_bytes(uint32_t bc, uint32_t d4) { return uint64_t{bc} * (d4 + 1) * 16 + kRows * bc * 4 + kRows * 16 * 4; }
 
-// Keys per tile: 32 where workgroup memory allows, else 16.
+// Keys per tile: the most that workgroup memory allows (more keys per tile = more
+// FMAs per query load in the score phase).
 uint32_t keys_per_tile(const gpu::Device& dev, uint32_t d4) {
-  for (uint32_t bc : {32u, 16u})
+  for (uint32_t bc : {64u, 48u, 32u, 16u})
     if (shared_bytes(bc, d4) <= dev.limits().max_compute_workgroup_storage_size) return bc;
   return 0;
 }

@@ -36,7 +36,8 @@ void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb);
 
 // Split-KV decode + log-sum-exp reduce.
 bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not);
-uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t head_dim);
-void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb);
+// Chunk length so that about target_workgroups (chunk, kv head) workgroups run.
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
+void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups);
 
 }  // namespace webattn::attention

@@ -1,5 +1,6 @@
 // Sdpa: validates a call, lets the planner pick an algorithm, records the cache
 // update and the algorithm's passes into one submission, and (if asked) times them.
+#include <algorithm>
 #include <cmath>
 
 #include "attention/launch.hpp"
@@ -37,6 +38,16 @@ double ForwardInfo::total_ms() const {
   for (const auto& s : stages) t += s.ms;
   return t;
 }
+
+double ForwardInfo::span_ms() const {
+  double end = 0;
+  for (const auto& s : stages) end = std::max(end, s.start_ms + s.ms);
+  return end;
+}
+
+// split-kv aims for this many (chunk, kv head) workgroups: several per compute unit
+// on a large GPU (H100: 132 SMs), while a 512-token decode still gets 32-key chunks.
+constexpr uint32_t kDefaultSplitKvWorkgroups = 1024;
 
 struct Sdpa::Impl {
   Context* ctx;
@@ -107,20 +118,24 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   prm.scale = options.scale > 0 ? options.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   attention::Problem pb{q, cache, out, prm};
 
+  if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
+  const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : kDefaultSplitKvWorkgroups;
   gpu::Recorder rec(dev, options.profile);
-  attention::encode_cache_update(rec, cache, k_new, v_new, input_pos);
-  switch (algo) {
-    case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, impl_->workspace, pb, false); break;
-    case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, impl_->workspace, pb, true); break;
-    case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb); break;
-    case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, impl_->workspace, pb); break;
-    case Algorithm::Auto: break;
+  for (int i = 0; i < options.repeat; ++i) {
+    attention::encode_cache_update(rec, cache, k_new, v_new, input_pos);
+    switch (algo) {
+      case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, impl_->workspace, pb, false); break;
+      case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, impl_->workspace, pb, true); break;
+      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb); break;
+      case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, impl_->workspace, pb, split_wgs); break;
+      case Algorithm::Auto: break;
+    }
   }
   rec.submit();
   ForwardInfo info;
   info.algorithm = algo;
   if (options.profile)
-    for (const auto& t : rec.timings()) info.stages.push_back({t.label, t.ms});
+    for (const auto& t : rec.timings()) info.stages.push_back({t.label, t.ms, t.start_ms});
   return info;
 }
 

@@ -9,7 +9,6 @@ namespace webattn::attention {
 namespace {
 constexpr uint32_t kWorkgroup = 128;
 constexpr uint32_t kMaxRows = 32;
-constexpr uint32_t kTargetWorkgroups = 512;  // enough to fill a large GPU several times over
 
 uint64_t shared_bytes(uint32_t rows, uint32_t bk, uint32_t d4) {
   return uint64_t{rows} * d4 * 16 + uint64_t{bk} * (d4 + 1) * 16 + rows * bk * 4 + 3 * rows * 4 + kWorkgroup * 16;
@@ -42,12 +41,12 @@ bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim
   return why.empty();
 }
 
-uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t) {
-  const uint64_t per_wg = (uint64_t{context_len} * kv_heads + kTargetWorkgroups - 1) / kTargetWorkgroups;
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups) {
+  const uint64_t per_wg = (uint64_t{context_len} * kv_heads + target_workgroups - 1) / target_workgroups;
   return static_cast<uint32_t>(std::max<uint64_t>(32, (per_wg + 31) / 32 * 32));
 }
 
-void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
+void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups) {
   auto& dev = pb.cache.context().device();
   KernelParams prm = pb.params;
   const uint32_t d4 = prm.head_dim / 4;
@@ -55,7 +54,7 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
   const uint32_t rows = prm.seq_len * g;
   const uint32_t rows_pow2 = padded_rows(rows);
   const uint32_t bk = keys_per_tile(dev, rows_pow2, d4);
-  prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, prm.head_dim);
+  prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target_workgroups);
   prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
   const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
   gpu::Buffer& part_o = ws.get("split_kv partial o", partials * d4 * 16);
@@ -70,10 +69,11 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb) {
                {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &pb.cache.values()}, {4, &part_o}, {5, &part_ml}},
                {prm.n_chunks, prm.kv_heads, 1});
 
-  const uint32_t wg = 64;
-  gpu::Grid grid = flat_grid(dev, uint64_t{prm.kv_heads} * rows * d4, wg, &prm.row_threads);
+  uint32_t wg = 256;
+  while (wg < d4) wg *= 2;
   const auto& reduce = dev.pipelines().get({"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}});
-  rec.dispatch("split_kv_reduce", reduce, prm, {{1, &part_o}, {2, &part_ml}, {3, &pb.out.buffer()}}, grid);
+  rec.dispatch("split_kv_reduce", reduce, prm, {{1, &part_o}, {2, &part_ml}, {3, &pb.out.buffer()}},
+               {rows, prm.kv_heads, 1});
 }
 
 }  // namespace webattn::attention

@@ -122,7 +122,8 @@ std::vector<PassTime> Recorder::timings() {
   std::vector<uint64_t> ticks = resolve_->download<uint64_t>(2 * labels_.size());
   for (size_t i = 0; i < labels_.size(); ++i) {
     const uint64_t a = ticks[2 * i], b = ticks[2 * i + 1];
-    out.push_back({labels_[i], b >= a ? static_cast<double>(b - a) * 1e-6 : 0.0});
+    out.push_back({labels_[i], b >= a ? static_cast<double>(b - a) * 1e-6 : 0.0,
+                   a >= ticks[0] ? static_cast<double>(a - ticks[0]) * 1e-6 : 0.0});
   }
   return out;
 }

@@ -21,7 +21,8 @@ struct Binding {
 
 struct PassTime {
   std::string label;
-  double ms;
+  double ms;        // end - begin of the pass
+  double start_ms;  // begin, relative to the first pass's begin
 };
 
 struct Grid {
@@ -56,7 +57,7 @@ class Recorder {
   bool timed() const { return query_set_ != nullptr; }
 
  private:
-  static constexpr uint32_t kMaxTimedPasses = 64;
+  static constexpr uint32_t kMaxTimedPasses = 1024;
   Device& device_;
   WGPUCommandEncoder encoder_ = nullptr;
   WGPUQuerySet query_set_ = nullptr;

@@ -1,42 +1,71 @@
-// Split-KV decode, stage 2: merges the n_chunks partial states of every query row
-// with log-sum-exp weights: M = max m_j, out = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
-// One thread per (row, kv head, head-dim vec4).
-// Bytes: read Hkv * n_chunks * ROWS * (D*4 + 8), write S * Hq * D * 4.
-override WG: u32 = 64u;
+// Split-KV decode, stage 2: merges the n_chunks partial states of one query row with
+// log-sum-exp weights: M = max m_j, out = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
+// One workgroup per (row, kv head): threads split the chunks into LANES lanes, each
+// thread of a lane owning one head-dim vec4; lanes are combined in workgroup memory.
+// Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
+override WG: u32 = 256u;  // a power of two, >= D/4
 
 @group(0) @binding(1) var<storage, read> part_o: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> part_ml: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 
+var<workgroup> red_m: array<f32, WG>;
+var<workgroup> red_o: array<vec4<f32>, WG>;
+var<workgroup> red_l: array<f32, WG>;
+
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x;
+  let r = wg.x;
+  let kvh = wg.y;
   let d4n = p.head_dim / 4u;
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
-  let i = gid.y * p.row_threads + gid.x;
-  if (i >= p.kv_heads * rows * d4n) {
-    return;
-  }
-  let d4 = i % d4n;
-  let r = (i / d4n) % rows;
-  let kvh = i / (d4n * rows);
+  let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
+
   var mx: f32 = MASKED;
-  for (var c: u32 = 0u; c < p.n_chunks; c = c + 1u) {
-    mx = max(mx, part_ml[(kvh * p.n_chunks + c) * rows + r].x);
+  for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
+    mx = max(mx, part_ml[first + c * rows].x);
   }
-  var l: f32 = 0.0;
-  var o: vec4<f32> = vec4<f32>(0.0);
-  for (var c: u32 = 0u; c < p.n_chunks; c = c + 1u) {
-    let j = (kvh * p.n_chunks + c) * rows + r;
-    let ml = part_ml[j];
-    var w: f32 = 0.0;
-    if (ml.x > MASK_LIMIT) {
-      w = exp(ml.x - mx);
+  red_m[t] = mx;
+  workgroupBarrier();
+  for (var w: u32 = WG / 2u; w > 0u; w = w / 2u) {
+    if (t < w) {
+      red_m[t] = max(red_m[t], red_m[t + w]);
     }
-    l = l + w * ml.y;
-    o = o + w * part_o[j * d4n + d4];
+    workgroupBarrier();
   }
-  let s = r / g;
-  let h = kvh * g + r % g;
-  out[(s * p.q_heads + h) * d4n + d4] = o / l;
+  let m_all = red_m[0];
+
+  let lanes = WG / d4n;
+  let lane = t / d4n;
+  let d4 = t % d4n;
+  var o: vec4<f32> = vec4<f32>(0.0);
+  var l: f32 = 0.0;
+  if (lane < lanes) {
+    for (var c: u32 = lane; c < p.n_chunks; c = c + lanes) {
+      let j = first + c * rows;
+      let ml = part_ml[j];
+      var w: f32 = 0.0;
+      if (ml.x > MASK_LIMIT) {
+        w = exp(ml.x - m_all);
+      }
+      l = l + w * ml.y;
+      o = o + w * part_o[j * d4n + d4];
+    }
+  }
+  red_o[t] = o;
+  red_l[t] = l;
+  workgroupBarrier();
+  if (t < d4n) {
+    var os: vec4<f32> = vec4<f32>(0.0);
+    var ls: f32 = 0.0;
+    for (var x: u32 = 0u; x < lanes; x = x + 1u) {
+      os = os + red_o[x * d4n + t];
+      ls = ls + red_l[x * d4n + t];
+    }
+    let s = r / g;
+    let h = kvh * g + r % g;
+    out[(s * p.q_heads + h) * d4n + t] = os / ls;
+  }
 }
