@@ -10,15 +10,19 @@ namespace {
 constexpr uint32_t kWorkgroup = 128;
 constexpr uint32_t kMaxRows = 32;
 
-uint64_t shared_bytes(uint32_t rows, uint32_t bk, uint32_t d4) {
-  return uint64_t{rows} * d4 * 16 + uint64_t{bk} * (d4 + 1) * 16 + rows * bk * 4 + 3 * rows * 4 + kWorkgroup * 16;
+constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations per row in the score phase
+
+uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
+  return uint64_t{rows} * d4 * 16 + uint64_t{kKeysPerTile} * (d4 + 1) * 16 + rows * kKeysPerTile * 4 +
+         5 * rows * 4 + kWorkgroup * 16 + kWorkgroup * 4;
 }
 
-uint32_t keys_per_tile(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
-  for (uint32_t bk : {32u, 16u, 8u})
-    if (shared_bytes(rows, bk, d4) <= dev.limits().max_compute_workgroup_storage_size) return bk;
-  return 0;
+bool fits(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
+  return shared_bytes(rows, d4) <= dev.limits().max_compute_workgroup_storage_size;
 }
+
+// Subgroup shuffles reduce a row's 32 keys where subgroups are at least 32 wide.
+bool use_subgroups(const gpu::Device& dev) { return dev.has_subgroups() && dev.adapter().subgroup_min_size >= 32; }
 uint32_t padded_rows(uint32_t rows) {
   uint32_t p = 1;
   while (p < rows) p *= 2;
@@ -33,7 +37,7 @@ bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim
           std::to_string(kMaxRows);
   else if (head_dim / 4 > kWorkgroup)
     why = "split-kv: head_dim " + std::to_string(head_dim) + " exceeds its limit of " + std::to_string(kWorkgroup * 4);
-  else if (keys_per_tile(dev, padded_rows(rows), head_dim / 4) == 0)
+  else if (!fits(dev, padded_rows(rows), head_dim / 4))
     why = "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
           " do not fit the device's workgroup memory (" +
           std::to_string(dev.limits().max_compute_workgroup_storage_size) + " bytes)";
@@ -53,7 +57,7 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
   const uint32_t g = prm.q_heads / prm.kv_heads;
   const uint32_t rows = prm.seq_len * g;
   const uint32_t rows_pow2 = padded_rows(rows);
-  const uint32_t bk = keys_per_tile(dev, rows_pow2, d4);
+  const uint32_t bk = kKeysPerTile;
   prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target_workgroups);
   prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
   const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
@@ -64,7 +68,9 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
                              "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
                              "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
   const std::string kv = kv_prelude(pb.cache.config().dtype);
-  const auto& decode = dev.pipelines().get({"split_kv_decode", {"attention_params", kv}, header, {}});
+  const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
+  const auto& decode =
+      dev.pipelines().get({"split_kv_decode", {reduce_prelude, "attention_params", kv}, header, {}});
   rec.dispatch("split_kv_decode", decode, prm,
                {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &pb.cache.values()}, {4, &part_o}, {5, &part_ml}},
                {prm.n_chunks, prm.kv_heads, 1});

@@ -6,11 +6,14 @@
 // (coalesced); V is streamed from memory with consecutive threads on consecutive
 // head-dim vec4s.
 //
-// Generated header constants: D4 = head_dim/4, BK = keys per tile, ROWS = S*g rounded
+// Row reductions come from a prelude: row_reduce_subgroup (subgroups >= 32 wide) or
+// row_reduce_shared (portable, workgroup memory).
+// Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup.
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
+const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
 const KV_STRIDE: u32 = D4 + 1u;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
@@ -25,6 +28,8 @@ var<workgroup> sc: array<f32, ROWS * BK>;
 var<workgroup> m_sh: array<f32, ROWS>;
 var<workgroup> l_sh: array<f32, ROWS>;
 var<workgroup> alpha_sh: array<f32, ROWS>;
+var<workgroup> m_next: array<f32, ROWS>;
+var<workgroup> l_add: array<f32, ROWS>;
 var<workgroup> red: array<vec4<f32>, WG>;
 
 @compute @workgroup_size(WG)
@@ -60,60 +65,56 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (key0 >= key_end) {
       break;
     }
-    let n = min(BK, key_end - key0);
+    let n_keys = min(BK, key_end - key0);
     for (var i: u32 = t; i < BK * D4; i = i + WG) {
       let kr = i / D4;
       var kv: vec4<f32> = vec4<f32>(0.0);
-      if (kr < n) {
+      if (kr < n_keys) {
         kv = kv_unpack(k_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4]);
       }
       k_tile[kr * KV_STRIDE + i % D4] = kv;
     }
     workgroupBarrier();
 
-    for (var i: u32 = t; i < ROWS * BK; i = i + WG) {
-      let r = i / BK;
+    // Scores and the online-softmax update, one (row, key) item per invocation: the 32
+    // keys of a row sit on 32 consecutive invocations, reduced by row_max32/row_sum32.
+    for (var n: u32 = 0u; n < NI; n = n + 1u) {
+      let i = t + WG * n;
+      let r = min(i / BK, ROWS - 1u);
       let kr = i % BK;
       var dotv: vec4<f32> = vec4<f32>(0.0);
       for (var x: u32 = 0u; x < D4; x = x + 1u) {
         dotv = dotv + q_tile[r * D4 + x] * k_tile[kr * KV_STRIDE + x];
       }
-      let key = key0 + kr;
-      let s = r / g;
-      let ok = kr < n && r < rows && key < visible_len(s);
-      sc[i] = select(MASKED, (dotv.x + dotv.y + dotv.z + dotv.w) * p.scale, ok);
-    }
-    workgroupBarrier();
-
-    if (t < ROWS) {
-      var tmax: f32 = MASKED;
-      for (var kr: u32 = 0u; kr < BK; kr = kr + 1u) {
-        tmax = max(tmax, sc[t * BK + kr]);
+      let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr < visible_len(r / g);
+      let score = select(MASKED, (dotv.x + dotv.y + dotv.z + dotv.w) * p.scale, ok);
+      let m_old = m_sh[r];
+      let m_new = max(m_old, row_max32(score, t));
+      var pv: f32 = 0.0;
+      if (score > MASK_LIMIT) {
+        pv = exp(score - m_new);
       }
-      let m_old = m_sh[t];
-      let m_new = max(m_old, tmax);
-      var sum: f32 = 0.0;
-      for (var kr: u32 = 0u; kr < BK; kr = kr + 1u) {
-        let x = sc[t * BK + kr];
-        var pv: f32 = 0.0;
-        if (x > MASK_LIMIT) {
-          pv = exp(x - m_new);
+      let psum = row_sum32(pv, t);
+      if (i < ROWS * BK) {
+        sc[i] = pv;
+        if (kr == 0u) {
+          alpha_sh[r] = exp(m_old - m_new);
+          m_next[r] = m_new;
+          l_add[r] = psum;
         }
-        sc[t * BK + kr] = pv;
-        sum = sum + pv;
       }
-      let alpha = exp(m_old - m_new);
-      alpha_sh[t] = alpha;
-      m_sh[t] = m_new;
-      l_sh[t] = l_sh[t] * alpha + sum;
     }
     workgroupBarrier();
+    if (t < ROWS) {
+      m_sh[t] = m_next[t];
+      l_sh[t] = l_sh[t] * alpha_sh[t] + l_add[t];
+    }
 
     if (slot < SLOTS) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         acc[r] = acc[r] * alpha_sh[r];
       }
-      for (var kr: u32 = slot; kr < n; kr = kr + SLOTS) {
+      for (var kr: u32 = slot; kr < n_keys; kr = kr + SLOTS) {
         let v = kv_unpack(v_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + d4]);
         for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
           acc[r] = acc[r] + sc[r * BK + kr] * v;
