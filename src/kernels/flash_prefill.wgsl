@@ -14,6 +14,7 @@
 const BR: u32 = 64u;
 const NJ: u32 = BC / 16u;
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
+const NL: u32 = (BC * D4 + 255u) / 256u;  // tile vec4s loaded per invocation
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
@@ -24,21 +25,31 @@ var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 var<workgroup> p_tile: array<f32, BR * BC>;
 var<workgroup> red: array<f32, BR * 16u>;
 
-fn load_tile(t: u32, kvh: u32, key0: u32, is_v: bool) {
-  for (var i: u32 = t; i < BC * D4; i = i + 256u) {
-    let kr = i / D4;
-    let d4 = i % D4;
-    let key = key0 + kr;
-    var v: vec4<f32> = vec4<f32>(0.0);
-    if (key < p.context_len) {
-      let idx = (key * p.kv_heads + kvh) * D4 + d4;
+// Loads a K or V tile into registers (every load issued before any is used), then
+// stores it into kv_tile after `barrier_before` (the caller's previous reads are done).
+fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<vec4<f32>, NL> {
+  var regs: array<vec4<f32>, NL> = array<vec4<f32>, NL>();
+  for (var n: u32 = 0u; n < NL; n = n + 1u) {
+    let i = t + 256u * n;
+    let key = key0 + i / D4;
+    if (i < BC * D4 && key < p.context_len) {
+      let idx = (key * p.kv_heads + kvh) * D4 + i % D4;
       if (is_v) {
-        v = kv_unpack(v_cache[idx]);
+        regs[n] = kv_unpack(v_cache[idx]);
       } else {
-        v = kv_unpack(k_cache[idx]);
+        regs[n] = kv_unpack(k_cache[idx]);
       }
     }
-    kv_tile[kr * KV_STRIDE + d4] = v;
+  }
+  return regs;
+}
+
+fn store_tile(t: u32, regs: array<vec4<f32>, NL>) {
+  for (var n: u32 = 0u; n < NL; n = n + 1u) {
+    let i = t + 256u * n;
+    if (i < BC * D4) {
+      kv_tile[(i / D4) * KV_STRIDE + i % D4] = regs[n];
+    }
   }
 }
 
@@ -74,10 +85,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     o[j] = vec4<f32>(0.0);
   }
 
+  var k_next: array<vec4<f32>, NL> = fetch_tile(t, kvh, 0u, false);
   for (var tile: u32 = 0u; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
-    load_tile(t, kvh, key0, false);
+    store_tile(t, k_next);
     workgroupBarrier();
+
+    let v_next = fetch_tile(t, kvh, key0, true);  // in flight during the score phase
 
     // Scores for 4 rows x NJ keys.
     var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + 16j
@@ -126,8 +140,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         p_tile[(ty * 4u + i) * BC + tx + 16u * j] = pv;
       }
     }
-    load_tile(t, kvh, key0, true);
+    store_tile(t, v_next);
     workgroupBarrier();  // probabilities and the V tile are in place
+    if (tile + 1u < n_tiles) {
+      k_next = fetch_tile(t, kvh, key0 + BC, false);  // in flight during the PV phase
+    }
 
     for (var j: u32 = 0u; j < DV; j = j + 1u) {
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {

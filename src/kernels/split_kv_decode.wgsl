@@ -14,6 +14,8 @@
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
+const NK: u32 = (BK * D4 + WG - 1u) / WG;    // K tile vec4s loaded per invocation
+const NV: u32 = (BK + SLOTS - 1u) / SLOTS;    // V rows per invocation in the PV phase
 const KV_STRIDE: u32 = D4 + 1u;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
@@ -66,13 +68,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       break;
     }
     let n_keys = min(BK, key_end - key0);
-    for (var i: u32 = t; i < BK * D4; i = i + WG) {
+    // Issue every global load of the tile before using any (K for workgroup memory, V for
+    // registers): one memory latency per tile instead of one per loop iteration.
+    var k_regs: array<vec4<f32>, NK> = array<vec4<f32>, NK>();
+    for (var n: u32 = 0u; n < NK; n = n + 1u) {
+      let i = t + WG * n;
       let kr = i / D4;
-      var kv: vec4<f32> = vec4<f32>(0.0);
       if (kr < n_keys) {
-        kv = kv_unpack(k_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4]);
+        k_regs[n] = kv_unpack(k_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4]);
       }
-      k_tile[kr * KV_STRIDE + i % D4] = kv;
+    }
+    var v_regs: array<vec4<f32>, NV> = array<vec4<f32>, NV>();
+    for (var n: u32 = 0u; n < NV; n = n + 1u) {
+      let kr = slot + SLOTS * n;
+      if (slot < SLOTS && kr < n_keys) {
+        v_regs[n] = kv_unpack(v_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + d4]);
+      }
+    }
+    for (var n: u32 = 0u; n < NK; n = n + 1u) {
+      let i = t + WG * n;
+      if (i < BK * D4) {
+        k_tile[(i / D4) * KV_STRIDE + i % D4] = k_regs[n];
+      }
     }
     workgroupBarrier();
 
@@ -114,10 +131,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         acc[r] = acc[r] * alpha_sh[r];
       }
-      for (var kr: u32 = slot; kr < n_keys; kr = kr + SLOTS) {
-        let v = kv_unpack(v_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + d4]);
+      for (var n: u32 = 0u; n < NV; n = n + 1u) {
+        let kr = min(slot + SLOTS * n, BK - 1u);  // keys past n_keys have p = 0 and v = 0
         for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-          acc[r] = acc[r] + sc[r * BK + kr] * v;
+          acc[r] = acc[r] + sc[r * BK + kr] * v_regs[n];
         }
       }
     }
