@@ -67,6 +67,9 @@ struct SdpaOptions {
   float scale = 0;      // 0: 1/sqrt(D)
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
+  // With profile: only time the whole submission (one empty timestamped pass before and
+  // one after), so per-pass timestamps add nothing to what is measured.
+  bool profile_span_only = false;
   // Benchmarks: record the whole call this many times back to back in one submission
   // (steady state: no idle GPU between calls). Results are those of the last one.
   int repeat = 1;

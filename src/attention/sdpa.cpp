@@ -120,7 +120,8 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
 
   if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
   const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : kDefaultSplitKvWorkgroups;
-  gpu::Recorder rec(dev, options.profile);
+  gpu::Recorder rec(dev, options.profile, options.profile_span_only);
+  if (options.profile_span_only) rec.mark("begin");
   for (int i = 0; i < options.repeat; ++i) {
     attention::encode_cache_update(rec, cache, k_new, v_new, input_pos);
     switch (algo) {
@@ -131,6 +132,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
       case Algorithm::Auto: break;
     }
   }
+  if (options.profile_span_only) rec.mark("end");
   rec.submit();
   ForwardInfo info;
   info.algorithm = algo;

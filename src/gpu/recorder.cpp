@@ -2,7 +2,7 @@
 
 namespace webattn::gpu {
 
-Recorder::Recorder(Device& device, bool timed) : device_(device) {
+Recorder::Recorder(Device& device, bool timed, bool span_only) : device_(device), span_only_(span_only) {
   device_.push_scopes();
   scopes_open_ = true;
   WGPUCommandEncoderDescriptor desc{};
@@ -79,7 +79,7 @@ void Recorder::dispatch(const std::string& label, const ComputePipeline& pipelin
   WGPUPassTimestampWrites tw{};
   WGPUComputePassDescriptor pd{};
   pd.label = WGPUStringView{label.c_str(), WGPU_STRLEN};
-  if (query_set_) {
+  if (query_set_ && !span_only_) {
     const auto n = static_cast<uint32_t>(labels_.size());
     if (n >= kMaxTimedPasses) throw Error("more than " + std::to_string(kMaxTimedPasses) + " timed passes");
     tw.querySet = query_set_;
@@ -91,6 +91,23 @@ void Recorder::dispatch(const std::string& label, const ComputePipeline& pipelin
   wgpuComputePassEncoderSetPipeline(pass, pipeline.handle());
   wgpuComputePassEncoderSetBindGroup(pass, 0, bg, 0, nullptr);
   wgpuComputePassEncoderDispatchWorkgroups(pass, grid.x, grid.y, grid.z);
+  wgpuComputePassEncoderEnd(pass);
+  wgpuComputePassEncoderRelease(pass);
+  if (!span_only_) labels_.push_back(label);
+}
+
+void Recorder::mark(const std::string& label) {
+  if (!query_set_) return;
+  const auto n = static_cast<uint32_t>(labels_.size());
+  if (n >= kMaxTimedPasses) throw Error("more than " + std::to_string(kMaxTimedPasses) + " timed passes");
+  WGPUPassTimestampWrites tw{};
+  tw.querySet = query_set_;
+  tw.beginningOfPassWriteIndex = 2 * n;
+  tw.endOfPassWriteIndex = 2 * n + 1;
+  WGPUComputePassDescriptor pd{};
+  pd.label = WGPUStringView{label.c_str(), WGPU_STRLEN};
+  pd.timestampWrites = &tw;
+  WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(encoder_, &pd);
   wgpuComputePassEncoderEnd(pass);
   wgpuComputePassEncoderRelease(pass);
   labels_.push_back(label);

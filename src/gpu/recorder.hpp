@@ -33,7 +33,8 @@ class Recorder {
  public:
   // timed: write a timestamp pair around each pass (needs the timestamp-query feature;
   // silently untimed without it: timings() then returns an empty list).
-  Recorder(Device& device, bool timed);
+  // span_only: no per-pass timestamps; mark() passes carry the only ones.
+  Recorder(Device& device, bool timed, bool span_only = false);
   ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -48,6 +49,8 @@ class Recorder {
     dispatch(label, pipeline, &params, sizeof(P), bindings, grid);
   }
   void copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t bytes);
+  // An empty timestamped pass: timings() reports it as a zero-length pass at its start.
+  void mark(const std::string& label);
 
   // Finishes the encoder and submits; Dawn errors raised while recording surface here.
   void submit();
@@ -66,6 +69,7 @@ class Recorder {
   std::vector<std::unique_ptr<Buffer>> uniforms_;
   std::vector<WGPUBindGroup> bind_groups_;
   bool submitted_ = false;
+  bool span_only_ = false;
   bool scopes_open_ = false;
 };
 
