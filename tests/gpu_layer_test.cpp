@@ -219,3 +219,24 @@ TEST(Probe, ReportsPositiveBandwidthAndFmaRate) {
   EXPECT_GT(r.copy_gbps, 0.0);
   EXPECT_GT(r.fma_gflops, 0.0);
 }
+
+TEST(Recorder, SpanOnlyTimesTheSubmissionEndsAndNotEachPass) {
+  if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
+  const auto& fma = ctx().device().pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  gpu::Buffer sink(ctx().device(), 64 * 64 * 16, "sink");
+  struct {
+    uint32_t it;
+    float seed;
+  } params{256, 1.0f};
+  gpu::Recorder rec(ctx().device(), true, /*span_only=*/true);
+  rec.mark("begin");
+  rec.dispatch("fma-a", fma, params, {{1, &sink}}, {64, 1, 1});
+  rec.dispatch("fma-b", fma, params, {{1, &sink}}, {64, 1, 1});
+  rec.mark("end");
+  rec.submit();
+  auto t = rec.timings();
+  ASSERT_EQ(t.size(), 2u);  // the two marks only
+  EXPECT_EQ(t[0].label, "begin");
+  EXPECT_EQ(t[1].label, "end");
+  EXPECT_GT(t[1].start_ms, 0.0) << "the end mark must come after the dispatches' work";
+}
