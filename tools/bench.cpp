@@ -10,6 +10,7 @@
 
 #include "attention/cost.hpp"
 #include "commands.hpp"
+#include "measure.hpp"
 #include "presets.hpp"
 #include "webattn/attention.hpp"
 #include "webattn/errors.hpp"
@@ -34,23 +35,6 @@ struct BenchArgs {
   std::string json;
   uint32_t probe_mib = 64;
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Cheap deterministic non-zero fill (large caches: no need for Gaussian draws).
-std::vector<float> fill(size_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& f : v) {
-    x = x * 1664525u + 1013904223u;
-    f = static_cast<float>(x >> 8) / static_cast<float>(1u << 24) * 2.f - 1.f;
-  }
-  return v;
-}
 
 struct Row {
   std::string mode, algorithm, dtype;
@@ -123,15 +107,7 @@ Runner add_bench(CLI::App& app) {
     for (const auto& pt : points)
       for (const auto& dt : a->dtypes) {
         const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
-        KVCache cache(ctx, {pt.C, Hkv, D, dtype});
-        {
-          const auto n = size_t{pt.C} * Hkv * D;
-          cache.update(Tensor::from(ctx, {pt.C, Hkv, D}, fill(n, 1)), Tensor::from(ctx, {pt.C, Hkv, D}, fill(n, 2)), 0);
-        }
-        Tensor q = Tensor::from(ctx, {pt.S, Hq, D}, fill(size_t{pt.S} * Hq * D, 3), "q");
-        Tensor kn = Tensor::from(ctx, {pt.S, Hkv, D}, fill(size_t{pt.S} * Hkv * D, 4), "k_new");
-        Tensor vn = Tensor::from(ctx, {pt.S, Hkv, D}, fill(size_t{pt.S} * Hkv * D, 5), "v_new");
-        Tensor out(ctx, {pt.S, Hq, D}, "out");
+        BenchProblem pb(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
         const verify::Case vc{pt.S, Hq, Hkv, D, pt.pos, pt.C};
         for (Algorithm algo : algos) {
           ++done;
@@ -139,30 +115,12 @@ Runner add_bench(CLI::App& app) {
           if (!verify::supported(ctx, vc, algo)) continue;
           SdpaOptions opt;
           opt.algorithm = algo;
-          opt.profile = true;
-          opt.repeat = a->batch;
           opt.split_kv_workgroups = a->split_workgroups;
-          std::map<std::string, std::vector<double>> stage_runs;
-          std::vector<std::string> order;
-          std::vector<double> totals;
-          SdpaOptions span_opt = opt;
-          span_opt.profile_span_only = true;
-          for (int i = 0; i < a->warmup + a->repeats; ++i) {
-            // Per-call time from a submission timed only at its ends; per-stage times
-            // from one timed pass by pass (each timestamp pair costs a little itself).
-            auto span = sdpa.forward(q, kn, vn, cache, pt.pos, out, span_opt);
-            auto info = sdpa.forward(q, kn, vn, cache, pt.pos, out, opt);
-            if (i < a->warmup) continue;
-            totals.push_back(span.span_ms() / a->batch);
-            for (const auto& st : info.stages) {
-              if (!stage_runs.count(st.stage)) order.push_back(st.stage);
-              stage_runs[st.stage].push_back(st.ms);
-            }
-          }
+          const Timing tm = time_calls(sdpa, pb, opt, a->warmup, a->repeats, a->batch, true);
+          const auto& order = tm.stage_order;
           const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
-          Row r{pt.mode, to_string(algo), dt, pt.C, pt.S, pt.pos, {}, order, median(totals), 0, cost.flops,
+          Row r{pt.mode, to_string(algo), dt, pt.C, pt.S, pt.pos, tm.stage_ms, order, tm.per_call_ms, 0, cost.flops,
                 cost.bytes};
-          for (auto& [name, v] : stage_runs) r.stage_ms[name] = median(v);
           r.floor_ms = std::max(cost.flops / (probe.fma_gflops * 1e9), cost.bytes / (probe.copy_gbps * 1e9)) * 1e3;
           std::string stages;
           for (const auto& n : order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);

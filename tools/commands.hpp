@@ -20,5 +20,6 @@ Runner add_devices(CLI::App& app);
 Runner add_probe(CLI::App& app);
 Runner add_check(CLI::App& app);
 Runner add_bench(CLI::App& app);
+Runner add_tune(CLI::App& app);
 
 }  // namespace webattn::cli

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       webattn::cli::add_check);
   add("bench", "time prefill and decode per stage with GPU timestamps, with %-of-floor",
       webattn::cli::add_bench);
+  add("tune", "measure the fused kernels' tunables on this device and save the winners for it",
+      webattn::cli::add_tune);
   CLI11_PARSE(app, argc, argv);
   try {
     for (auto& [sub, run] : runners)

@@ -73,9 +73,26 @@ struct SdpaOptions {
   // Benchmarks: record the whole call this many times back to back in one submission
   // (steady state: no idle GPU between calls). Results are those of the last one.
   int repeat = 1;
-  // split-kv: aim for about this many (chunk, kv head) workgroups (0: built-in default).
+  // split-kv: aim for about this many (chunk, kv head) workgroups (0: the Sdpa's tuning).
   uint32_t split_kv_workgroups = 0;
+  // flash-prefill: keys per tile (0: the Sdpa's tuning).
+  uint32_t flash_keys_per_tile = 0;
 };
+
+// Tunables of the fused kernels. `webattn tune` measures candidates on a device and
+// saves the winners per adapter; Sdpa loads them (see tuning_path()).
+struct Tuning {
+  uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups
+  uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
+};
+// Where tuning is read and written: $WEBATTN_TUNING_FILE, else
+// $XDG_CACHE_HOME/webattn/tuning.json, else ~/.cache/webattn/tuning.json.
+std::string tuning_path();
+// The key a device's entry is stored under: device name | backend | driver description.
+std::string tuning_key(const AdapterSummary& adapter);
+// Built-in defaults when the file or the adapter's entry is absent; throws Error on a malformed file.
+Tuning load_tuning(const std::string& path, const AdapterSummary& adapter);
+void save_tuning(const std::string& path, const AdapterSummary& adapter, const Tuning& tuning);
 
 struct StageTime {
   std::string stage;
@@ -92,8 +109,11 @@ struct ForwardInfo {
 
 class Sdpa {
  public:
+  // Loads tuning for ctx's adapter from tuning_path() (built-in defaults if absent).
   explicit Sdpa(Context& ctx);
   ~Sdpa();
+  const Tuning& tuning() const;
+  void set_tuning(const Tuning& tuning);
 
   ForwardInfo forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
                       uint32_t input_pos, Tensor& out, const SdpaOptions& options = {});

@@ -10,9 +10,12 @@ uint64_t shared_bytes(uint32_t bc, uint32_t d4) { return uint64_t{bc} * (d4 + 1)
 
 // Keys per tile: the most that workgroup memory allows (more keys per tile = more
 // FMAs per query load in the score phase).
-uint32_t keys_per_tile(const gpu::Device& dev, uint32_t d4) {
+// `preferred` (from tuning; 0 = none) wins when it fits.
+uint32_t keys_per_tile(const gpu::Device& dev, uint32_t d4, uint32_t preferred = 0) {
+  const auto fits = [&](uint32_t bc) { return shared_bytes(bc, d4) <= dev.limits().max_compute_workgroup_storage_size; };
+  if (preferred % 16 == 0 && preferred >= 16 && preferred <= 64 && fits(preferred)) return preferred;
   for (uint32_t bc : {64u, 48u, 32u, 16u})
-    if (shared_bytes(bc, d4) <= dev.limits().max_compute_workgroup_storage_size) return bc;
+    if (fits(bc)) return bc;
   return 0;
 }
 }  // namespace
@@ -28,11 +31,11 @@ bool flash_prefill_supported(const gpu::Device& dev, uint32_t head_dim, std::str
   return true;
 }
 
-void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb) {
+void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t preferred_keys_per_tile) {
   auto& dev = pb.cache.context().device();
   const KernelParams& prm = pb.params;
   const uint32_t d4 = prm.head_dim / 4;
-  const uint32_t bc = keys_per_tile(dev, d4);
+  const uint32_t bc = keys_per_tile(dev, d4, preferred_keys_per_tile);
   const uint32_t dv = (d4 + 15) / 16;
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(bc) +
                              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\n";

@@ -32,7 +32,8 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
 
 // Fused flash prefill. `why_not` explains when the shape/device cannot run it.
 bool flash_prefill_supported(const gpu::Device& dev, uint32_t head_dim, std::string* why_not);
-void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb);
+// preferred_keys_per_tile: 16, 32, 48 or 64 from tuning (0: the largest that fits).
+void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t preferred_keys_per_tile);
 
 // Split-KV decode + log-sum-exp reduce.
 bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not);

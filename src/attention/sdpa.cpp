@@ -45,18 +45,17 @@ double ForwardInfo::span_ms() const {
   return end;
 }
 
-// split-kv aims for this many (chunk, kv head) workgroups: several per compute unit
-// on a large GPU (H100: 132 SMs), while a 512-token decode still gets 32-key chunks.
-constexpr uint32_t kDefaultSplitKvWorkgroups = 1024;
-
 struct Sdpa::Impl {
   Context* ctx;
   attention::Workspace workspace;
-  explicit Impl(Context& c) : ctx(&c), workspace(c.device()) {}
+  Tuning tuning;
+  explicit Impl(Context& c) : ctx(&c), workspace(c.device()), tuning(load_tuning(tuning_path(), c.adapter())) {}
 };
 
 Sdpa::Sdpa(Context& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
 Sdpa::~Sdpa() = default;
+const Tuning& Sdpa::tuning() const { return impl_->tuning; }
+void Sdpa::set_tuning(const Tuning& tuning) { impl_->tuning = tuning; }
 
 Algorithm Sdpa::choose(uint32_t seq_len, uint32_t, const KVCacheConfig& cache, uint32_t q_heads) const {
   const auto& dev = impl_->ctx->device();
@@ -119,7 +118,9 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   attention::Problem pb{q, cache, out, prm};
 
   if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
-  const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : kDefaultSplitKvWorkgroups;
+  const Tuning& tune = impl_->tuning;
+  const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
+  const uint32_t flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
   gpu::Recorder rec(dev, options.profile, options.profile_span_only);
   if (options.profile_span_only) rec.mark("begin");
   for (int i = 0; i < options.repeat; ++i) {
@@ -127,7 +128,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
     switch (algo) {
       case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, impl_->workspace, pb, false); break;
       case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, impl_->workspace, pb, true); break;
-      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb); break;
+      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb, flash_bc); break;
       case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, impl_->workspace, pb, split_wgs); break;
       case Algorithm::Auto: break;
     }

@@ -1,0 +1,57 @@
+// The per-adapter tuning file: round trip, what Sdpa loads, clear errors.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "webattn/webattn.hpp"
+
+using namespace webattn;
+
+namespace {
+Context& ctx() {
+  static Context c;
+  return c;
+}
+std::string temp_file(const char* name) { return ::testing::TempDir() + name; }
+}  // namespace
+
+TEST(Tuning, AbsentFileGivesDefaults) {
+  Tuning t = load_tuning(temp_file("no-such-tuning.json"), ctx().adapter());
+  EXPECT_EQ(t.split_kv_workgroups, Tuning{}.split_kv_workgroups);
+  EXPECT_EQ(t.flash_keys_per_tile, 0u);
+}
+
+TEST(Tuning, SaveThenLoadPerAdapterKeepsOtherEntries) {
+  const std::string path = temp_file("tuning-roundtrip.json");
+  std::remove(path.c_str());
+  AdapterSummary other = ctx().adapter();
+  other.device = "Some Other GPU";
+  save_tuning(path, other, {333, 16});
+  save_tuning(path, ctx().adapter(), {777, 32});
+  EXPECT_EQ(load_tuning(path, ctx().adapter()).split_kv_workgroups, 777u);
+  EXPECT_EQ(load_tuning(path, ctx().adapter()).flash_keys_per_tile, 32u);
+  EXPECT_EQ(load_tuning(path, other).split_kv_workgroups, 333u);
+}
+
+TEST(Tuning, SdpaReadsTheFileNamedByTheEnvironment) {
+  const std::string path = temp_file("tuning-env.json");
+  std::remove(path.c_str());
+  save_tuning(path, ctx().adapter(), {4242, 48});
+  setenv("WEBATTN_TUNING_FILE", path.c_str(), 1);
+  Sdpa sdpa(ctx());
+  unsetenv("WEBATTN_TUNING_FILE");
+  EXPECT_EQ(sdpa.tuning().split_kv_workgroups, 4242u);
+  EXPECT_EQ(sdpa.tuning().flash_keys_per_tile, 48u);
+}
+
+TEST(Tuning, MalformedFileIsAClearError) {
+  const std::string path = temp_file("tuning-bad.json");
+  std::ofstream(path) << "{ not json";
+  try {
+    load_tuning(path, ctx().adapter());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
