@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU-machine job in one call (see ../shared/DEVICE.md and bench/RESULTS.md):
-# adapter list, probe, correctness check, both presets' benchmarks (all algorithms;
+# adapter list, probe, correctness check, tuning, both presets' benchmarks (all algorithms;
 # long contexts with split-kv only), and PyTorch's CUDA SDPA on the same shapes.
 # Usage there: bash .device/run.sh bash .device/bin/device_run.sh   (results under $OUT;
 # the device tool returns at most 8 files, so outputs are grouped)
@@ -13,6 +13,7 @@ w="$bin/webattn"
   "$w" devices
   "$w" probe --copy-mib 1024 --fma-iterations 8192 --repeats 20
   "$w" check --cases ${CHECK_CASES:-40} 2>/dev/null | tail -3
+  "$w" tune --preset llama3-8b 2>&1   # the benches below use what it saves
 } > "$out/device-probe-check.txt" 2>&1
 for preset in llama3-8b llama3.2-1b; do
   "$w" bench --preset $preset --prefill 128,512,2048 --decode 512,4096,16384 --dtype f32 f16 --repeats 20 \
