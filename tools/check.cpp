@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "webattn/tensor.hpp"
+
 #include "commands.hpp"
 #include "presets.hpp"
 #include "webattn/errors.hpp"
@@ -32,6 +34,8 @@ struct CheckArgs {
   std::string json;
   bool presets = true;
   bool verbose = false;
+  int fuzz = 0;
+  std::vector<uint32_t> head_dims = {4, 16, 64, 80, 128, 256};
 };
 
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
@@ -48,7 +52,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     verify::Case c;
     c.Hkv = pick({1, 2, 4});
     c.Hq = c.Hkv * pick({1, 2, 4, 8});
-    c.D = pick({4, 16, 64, 80, 128, 256});
+    c.D = a.head_dims[rng() % a.head_dims.size()];
     c.S = rng() % 3 == 0 ? 1 + rng() % 4 : 1 + rng() % 96;
     c.input_pos = rng() % 2 ? rng() % 300 : 0;
     c.capacity = c.input_pos + c.S + rng() % 17;
@@ -71,6 +75,11 @@ Runner add_check(CLI::App& app) {
   app.add_flag("!--no-presets", a->presets, "skip the named model shapes");
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
+  app.add_option("--fuzz", a->fuzz,
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
+                 "about 1 in 8 deliberately invalid (must raise a ShapeError)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")->delimiter(',');
   return [a] {
     Context ctx(a->device.options());
     fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
@@ -96,8 +105,8 @@ Runner add_check(CLI::App& app) {
           auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
           const bool ok = r.passed();
           ok ? ++passed : ++failed;
-          worst_abs = std::max(worst_abs, r.cmp.max_abs);
-          worst_rel = std::max(worst_rel, r.cmp.rel_l2);
+          worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
+          worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
           if (!ok || a->verbose)
             fmt::print("{} {:<22} {:<3} {:<48} max_abs {:.2e} rel_l2 {:.2e}{}{}\n", ok ? "ok  " : "FAIL",
                        to_string(algo), dt, c.str(), r.cmp.max_abs, r.cmp.rel_l2,
@@ -114,8 +123,57 @@ Runner add_check(CLI::App& app) {
                           {"nonfinite", r.cmp.nonfinite},
                           {"passed", ok}});
         }
+    int fuzz_rejected = 0;
+    std::mt19937 frng(a->seed * 104729u + 17);
+    for (int i = 0; i < a->fuzz; ++i) {
+      fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
+      verify::Case c;
+      c.Hkv = 1 + frng() % 4;
+      c.Hq = c.Hkv * (1 + frng() % 8);
+      c.D = a->head_dims[frng() % a->head_dims.size()];
+      c.S = frng() % 2 ? 1 + frng() % 4 : 1 + frng() % 130;
+      c.input_pos = frng() % 3 ? frng() % 400 : 0;
+      c.capacity = c.input_pos + c.S + frng() % 20;
+      c.causal = frng() % 6 != 0;
+      if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
+      const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
+      std::vector<Algorithm> choices = all_algorithms();
+      choices.push_back(Algorithm::Auto);
+      const Algorithm algo = choices[frng() % choices.size()];
+      if (frng() % 8 == 0) {  // an invalid call: the cache one position too short
+        try {
+          verify::Case bad = c;
+          bad.capacity = c.input_pos + c.S - 1;
+          if (bad.capacity == 0) bad.capacity = 1, bad.input_pos = 1;
+          Context& cx = ctx;
+          KVCache cache(cx, {bad.capacity, bad.Hkv, bad.D, dtype});
+          Tensor q(cx, {bad.S, bad.Hq, bad.D}), k(cx, {bad.S, bad.Hkv, bad.D}), v(cx, {bad.S, bad.Hkv, bad.D});
+          Sdpa sdpa(cx);
+          sdpa.forward(q, k, v, cache, bad.input_pos);
+          fmt::print("FAIL fuzz invalid call accepted: {}\n", bad.str());
+          ++failed;
+        } catch (const ShapeError&) {
+          ++fuzz_rejected;
+        }
+        continue;
+      }
+      if (!verify::supported(ctx, c, algo)) {
+        ++skipped;
+        continue;
+      }
+      auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
+      const bool ok = r.passed();
+      ok ? ++passed : ++failed;
+      worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
+      worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
+      if (!ok || a->verbose)
+        fmt::print("{} fuzz {:<22} {:<3} {:<48} max_abs {:.2e} rel_l2 {:.2e}{}\n", ok ? "ok  " : "FAIL",
+                   to_string(algo), to_string(dtype), c.str(), r.cmp.max_abs, r.cmp.rel_l2,
+                   r.cache_exact ? "" : " CACHE-UPDATE-WRONG");
+    }
+    if (a->fuzz) fmt::print("fuzz: {} calls, {} invalid ones rejected as they should be\n", a->fuzz, fuzz_rejected);
     fmt::print(stderr, "\r");
-    fmt::print("worst max_abs {:.2e}, worst rel_l2 {:.2e} (f32 limits {:.0e} / {:.0e}, f16 rel_l2 {:.0e})\n",
+    fmt::print("worst max_abs {:.2e}, worst rel_l2 {:.2e} (divided by each case's scale gain; f32 limits {:.0e} / {:.0e}, f16 rel_l2 {:.0e})\n",
                worst_abs, worst_rel, verify::tolerance(DType::F32).max_abs, verify::tolerance(DType::F32).rel_l2,
                verify::tolerance(DType::F16).rel_l2);
     fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
