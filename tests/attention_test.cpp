@@ -115,3 +115,21 @@ std::vector<Param> params() {
 INSTANTIATE_TEST_SUITE_P(Sdpa, AllAlgorithms, ::testing::ValuesIn(params()), name);
 
 }  // namespace
+
+// f16 caches read as WGSL f16 (the shader-f16 variant), where the device offers it.
+TEST(NativeF16, EveryAlgorithmMatchesTheReference) {
+  if (!shared_context().has_shader_f16()) GTEST_SKIP() << "no shader-f16 on this adapter";
+  const std::vector<Case> cases = {
+      {1, 8, 2, 64, 300, 333},   // decode, g=4
+      {3, 4, 4, 8, 37, 45},      // small S after a prefix
+      {37, 4, 2, 64, 0, 37},     // prefill, odd C
+      {5, 6, 3, 8, 0, 5, false}  // non-causal
+  };
+  uint32_t seed = 900;
+  for (Algorithm algo : all_algorithms())
+    for (const auto& c : cases) {
+      if (!supports(algo, c)) continue;
+      auto r = verify::run_case(shared_context(), c, algo, DType::F16, seed++, /*native_f16=*/true);
+      expect_close(c, r, DType::F16);
+    }
+}

@@ -91,8 +91,32 @@ Runner add_tune(CLI::App& app) {
                  bc, s * 1e3);
       if (s < best_score) best_score = s, best.flash_keys_per_tile = bc;
     }
-    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}\n", best.split_kv_workgroups,
-               best.flash_keys_per_tile);
+    // f16 caches: native WGSL f16 reads against unpacked u32 words, where the device can.
+    if (ctx.has_shader_f16()) {
+      double t_packed = 0, t_native = 0;
+      for (bool native : {false, true}) {
+        Tuning t = best;
+        t.native_f16 = native;
+        sdpa.set_tuning(t);
+        SdpaOptions opt;
+        opt.algorithm = Algorithm::SplitKvDecode;
+        std::vector<std::unique_ptr<BenchProblem>> f16_problems;
+        const double s = score(a->decode, [&](uint32_t c) {
+          f16_problems.push_back(
+              std::make_unique<BenchProblem>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F16));
+          return time_calls(sdpa, *f16_problems.back(), opt, 2, a->repeats, 10, false).per_call_ms;
+        });
+        (native ? t_native : t_packed) = s;
+        fmt::print("f16 cache, {:<14}: {:8.1f} us (split-kv, geometric mean over decode C)\n",
+                   native ? "native f16" : "packed u32", s * 1e3);
+      }
+      best.native_f16 = t_native < t_packed;
+    } else {
+      fmt::print("f16 cache: device has no shader-f16, packed u32 storage it is\n");
+      best.native_f16 = false;
+    }
+    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, native_f16 {}\n", best.split_kv_workgroups,
+               best.flash_keys_per_tile, best.native_f16);
     if (!a->dry_run) {
       save_tuning(path, ctx.adapter(), best);
       fmt::print("saved to {}\n", path);

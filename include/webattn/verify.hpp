@@ -38,7 +38,8 @@ struct Result {
   double gain = 1.0;  // score_gain of the case
 };
 
-Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed);
+// native_f16: read an f16 cache as WGSL f16 (devices with shader-f16) instead of packed words.
+Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed, bool native_f16 = false);
 
 // Whether `algo` can run this case at all on this device (else UnsupportedError).
 bool supported(Context& ctx, const Case& c, Algorithm algo);

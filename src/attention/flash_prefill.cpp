@@ -40,7 +40,7 @@ void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t prefer
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(bc) +
                              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\n";
   const auto& pipe =
-      dev.pipelines().get({"flash_prefill", {"attention_params", kv_prelude(pb.cache.config().dtype)}, header, {}});
+      dev.pipelines().get({"flash_prefill", {"attention_params", pb.kv}, header, {}});
   const uint32_t g = prm.q_heads / prm.kv_heads;
   const uint64_t rows = uint64_t{prm.seq_len} * g;
   rec.dispatch("flash_prefill", pipe, prm,

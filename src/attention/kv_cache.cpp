@@ -50,7 +50,10 @@ void KVCache::update(const Tensor& k_new, const Tensor& v_new, uint32_t input_po
 
 namespace attention {
 
-std::string kv_prelude(DType dtype) { return dtype == DType::F16 ? "kv_f16" : "kv_f32"; }
+std::string kv_prelude(DType dtype, bool native_f16) {
+  if (dtype == DType::F32) return "kv_f32";
+  return native_f16 ? "kv_f16_native" : "kv_f16";
+}
 
 gpu::Grid flat_grid(gpu::Device& device, uint64_t threads, uint32_t workgroup, uint32_t* row_threads) {
   const uint64_t groups = (threads + workgroup - 1) / workgroup;

@@ -17,10 +17,12 @@ struct Problem {
   const KVCache& cache;
   Tensor& out;
   KernelParams params;  // shape, positions, scale, causal
+  std::string kv;       // the prelude reading the cache: kv_f32, kv_f16 or kv_f16_native
 };
 
-// The prelude selecting the cache storage type (kv_f32 / kv_f16).
-std::string kv_prelude(DType dtype);
+// The prelude selecting the cache storage type; `native_f16` (f16 caches on devices with
+// shader-f16) reads the same bytes as WGSL f16 instead of unpacking u32 words.
+std::string kv_prelude(DType dtype, bool native_f16 = false);
 gpu::Grid flat_grid(gpu::Device& device, uint64_t threads, uint32_t workgroup, uint32_t* row_threads);
 
 void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor& k_new, const Tensor& v_new,

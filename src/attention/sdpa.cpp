@@ -115,7 +115,8 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   prm.context_len = input_pos + S;
   prm.causal = options.causal ? 1u : 0u;
   prm.scale = options.scale > 0 ? options.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  attention::Problem pb{q, cache, out, prm};
+  const bool native_f16 = impl_->tuning.native_f16 && c.dtype == DType::F16 && impl_->ctx->has_shader_f16();
+  attention::Problem pb{q, cache, out, prm, attention::kv_prelude(c.dtype, native_f16)};
 
   if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
   const Tuning& tune = impl_->tuning;

@@ -70,7 +70,7 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
                              "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
                              "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
-  const std::string kv = kv_prelude(pb.cache.config().dtype);
+  const std::string kv = pb.kv;
   const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
   const auto& decode =
       dev.pipelines().get({"split_kv_decode", {reduce_prelude, "attention_params", kv}, header, {}});

@@ -17,7 +17,7 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
                            std::to_string(dev.limits().max_storage_buffer_binding_size) +
                            "; use the flash-prefill or split-kv algorithm");
   gpu::Buffer& scores = ws.get("scores", score_bytes);
-  const std::string kv = kv_prelude(pb.cache.config().dtype);
+  const std::string kv = pb.kv;
   const uint32_t tile = 32, d4n = prm.head_dim / 4;
 
   const auto& qk = dev.pipelines().get({"qk_scores", {"attention_params", kv}, "", {}});

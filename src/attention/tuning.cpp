@@ -38,6 +38,7 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
   try {
     t.split_kv_workgroups = it->value("split_kv_workgroups", t.split_kv_workgroups);
     t.flash_keys_per_tile = it->value("flash_keys_per_tile", t.flash_keys_per_tile);
+    t.native_f16 = it->value("native_f16", t.native_f16);
   } catch (const nlohmann::json::exception& e) {
     throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
   }
@@ -48,7 +49,8 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
 void save_tuning(const std::string& path, const AdapterSummary& adapter, const Tuning& t) {
   auto all = read_file(path);
   all[tuning_key(adapter)] = {{"split_kv_workgroups", t.split_kv_workgroups},
-                              {"flash_keys_per_tile", t.flash_keys_per_tile}};
+                              {"flash_keys_per_tile", t.flash_keys_per_tile},
+                              {"native_f16", t.native_f16}};
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::ofstream out(path);

@@ -21,15 +21,25 @@ std::vector<std::string> kernel_names() {
 }
 
 std::string ShaderSpec::source() const {
-  std::string out;
+  std::string body;
   for (const auto& p : preludes) {
-    out += kernel_source(p);
-    out += "\n";
+    body += kernel_source(p);
+    body += "\n";
   }
-  out += header;
-  out += "\n";
-  out += kernel_source(kernel);
-  return out;
+  body += header;
+  body += "\n";
+  body += kernel_source(kernel);
+  // WGSL wants every `enable` before any declaration: hoist those the preludes carry.
+  std::string enables, rest;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find('\n', pos);
+    if (end == std::string::npos) end = body.size();
+    const std::string line = body.substr(pos, end - pos);
+    (line.rfind("enable ", 0) == 0 ? enables : rest) += line + "\n";
+    pos = end + 1;
+  }
+  return enables + rest;
 }
 
 std::string ShaderSpec::key() const {
