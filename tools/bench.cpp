@@ -32,7 +32,7 @@ struct BenchArgs {
   int repeats = 20, warmup = 3;
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
-  std::string json;
+  std::string json, csv;
   uint32_t probe_mib = 64;
 };
 
@@ -64,7 +64,8 @@ Runner add_bench(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
   app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
-  app.add_option("--json", a->json, "write all results as JSON");
+  app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
+  app.add_option("--csv", a->csv, "write one row per result as CSV");
   return [a] {
     const Preset& pre = find_preset(a->preset);
     const uint32_t Hq = a->heads ? a->heads : pre.q_heads, Hkv = a->kv_heads ? a->kv_heads : pre.kv_heads,
@@ -143,6 +144,14 @@ Runner add_bench(CLI::App& app) {
           fmt::print("  {:<8} C={:<6} {:<4} strided {:9.1f} us -> coalesced {:9.1f} us  ({:+.1f}%, ratio {:.2f}x)\n",
                      s.mode, s.context, s.dtype, st * 1e3, co * 1e3, 100 * (co - st) / st, st / co);
         }
+    }
+    if (!a->csv.empty()) {
+      std::ofstream c(a->csv);
+      c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,flops,bytes\n";
+      for (const auto& r : rows)
+        c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
+          << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor_ms * 1e3 << ','
+          << 100 * r.floor_ms / r.total_ms << ',' << r.flops << ',' << r.bytes << "\n";
     }
     if (!a->json.empty()) {
       nlohmann::json j;

@@ -1,0 +1,31 @@
+// Uses the installed webattn: one decode step checked against the float64 reference.
+#include <webattn/webattn.hpp>
+
+#include <cstdio>
+#include <random>
+
+int main() {
+  using namespace webattn;
+  Context ctx;
+  const uint32_t Hq = 8, Hkv = 2, D = 64, pos = 40, cap = 64;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  auto randn = [&](size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = nd(rng);
+    return v;
+  };
+  auto kc = randn(size_t{cap} * Hkv * D), vc = randn(size_t{cap} * Hkv * D);
+  auto q = randn(Hq * D), kn = randn(Hkv * D), vn = randn(Hkv * D);
+  KVCache cache(ctx, {cap, Hkv, D});
+  cache.update(Tensor::from(ctx, {cap, Hkv, D}, kc), Tensor::from(ctx, {cap, Hkv, D}, vc), 0);
+  Sdpa sdpa(ctx);
+  Tensor out = sdpa.forward(Tensor::from(ctx, {1, Hq, D}, q), Tensor::from(ctx, {1, Hkv, D}, kn),
+                            Tensor::from(ctx, {1, Hkv, D}, vn), cache, pos);
+  reference::Problem p{1, Hq, Hkv, D, pos, true, 0};
+  reference::update_cache(kc, vc, kn, vn, p);
+  auto cmp = reference::compare(out.download(), reference::attention(q, kc, vc, p));
+  std::printf("consumer: %s on %s, max abs error %.2e vs float64\n", to_string(sdpa.choose(1, pos, cache.config(), Hq)),
+              ctx.adapter().device.c_str(), cmp.max_abs);
+  return cmp.max_abs <= 2e-6 && cmp.nonfinite == 0 ? 0 : 1;
+}

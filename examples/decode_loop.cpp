@@ -1,0 +1,77 @@
+// decode_loop: what an LLM runtime's attention does for one layer. Prefills a prompt,
+// then runs N decode steps, printing the GPU time of each step's cache update + attention
+// (timed only at the submission's ends) and how it grows with the context.
+//
+//   build/decode_loop [--prompt 512] [--steps 256] [--heads 32] [--kv-heads 8] [--head-dim 128] [--f16]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "webattn/webattn.hpp"
+
+using namespace webattn;
+
+int main(int argc, char** argv) {
+  uint32_t prompt = 512, steps = 256, Hq = 32, Hkv = 8, D = 128;
+  DType dtype = DType::F32;
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&] { return i + 1 < argc ? static_cast<uint32_t>(std::atoi(argv[++i])) : 0u; };
+    if (!std::strcmp(argv[i], "--prompt")) prompt = next();
+    else if (!std::strcmp(argv[i], "--steps")) steps = next();
+    else if (!std::strcmp(argv[i], "--heads")) Hq = next();
+    else if (!std::strcmp(argv[i], "--kv-heads")) Hkv = next();
+    else if (!std::strcmp(argv[i], "--head-dim")) D = next();
+    else if (!std::strcmp(argv[i], "--f16")) dtype = DType::F16;
+    else {
+      std::fprintf(stderr, "usage: decode_loop [--prompt N] [--steps N] [--heads H] [--kv-heads H] [--head-dim D] [--f16]\n");
+      return 2;
+    }
+  }
+  try {
+    Context ctx;
+    std::printf("device: %s (%s)%s\n", ctx.adapter().device.c_str(), ctx.adapter().backend.c_str(),
+                ctx.adapter().adapter_type == "CPU" ? " -- CPU adapter: not GPU timings" : "");
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    auto randn = [&](size_t n) {
+      std::vector<float> v(n);
+      for (auto& x : v) x = nd(rng);
+      return v;
+    };
+    KVCache cache(ctx, {prompt + steps, Hkv, D, dtype});
+    Sdpa sdpa(ctx);
+    SdpaOptions timed;
+    timed.profile = ctx.has_timestamps();
+    timed.profile_span_only = true;
+
+    // Prefill: the whole prompt in one call.
+    Tensor out_p(ctx, {prompt, Hq, D});
+    auto info = sdpa.forward(Tensor::from(ctx, {prompt, Hq, D}, randn(size_t{prompt} * Hq * D)),
+                             Tensor::from(ctx, {prompt, Hkv, D}, randn(size_t{prompt} * Hkv * D)),
+                             Tensor::from(ctx, {prompt, Hkv, D}, randn(size_t{prompt} * Hkv * D)), cache, 0, out_p,
+                             timed);
+    std::printf("prefill %u tokens (%s): %.1f us\n", prompt, to_string(info.algorithm), info.span_ms() * 1e3);
+
+    // Decode: one token per step, tensors made once and refilled.
+    Tensor q(ctx, {1, Hq, D}), k(ctx, {1, Hkv, D}), v(ctx, {1, Hkv, D}), out(ctx, {1, Hq, D});
+    std::printf("%8s %10s %s\n", "context", "step us", "algorithm");
+    double sum = 0;
+    for (uint32_t s = 0; s < steps; ++s) {
+      q.upload(randn(size_t{Hq} * D));
+      k.upload(randn(size_t{Hkv} * D));
+      v.upload(randn(size_t{Hkv} * D));
+      info = sdpa.forward(q, k, v, cache, prompt + s, out, timed);
+      sum += info.span_ms();
+      if (s == 0 || (s + 1) % std::max(1u, steps / 8) == 0)
+        std::printf("%8u %10.1f %s\n", prompt + s + 1, info.span_ms() * 1e3, to_string(info.algorithm));
+    }
+    std::printf("mean attention time per token: %.1f us over %u steps\n", sum / steps * 1e3, steps);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "decode_loop: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
