@@ -50,7 +50,7 @@ std::vector<float> randn(std::mt19937& rng, size_t n) {
 }
 }  // namespace
 
-Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed, bool native_f16) {
+Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed, const Tuning* tuning) {
   std::mt19937 rng(seed);
   const size_t row = size_t{c.Hkv} * c.D;
   // The whole cache is random: positions past the context must stay untouched.
@@ -65,11 +65,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   Tensor out(ctx, {c.S, c.Hq, c.D}, "out");
   out.poison();
   Sdpa sdpa(ctx);
-  if (native_f16) {
-    Tuning t = sdpa.tuning();
-    t.native_f16 = true;
-    sdpa.set_tuning(t);
-  }
+  if (tuning) sdpa.set_tuning(*tuning);
   SdpaOptions opt;
   opt.algorithm = algo;
   opt.causal = c.causal;

@@ -125,11 +125,30 @@ TEST(NativeF16, EveryAlgorithmMatchesTheReference) {
       {37, 4, 2, 64, 0, 37},     // prefill, odd C
       {5, 6, 3, 8, 0, 5, false}  // non-causal
   };
+  Tuning native;
+  native.native_f16 = true;
   uint32_t seed = 900;
   for (Algorithm algo : all_algorithms())
     for (const auto& c : cases) {
       if (!supports(algo, c)) continue;
-      auto r = verify::run_case(shared_context(), c, algo, DType::F16, seed++, /*native_f16=*/true);
+      auto r = verify::run_case(shared_context(), c, algo, DType::F16, seed++, &native);
       expect_close(c, r, DType::F16);
     }
+}
+
+// flash-prefill with 128-row tiles (8 threads along keys), which the planner picks only
+// for long prompts; forced here on shapes that cross and straddle the 128-row tile.
+TEST(FlashWideTiles, MatchTheReference) {
+  Tuning wide;
+  wide.flash_threads_x = 8;
+  const std::vector<Case> cases = {
+      {129, 2, 2, 64, 0, 129},    // one row past a tile, g=1
+      {70, 8, 2, 128, 30, 110},   // chunked prefill, g=4: 280 rows
+      {33, 4, 1, 8, 0, 40},       // MQA, tiny D
+      {50, 4, 2, 80, 7, 60, false},  // non-causal, D=80 (DV rounds up)
+  };
+  uint32_t seed = 1300;
+  for (DType dtype : {DType::F32, DType::F16})
+    for (const auto& c : cases)
+      expect_close(c, verify::run_case(shared_context(), c, Algorithm::FlashPrefill, dtype, seed++, &wide), dtype);
 }

@@ -32,6 +32,7 @@ struct BenchArgs {
   int repeats = 20, warmup = 3;
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
+  uint32_t flash_threads_x = 0;
   std::string json, csv;
   uint32_t probe_mib = 64;
 };
@@ -63,6 +64,8 @@ Runner add_bench(CLI::App& app) {
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(CLI::PositiveNumber);
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
+  app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: by shape")
+      ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
@@ -117,6 +120,7 @@ Runner add_bench(CLI::App& app) {
           SdpaOptions opt;
           opt.algorithm = algo;
           opt.split_kv_workgroups = a->split_workgroups;
+          opt.flash_threads_x = a->flash_threads_x;
           const Timing tm = time_calls(sdpa, pb, opt, a->warmup, a->repeats, a->batch, true);
           const auto& order = tm.stage_order;
           const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);

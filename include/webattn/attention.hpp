@@ -75,8 +75,9 @@ struct SdpaOptions {
   int repeat = 1;
   // split-kv: aim for about this many (chunk, kv head) workgroups (0: the Sdpa's tuning).
   uint32_t split_kv_workgroups = 0;
-  // flash-prefill: keys per tile (0: the Sdpa's tuning).
+  // flash-prefill: keys per tile and threads along them (0: the Sdpa's tuning).
   uint32_t flash_keys_per_tile = 0;
+  uint32_t flash_threads_x = 0;
 };
 
 // Tunables of the fused kernels. `webattn tune` measures candidates on a device and
@@ -84,6 +85,7 @@ struct SdpaOptions {
 struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
+  uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = by shape
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
   // words. Off unless `webattn tune` measured it faster on the device.
   bool native_f16 = false;

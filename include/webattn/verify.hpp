@@ -38,8 +38,9 @@ struct Result {
   double gain = 1.0;  // score_gain of the case
 };
 
-// native_f16: read an f16 cache as WGSL f16 (devices with shader-f16) instead of packed words.
-Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed, bool native_f16 = false);
+// tuning: run with these kernel tunables instead of the adapter's saved ones.
+Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed,
+                const Tuning* tuning = nullptr);
 
 // Whether `algo` can run this case at all on this device (else UnsupportedError).
 bool supported(Context& ctx, const Case& c, Algorithm algo);

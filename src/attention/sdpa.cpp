@@ -122,6 +122,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   const Tuning& tune = impl_->tuning;
   const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
   const uint32_t flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
+  const uint32_t flash_tx = options.flash_threads_x ? options.flash_threads_x : tune.flash_threads_x;
   gpu::Recorder rec(dev, options.profile, options.profile_span_only);
   if (options.profile_span_only) rec.mark("begin");
   for (int i = 0; i < options.repeat; ++i) {
@@ -129,7 +130,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
     switch (algo) {
       case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, impl_->workspace, pb, false); break;
       case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, impl_->workspace, pb, true); break;
-      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb, flash_bc); break;
+      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb, flash_bc, flash_tx); break;
       case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, impl_->workspace, pb, split_wgs); break;
       case Algorithm::Auto: break;
     }

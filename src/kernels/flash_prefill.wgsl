@@ -7,12 +7,16 @@
 // diagonal of the workgroup's rows are never loaded.
 //
 // Generated header constants (array extents must be compile-time in WGSL):
-//   D4: head_dim / 4,  BC: keys per tile (multiple of 16),  DV: ceil(D4 / 16).
-// Thread (tx, ty) of 16 x 16 owns rows ty*4..ty*4+3; in the score phase keys
-// tx + 16j (j < BC/16); in the output phase head-dim vec4 columns tx + 16j (j < DV).
+//   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
+//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX).
+// Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
+// phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
+// TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
+// TX = 16 gives twice the workgroups for short prompts.
 // FLOPs (causal): 4 * D * sum over (row, head) of visible keys.
-const BR: u32 = 64u;
-const NJ: u32 = BC / 16u;
+const TY: u32 = 256u / TX;
+const BR: u32 = 4u * TY;
+const NJ: u32 = BC / TX;
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
 const NL: u32 = (BC * D4 + 255u) / 256u;  // tile vec4s loaded per invocation
 
@@ -23,7 +27,7 @@ const NL: u32 = (BC * D4 + 255u) / 256u;  // tile vec4s loaded per invocation
 
 var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 var<workgroup> p_tile: array<f32, BR * BC>;
-var<workgroup> red: array<f32, BR * 16u>;
+var<workgroup> red: array<f32, BR * TX>;
 
 // Loads a K or V tile into registers (every load issued before any is used), then
 // stores it into kv_tile after `barrier_before` (the caller's previous reads are done).
@@ -53,11 +57,11 @@ fn store_tile(t: u32, regs: array<vec4<f32>, NL>) {
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tx = lid.x;
   let ty = lid.y;
-  let t = ty * 16u + tx;
+  let t = ty * TX + tx;
   let kvh = wg.y;
   let g = p.q_heads / p.kv_heads;
   let rows_total = p.seq_len * g;
@@ -104,27 +108,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let q2 = q[qbase[2] + d4];
       let q3 = q[qbase[3] + d4];
       for (var j: u32 = 0u; j < NJ; j = j + 1u) {
-        let kv = kv_tile[(tx + 16u * j) * KV_STRIDE + d4];
+        let kv = kv_tile[(tx + TX * j) * KV_STRIDE + d4];
         sc[j] = sc[j] + vec4<f32>(dot(q0, kv), dot(q1, kv), dot(q2, kv), dot(q3, kv));
       }
     }
     var tmax: vec4<f32> = vec4<f32>(MASKED);
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
-      let key = key0 + tx + 16u * j;
+      let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         sc[j][i] = select(MASKED, sc[j][i] * p.scale, key < vis[i]);
       }
       tmax = max(tmax, sc[j]);
     }
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-      red[(ty * 4u + i) * 16u + tx] = tmax[i];
+      red[(ty * 4u + i) * TX + tx] = tmax[i];
     }
     workgroupBarrier();  // maxes visible; every read of the K tile done
 
     var m_new: vec4<f32> = m;
-    for (var x: u32 = 0u; x < 16u; x = x + 1u) {
+    for (var x: u32 = 0u; x < TX; x = x + 1u) {
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        m_new[i] = max(m_new[i], red[(ty * 4u + i) * 16u + x]);
+        m_new[i] = max(m_new[i], red[(ty * 4u + i) * TX + x]);
       }
     }
     let alpha = exp(m - m_new);
@@ -137,7 +141,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
           pv = exp(sc[j][i] - m_new[i]);
         }
         l[i] = l[i] + pv;
-        p_tile[(ty * 4u + i) * BC + tx + 16u * j] = pv;
+        p_tile[(ty * 4u + i) * BC + tx + TX * j] = pv;
       }
     }
     store_tile(t, v_next);
@@ -157,7 +161,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let p2 = p_tile[(ty * 4u + 2u) * BC + k];
       let p3 = p_tile[(ty * 4u + 3u) * BC + k];
       for (var j: u32 = 0u; j < DV; j = j + 1u) {
-        let d4 = min(tx + 16u * j, D4 - 1u);
+        let d4 = min(tx + TX * j, D4 - 1u);
         let v = kv_tile[k * KV_STRIDE + d4];
         o[j] = o[j] + p0 * v;
         o[DV + j] = o[DV + j] + p1 * v;
@@ -168,15 +172,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();  // before the next tile overwrites kv_tile, p_tile, red
   }
 
-  // Row sums: combine the 16 partial sums of each row.
+  // Row sums: combine the TX partial sums of each row.
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-    red[(ty * 4u + i) * 16u + tx] = l[i];
+    red[(ty * 4u + i) * TX + tx] = l[i];
   }
   workgroupBarrier();
   var total: vec4<f32> = vec4<f32>(0.0);
-  for (var x: u32 = 0u; x < 16u; x = x + 1u) {
+  for (var x: u32 = 0u; x < TX; x = x + 1u) {
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-      total[i] = total[i] + red[(ty * 4u + i) * 16u + x];
+      total[i] = total[i] + red[(ty * 4u + i) * TX + x];
     }
   }
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
@@ -184,7 +188,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (r < rows_total) {
       let inv = 1.0 / total[i];
       for (var j: u32 = 0u; j < DV; j = j + 1u) {
-        let d4 = tx + 16u * j;
+        let d4 = tx + TX * j;
         if (d4 < D4) {
           out[qbase[i] + d4] = o[i * DV + j] * inv;
         }
