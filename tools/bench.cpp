@@ -64,7 +64,7 @@ Runner add_bench(CLI::App& app) {
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(CLI::PositiveNumber);
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
-  app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: by shape")
+  app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");

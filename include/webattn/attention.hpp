@@ -85,7 +85,7 @@ struct SdpaOptions {
 struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
-  uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = by shape
+  uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = 16
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
   // words. Off unless `webattn tune` measured it faster on the device.
   bool native_f16 = false;

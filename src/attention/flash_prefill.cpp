@@ -27,16 +27,12 @@ uint32_t keys_per_tile(const gpu::Device& dev, uint32_t d4, uint32_t tx, uint32_
   return 0;
 }
 
-// 128-row workgroups do more work per load but halve the workgroup count: use them only
-// when there are still at least this many workgroups to spread over the GPU.
-constexpr uint64_t kMinWideWorkgroups = 256;
-
 FlashShape choose(const gpu::Device& dev, const KernelParams& prm, uint32_t preferred_tx, uint32_t preferred_bc) {
   const uint32_t d4 = prm.head_dim / 4;
-  const uint64_t rows = uint64_t{prm.seq_len} * (prm.q_heads / prm.kv_heads);
-  uint32_t tx = preferred_tx == 8 || preferred_tx == 16 ? preferred_tx
-                : (rows + 127) / 128 * prm.kv_heads >= kMinWideWorkgroups ? 8u
-                                                                           : 16u;
+  // 64-row tiles unless tuning asks for 128: on the H100 the wide tile was slower at every
+  // prompt length measured (run 7 in bench/RESULTS.md: more registers per thread, fewer
+  // workgroups per SM), though it does more FMAs per load.
+  uint32_t tx = preferred_tx == 8 ? 8u : 16u;
   uint32_t bc = keys_per_tile(dev, d4, tx, preferred_bc);
   if (bc == 0 && tx == 8) {  // the wide tile does not fit this device: narrow one
     tx = 16;

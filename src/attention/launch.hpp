@@ -35,7 +35,7 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
 // Fused flash prefill. `why_not` explains when the shape/device cannot run it.
 bool flash_prefill_supported(const gpu::Device& dev, uint32_t head_dim, std::string* why_not);
 // preferred_keys_per_tile: 16, 32, 48 or 64 from tuning (0: the largest that fits);
-// preferred_threads_x: 16 (64-row tiles) or 8 (128-row tiles) from tuning (0: by shape).
+// preferred_threads_x: 16 (64-row tiles) or 8 (128-row tiles) from tuning (0: 16).
 void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t preferred_keys_per_tile,
                           uint32_t preferred_threads_x);
 
