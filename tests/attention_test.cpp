@@ -2,6 +2,8 @@
 // lengths, chunked prefill, g = 1 and g > 1, several head dims), both cache dtypes.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include "webattn/webattn.hpp"
 #include "webattn/verify.hpp"
 
@@ -10,10 +12,7 @@
 using namespace webattn;
 using verify::Case;
 
-Context& shared_context() {
-  static Context ctx;
-  return ctx;
-}
+Context& shared_context() { return webattn::testing::test_context(); }
 
 namespace {
 

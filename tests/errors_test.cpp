@@ -1,16 +1,15 @@
 // Each bad input gives its own clear error, naming the offending values.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include "webattn/webattn.hpp"
 
 using namespace webattn;
 
 namespace {
 
-Context& ctx() {
-  static Context c;
-  return c;
-}
+Context& ctx() { return webattn::testing::test_context(); }
 
 template <class E, class F>
 std::string error_of(F&& f) {

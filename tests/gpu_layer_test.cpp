@@ -2,6 +2,8 @@
 // (lavapipe in CI): every ABI declaration is exercised by one of these tests.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include <cstring>
 #include <numeric>
 #include <random>
@@ -13,10 +15,7 @@
 using namespace webattn;
 
 namespace {
-Context& ctx() {
-  static Context c;
-  return c;
-}
+Context& ctx() { return webattn::testing::test_context(); }
 }  // namespace
 
 TEST(Adapters, ListsAtLeastOneWithNameAndBackend) {

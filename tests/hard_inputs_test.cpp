@@ -1,6 +1,8 @@
 // Hard inputs: NaN/Inf, repeated updates, several caches on one device, a lost device.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include <cmath>
 #include <random>
 
@@ -11,10 +13,7 @@ using namespace webattn;
 
 namespace {
 
-Context& ctx() {
-  static Context c;
-  return c;
-}
+Context& ctx() { return webattn::testing::test_context(); }
 
 std::vector<float> randn(std::mt19937& rng, size_t n) {
   std::normal_distribution<float> d(0.f, 1.f);

@@ -2,15 +2,14 @@
 // head, the fused kernel for prefill, the three-pass path when neither fits.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include "webattn/webattn.hpp"
 
 using namespace webattn;
 
 namespace {
-Context& ctx() {
-  static Context c;
-  return c;
-}
+Context& ctx() { return webattn::testing::test_context(); }
 }  // namespace
 
 TEST(Planner, DecodeAndShortStepsUseSplitKv) {

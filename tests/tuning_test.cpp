@@ -1,6 +1,8 @@
 // The per-adapter tuning file: round trip, what Sdpa loads, clear errors.
 #include <gtest/gtest.h>
 
+#include "test_context.hpp"
+
 #include <cstdlib>
 #include <fstream>
 
@@ -9,10 +11,7 @@
 using namespace webattn;
 
 namespace {
-Context& ctx() {
-  static Context c;
-  return c;
-}
+Context& ctx() { return webattn::testing::test_context(); }
 std::string temp_file(const char* name) { return ::testing::TempDir() + name; }
 }  // namespace
 
