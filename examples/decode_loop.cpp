@@ -1,6 +1,7 @@
 // decode_loop: what an LLM runtime's attention does for one layer. Prefills a prompt,
-// then runs N decode steps, printing the GPU time of each step's cache update + attention
-// (timed only at the submission's ends) and how it grows with the context.
+// then runs N decode steps through a plan made once, printing the GPU time of each step's
+// cache update + attention (timed only at the submission's ends), how it grows with the
+// context, and the GPU objects the loop created (none per step in steady state).
 //
 //   build/decode_loop [--prompt 512] [--steps 256] [--heads 32] [--kv-heads 8] [--head-dim 128] [--f16]
 #include <cstdio>
@@ -55,20 +56,36 @@ int main(int argc, char** argv) {
                              timed);
     std::printf("prefill %u tokens (%s): %.1f us\n", prompt, to_string(info.algorithm), info.span_ms() * 1e3);
 
-    // Decode: one token per step, tensors made once and refilled.
+    // Decode: one token per step through a plan made once; its tensors are refilled.
     Tensor q(ctx, {1, Hq, D}), k(ctx, {1, Hkv, D}), v(ctx, {1, Hkv, D}), out(ctx, {1, Hq, D});
-    std::printf("%8s %10s %s\n", "context", "step us", "algorithm");
+    SdpaPlan decode = sdpa.plan(q, k, v, cache, out, timed);
+    std::printf("decode plan: %s, %zu passes per step, contexts up to %u\n", to_string(decode.algorithm()),
+                decode.passes_per_step(), decode.max_context());
+    std::printf("%8s %10s\n", "context", "step us");
+    const ObjectCounts before = ctx.object_counts();
     double sum = 0;
     for (uint32_t s = 0; s < steps; ++s) {
       q.upload(randn(size_t{Hq} * D));
       k.upload(randn(size_t{Hkv} * D));
       v.upload(randn(size_t{Hkv} * D));
-      info = sdpa.forward(q, k, v, cache, prompt + s, out, timed);
+      info = decode.run(prompt + s);
       sum += info.span_ms();
       if (s == 0 || (s + 1) % std::max(1u, steps / 8) == 0)
-        std::printf("%8u %10.1f %s\n", prompt + s + 1, info.span_ms() * 1e3, to_string(info.algorithm));
+        std::printf("%8u %10.1f\n", prompt + s + 1, info.span_ms() * 1e3);
     }
+    const ObjectCounts after = ctx.object_counts();
     std::printf("mean attention time per token: %.1f us over %u steps\n", sum / steps * 1e3, steps);
+    std::printf("GPU objects created by the %u decode steps: %llu buffers, %llu bind groups, %llu pipelines "
+                "(and %llu command encoders, one per submission)\n",
+                steps, static_cast<unsigned long long>(after.buffers - before.buffers),
+                static_cast<unsigned long long>(after.bind_groups - before.bind_groups),
+                static_cast<unsigned long long>(after.pipelines - before.pipelines),
+                static_cast<unsigned long long>(after.command_encoders - before.command_encoders));
+    if (after.buffers != before.buffers || after.bind_groups != before.bind_groups ||
+        after.pipelines != before.pipelines) {
+      std::fprintf(stderr, "decode_loop: the planned decode loop created GPU objects\n");
+      return 1;
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "decode_loop: %s\n", e.what());
     return 1;

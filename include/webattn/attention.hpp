@@ -32,8 +32,15 @@ struct KVCacheConfig {
 class KVCache {
  public:
   KVCache(Context& ctx, const KVCacheConfig& config);
+  // Embedding: K and V caches living in a host's buffers, each [capacity, Hkv, D] of the
+  // config's dtype (f32, or IEEE halves packed two per u32 for F16) starting at the
+  // given byte offsets (multiples of minStorageBufferOffsetAlignment). Same usage rules
+  // as Tensor::wrap; the two ranges must not overlap.
+  static KVCache wrap(Context& ctx, const KVCacheConfig& config, WGPUBuffer keys, uint64_t keys_offset,
+                      WGPUBuffer values, uint64_t values_offset);
   const KVCacheConfig& config() const { return config_; }
   uint64_t bytes_per_position() const;  // one cache (K or V), all kv heads
+  uint64_t bytes() const { return bytes_per_position() * config_.capacity; }  // one cache (K or V)
 
   // Standalone cache update (forward() does this itself).
   void update(const Tensor& k_new, const Tensor& v_new, uint32_t input_pos);
@@ -46,6 +53,8 @@ class KVCache {
   Context& context() const { return *ctx_; }
 
  private:
+  KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu::Buffer> keys,
+          std::shared_ptr<gpu::Buffer> values);
   Context* ctx_;
   KVCacheConfig config_;
   std::shared_ptr<gpu::Buffer> keys_, values_;
@@ -78,6 +87,9 @@ struct SdpaOptions {
   // flash-prefill: keys per tile and threads along them (0: the Sdpa's tuning).
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
+  // Plans: the longest context (input_pos + S) a step will have (0: the cache capacity).
+  // Scratch buffers are sized for it once, so steps never reallocate.
+  uint32_t max_context = 0;
 };
 
 // Tunables of the fused kernels. `webattn tune` measures candidates on a device and
@@ -112,6 +124,8 @@ struct ForwardInfo {
   double span_ms() const;                 // first pass start to last pass end
 };
 
+class SdpaPlan;
+
 class Sdpa {
  public:
   // Loads tuning for ctx's adapter from tuning_path() (built-in defaults if absent).
@@ -125,11 +139,48 @@ class Sdpa {
   Tensor forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, uint32_t input_pos,
                  const SdpaOptions& options = {});
 
+  // Plan once, run many: validates the shapes, picks the algorithm, sizes scratch for
+  // options.max_context and creates every pipeline, bind group and parameter buffer a step
+  // needs. The plan keeps q, k_new, v_new, out and the cache (their buffers) alive; a
+  // decode loop refills q/k_new/v_new and calls plan.run(pos) or plan.encode(encoder, pos).
+  SdpaPlan plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
+                const SdpaOptions& options = {}) const;
+
   // What Algorithm::Auto runs for S new tokens at input_pos on this device.
   Algorithm choose(uint32_t seq_len, uint32_t input_pos, const KVCacheConfig& cache, uint32_t q_heads) const;
 
  private:
   struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A planned call: the same tensors, cache and options, any input_pos. A step writes
+// k_new/v_new into the cache at input_pos and out = attention over positions
+// 0 .. input_pos+S-1, in passes_per_step() compute passes. In steady state a step
+// creates no buffers, bind groups or pipelines (Context::object_counts() shows it).
+class SdpaPlan {
+ public:
+  SdpaPlan(SdpaPlan&&) noexcept;
+  SdpaPlan& operator=(SdpaPlan&&) noexcept;
+  ~SdpaPlan();
+
+  Algorithm algorithm() const;
+  uint32_t seq_len() const;      // S of every step
+  uint32_t max_context() const;  // input_pos + S may not exceed it
+  size_t passes_per_step() const;
+
+  // One step on webattn's own queue (one submission; with options.profile it waits and
+  // returns GPU times). Throws ShapeError if input_pos + S exceeds max_context().
+  ForwardInfo run(uint32_t input_pos);
+  // The same step recorded into a host's command encoder, which the host finishes and
+  // submits. Each step's parameters are written by the encoder itself, so one encoder may
+  // hold several steps of the same plan (e.g. with copies refilling q/k/v in between).
+  void encode(WGPUCommandEncoder encoder, uint32_t input_pos);
+
+ private:
+  friend class Sdpa;
+  struct Impl;
+  explicit SdpaPlan(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

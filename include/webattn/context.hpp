@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+// The WebGPU handle types (identical to webgpu.h's, so a host's own header agrees).
+typedef struct WGPUInstanceImpl* WGPUInstance;
+typedef struct WGPUDeviceImpl* WGPUDevice;
+typedef struct WGPUBufferImpl* WGPUBuffer;
+typedef struct WGPUCommandEncoderImpl* WGPUCommandEncoder;
+
 namespace webattn {
 
 namespace gpu {
@@ -41,6 +47,16 @@ struct AdapterSummary {
   DeviceLimits limits;
 };
 
+// GPU objects webattn has created on a Context's device so far. A planned decode loop
+// (SdpaPlan) creates none of the first three per step; tests count them.
+struct ObjectCounts {
+  uint64_t buffers = 0;
+  uint64_t bind_groups = 0;
+  uint64_t pipelines = 0;
+  uint64_t command_encoders = 0;
+  uint64_t query_sets = 0;
+};
+
 struct ContextOptions {
   // "" picks the default (high-performance) adapter; a number picks that index of
   // list_adapters(); anything else is a case-insensitive substring of the device name.
@@ -54,6 +70,13 @@ struct ContextOptions {
 class Context {
  public:
   explicit Context(const ContextOptions& options = {});
+  // Embedding: use a host's WGPUInstance + WGPUDevice without owning them. webattn holds
+  // a reference to both and releases it on destruction; it never destroys the device or
+  // installs callbacks on it (the host keeps its own error and device-lost callbacks;
+  // webattn sees errors through error scopes and loss through the device's lost future).
+  // Limits and features are the device's as created: request the adapter's limits there
+  // for large caches, and disable Dawn's "timestamp_quantization" toggle for exact timings.
+  static Context adopt(WGPUInstance instance, WGPUDevice device);
   ~Context();
   Context(Context&&) noexcept;
   Context& operator=(Context&&) noexcept;
@@ -67,10 +90,18 @@ class Context {
   bool has_subgroups() const;
   bool has_shader_f16() const;
 
+  // What webattn created on this device so far (see ObjectCounts).
+  ObjectCounts object_counts() const;
+  // The underlying handles (owned by webattn unless adopted), for hosts that encode
+  // webattn's passes into their own command encoders.
+  WGPUInstance instance_handle() const;
+  WGPUDevice device_handle() const;
+
   gpu::Device& device() const { return *device_; }
   std::shared_ptr<gpu::Device> shared_device() const { return device_; }
 
  private:
+  explicit Context(std::shared_ptr<gpu::Device> device);
   std::shared_ptr<gpu::Device> device_;
 };
 

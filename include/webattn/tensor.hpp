@@ -18,6 +18,12 @@ class Tensor {
   Tensor(Context& ctx, std::vector<uint32_t> shape, const std::string& label = "tensor");
   static Tensor from(Context& ctx, std::vector<uint32_t> shape, const std::vector<float>& values,
                      const std::string& label = "tensor");
+  // Embedding: a view of a host's buffer holding the fp32 values row-major at `offset`
+  // bytes (a multiple of the device's minStorageBufferOffsetAlignment, usually 256). The
+  // buffer needs Storage usage (CopySrc / CopyDst too for download() / upload()); webattn
+  // holds a reference and never destroys it. Throws ShapeError naming what does not fit.
+  static Tensor wrap(Context& ctx, WGPUBuffer buffer, uint64_t offset, std::vector<uint32_t> shape,
+                     const std::string& label = "host tensor");
 
   const std::vector<uint32_t>& shape() const { return shape_; }
   uint64_t numel() const;
@@ -29,9 +35,16 @@ class Tensor {
   // Fills every element with a NaN bit pattern (tests poison outputs with it).
   void poison();
 
+  // The WebGPU buffer holding the values and where they start in it (hosts copy into it
+  // or bind it in their own passes).
+  WGPUBuffer wgpu_buffer() const;
+  uint64_t wgpu_offset() const;
+
   gpu::Buffer& buffer() const { return *buffer_; }
 
  private:
+  Tensor(std::vector<uint32_t> shape, const std::string& label, std::shared_ptr<gpu::Buffer> buffer)
+      : shape_(std::move(shape)), label_(label), buffer_(std::move(buffer)) {}
   std::vector<uint32_t> shape_;
   std::string label_;
   std::shared_ptr<gpu::Buffer> buffer_;

@@ -7,12 +7,13 @@ namespace webattn {
 
 const char* to_string(DType d) { return d == DType::F16 ? "f16" : "f32"; }
 
-KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
+namespace {
+// Shape rules and the device limit every cache obeys, owned or wrapped.
+void validate(const Context& ctx, const KVCacheConfig& config, uint64_t bytes) {
   if (config.capacity == 0) throw ShapeError("KV cache capacity must be at least 1, got 0");
   if (config.kv_heads == 0) throw ShapeError("KV cache kv_heads must be at least 1, got 0");
   if (config.head_dim == 0 || config.head_dim % 4 != 0)
     throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
-  const uint64_t bytes = uint64_t{config.capacity} * bytes_per_position();
   const auto& lim = ctx.adapter().limits;
   if (bytes > lim.max_storage_buffer_binding_size)
     throw UnsupportedError("a KV cache of capacity " + std::to_string(config.capacity) + " x " +
@@ -20,8 +21,34 @@ KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config
                            to_string(config.dtype) + ") needs " + std::to_string(bytes) +
                            " bytes per cache, over this device's maxStorageBufferBindingSize " +
                            std::to_string(lim.max_storage_buffer_binding_size));
-  keys_ = std::make_shared<gpu::Buffer>(ctx.device(), bytes, "k_cache");
-  values_ = std::make_shared<gpu::Buffer>(ctx.device(), bytes, "v_cache");
+}
+
+uint64_t cache_bytes(const KVCacheConfig& c) {
+  return uint64_t{c.capacity} * c.kv_heads * c.head_dim * (c.dtype == DType::F16 ? 2 : 4);
+}
+}  // namespace
+
+KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
+  validate(ctx, config, cache_bytes(config));
+  keys_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "k_cache");
+  values_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "v_cache");
+}
+
+KVCache::KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu::Buffer> keys,
+                 std::shared_ptr<gpu::Buffer> values)
+    : ctx_(&ctx), config_(config), keys_(std::move(keys)), values_(std::move(values)) {}
+
+KVCache KVCache::wrap(Context& ctx, const KVCacheConfig& config, WGPUBuffer keys, uint64_t keys_offset,
+                      WGPUBuffer values, uint64_t values_offset) {
+  const uint64_t bytes = cache_bytes(config);
+  validate(ctx, config, bytes);
+  if (keys == values && keys_offset < values_offset + bytes && values_offset < keys_offset + bytes)
+    throw ShapeError("host KV cache: keys at offset " + std::to_string(keys_offset) + " and values at offset " +
+                     std::to_string(values_offset) + " overlap in the same buffer (each cache takes " +
+                     std::to_string(bytes) + " bytes)");
+  auto k = std::make_shared<gpu::Buffer>(ctx.device(), keys, keys_offset, bytes, "host k_cache");
+  auto v = std::make_shared<gpu::Buffer>(ctx.device(), values, values_offset, bytes, "host v_cache");
+  return KVCache(ctx, config, std::move(k), std::move(v));
 }
 
 uint64_t KVCache::bytes_per_position() const {

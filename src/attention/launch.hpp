@@ -32,6 +32,9 @@ void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor&
 // if the score matrix exceeds the device's binding size.
 void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced);
 
+// Sizes the score matrix for contexts up to max_context (plans reserve it once).
+void reserve_three_pass(Workspace& ws, const gpu::Device& dev, KernelParams prm, uint32_t max_context);
+
 // Fused flash prefill. `why_not` explains when the shape/device cannot run it.
 bool flash_prefill_supported(const gpu::Device& dev, uint32_t head_dim, std::string* why_not);
 // preferred_keys_per_tile: 16, 32, 48 or 64 from tuning (0: the largest that fits);
@@ -44,5 +47,7 @@ bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim
 // Chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
 void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups);
+// Sizes the partial-state buffers for every context length up to max_context.
+void reserve_split_kv(Workspace& ws, const KernelParams& prm, uint32_t max_context, uint32_t target_workgroups);
 
 }  // namespace webattn::attention

@@ -68,19 +68,61 @@ Algorithm Sdpa::choose(uint32_t seq_len, uint32_t, const KVCacheConfig& cache, u
 }
 
 namespace {
+
 void expect_shape(const Tensor& t, const char* name, const std::vector<uint32_t>& want, const char* pattern) {
   if (t.shape() != want)
     throw ShapeError(std::string(name) + " must be " + pattern + " = " + shape_string(want) + ", got " +
                      shape_string(t.shape()));
 }
-}  // namespace
 
-ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
-                          uint32_t input_pos, Tensor& out, const SdpaOptions& options) {
-  const auto& c = cache.config();
-  if (&cache.context().device() != &impl_->ctx->device())
+// Everything about a call that does not depend on input_pos: checked shapes, the
+// algorithm, the kernels' variants and tunables. forward() and plans share it.
+struct Recipe {
+  Algorithm algo = Algorithm::Auto;
+  uint32_t seq_len = 0, q_heads = 0;
+  KVCacheConfig cache;
+  float scale = 0;
+  bool causal = true;
+  std::string kv;  // cache-reading prelude
+  uint32_t split_workgroups = 0, flash_bc = 0, flash_tx = 0;
+  bool profile = false, span_only = false;
+  int repeat = 1;
+
+  attention::KernelParams params(uint32_t input_pos) const {
+    attention::KernelParams prm;
+    prm.seq_len = seq_len;
+    prm.q_heads = q_heads;
+    prm.kv_heads = cache.kv_heads;
+    prm.head_dim = cache.head_dim;
+    prm.input_pos = input_pos;
+    prm.context_len = input_pos + seq_len;
+    prm.causal = causal ? 1u : 0u;
+    prm.scale = scale;
+    return prm;
+  }
+  void check_position(uint32_t input_pos, uint64_t limit, const char* what) const {
+    if (uint64_t{input_pos} + seq_len > limit)
+      throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(seq_len) + " exceeds " +
+                       what + " " + std::to_string(limit));
+  }
+};
+
+// Tensors of a call; plans hold copies (sharing the buffers) so nothing dangles.
+struct Operands {
+  Tensor q, k_new, v_new;
+  KVCache cache;
+  Tensor out;
+};
+
+Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, const Operands& op,
+                   const SdpaOptions& options) {
+  const auto& c = op.cache.config();
+  if (&op.cache.context().device() != &ctx.device())
     throw ShapeError("the KV cache belongs to another Context than this Sdpa");
-  const auto& qs = q.shape();
+  for (const Tensor* t : {&op.q, &op.k_new, &op.v_new, &op.out})
+    if (&t->buffer().device() != &ctx.device())
+      throw ShapeError("tensor '" + t->label() + "' belongs to another Context than this Sdpa");
+  const auto& qs = op.q.shape();
   if (qs.size() != 3) throw ShapeError("q must be [S, Hq, D], got " + shape_string(qs));
   const uint32_t S = qs[0], Hq = qs[1], D = qs[2];
   if (S == 0) throw ShapeError("S (q.shape[0]) must be at least 1, got 0");
@@ -89,59 +131,86 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   if (Hq == 0 || Hq % c.kv_heads != 0)
     throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
                      std::to_string(c.kv_heads));
-  expect_shape(k_new, "k_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
-  expect_shape(v_new, "v_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
-  expect_shape(out, "out", {S, Hq, D}, "[S, Hq, D]");
-  if (uint64_t{input_pos} + S > c.capacity)
-    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(S) +
-                     " exceeds cache capacity " + std::to_string(c.capacity));
+  expect_shape(op.k_new, "k_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
+  expect_shape(op.v_new, "v_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
+  expect_shape(op.out, "out", {S, Hq, D}, "[S, Hq, D]");
+  // WebGPU forbids one buffer being bound writable and read in the same pass, even at
+  // disjoint ranges; host views of one buffer can only meet that way.
+  const auto shares = [](const gpu::Buffer& a, const gpu::Buffer& b) { return a.handle() == b.handle(); };
+  for (const auto& [reader, name] : {std::pair<const gpu::Buffer*, const char*>{&op.q.buffer(), "q"},
+                                     {&op.cache.keys(), "the K cache"}, {&op.cache.values(), "the V cache"}})
+    if (shares(op.out.buffer(), *reader))
+      throw ShapeError(std::string("out and ") + name + " are in the same WGPUBuffer; webattn writes out in a pass "
+                       "that reads " + name + ", which WebGPU forbids within one buffer: put out in another buffer");
+  for (const Tensor* t : {&op.k_new, &op.v_new})
+    for (const gpu::Buffer* c : {&op.cache.keys(), &op.cache.values()})
+      if (shares(t->buffer(), *c))
+        throw ShapeError("'" + t->label() + "' and the KV cache are in the same WGPUBuffer; the cache update writes "
+                         "the cache in a pass that reads it, which WebGPU forbids within one buffer");
   if (!(options.scale >= 0) || !std::isfinite(options.scale))
     throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(options.scale));
-
-  Algorithm algo = options.algorithm == Algorithm::Auto ? choose(S, input_pos, c, Hq) : options.algorithm;
-  auto& dev = impl_->ctx->device();
-  const uint32_t rows = S * (Hq / c.kv_heads);
-  std::string why;
-  if (algo == Algorithm::FlashPrefill && !attention::flash_prefill_supported(dev, D, &why)) throw UnsupportedError(why);
-  if (algo == Algorithm::SplitKvDecode && !attention::split_kv_supported(dev, rows, D, &why))
-    throw UnsupportedError(why);
-
-  attention::KernelParams prm;
-  prm.seq_len = S;
-  prm.q_heads = Hq;
-  prm.kv_heads = c.kv_heads;
-  prm.head_dim = D;
-  prm.input_pos = input_pos;
-  prm.context_len = input_pos + S;
-  prm.causal = options.causal ? 1u : 0u;
-  prm.scale = options.scale > 0 ? options.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  const bool native_f16 = impl_->tuning.native_f16 && c.dtype == DType::F16 && impl_->ctx->has_shader_f16();
-  attention::Problem pb{q, cache, out, prm, attention::kv_prelude(c.dtype, native_f16)};
-
   if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
-  const Tuning& tune = impl_->tuning;
-  const uint32_t split_wgs = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
-  const uint32_t flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
-  const uint32_t flash_tx = options.flash_threads_x ? options.flash_threads_x : tune.flash_threads_x;
-  gpu::Recorder rec(dev, options.profile, options.profile_span_only);
-  if (options.profile_span_only) rec.mark("begin");
-  for (int i = 0; i < options.repeat; ++i) {
-    attention::encode_cache_update(rec, cache, k_new, v_new, input_pos);
-    switch (algo) {
-      case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, impl_->workspace, pb, false); break;
-      case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, impl_->workspace, pb, true); break;
-      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb, flash_bc, flash_tx); break;
-      case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, impl_->workspace, pb, split_wgs); break;
+
+  Recipe r;
+  r.seq_len = S;
+  r.q_heads = Hq;
+  r.cache = c;
+  r.algo = options.algorithm == Algorithm::Auto ? sdpa.choose(S, 0, c, Hq) : options.algorithm;
+  auto& dev = ctx.device();
+  std::string why;
+  if (r.algo == Algorithm::FlashPrefill && !attention::flash_prefill_supported(dev, D, &why))
+    throw UnsupportedError(why);
+  if (r.algo == Algorithm::SplitKvDecode && !attention::split_kv_supported(dev, S * (Hq / c.kv_heads), D, &why))
+    throw UnsupportedError(why);
+  r.scale = options.scale > 0 ? options.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  r.causal = options.causal;
+  const bool native_f16 = tune.native_f16 && c.dtype == DType::F16 && ctx.has_shader_f16();
+  r.kv = attention::kv_prelude(c.dtype, native_f16);
+  r.split_workgroups = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
+  r.flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
+  r.flash_tx = options.flash_threads_x ? options.flash_threads_x : tune.flash_threads_x;
+  r.profile = options.profile;
+  r.span_only = options.profile_span_only;
+  r.repeat = options.repeat;
+  return r;
+}
+
+// The cache update and the algorithm's passes for one step (repeat times).
+void record_step(gpu::Recorder& rec, attention::Workspace& ws, const Recipe& r, Operands& op, uint32_t input_pos) {
+  attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv};
+  if (r.span_only) rec.mark("begin");
+  for (int i = 0; i < r.repeat; ++i) {
+    attention::encode_cache_update(rec, op.cache, op.k_new, op.v_new, input_pos);
+    switch (r.algo) {
+      case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, ws, pb, false); break;
+      case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, ws, pb, true); break;
+      case Algorithm::FlashPrefill: attention::encode_flash_prefill(rec, pb, r.flash_bc, r.flash_tx); break;
+      case Algorithm::SplitKvDecode: attention::encode_split_kv(rec, ws, pb, r.split_workgroups); break;
       case Algorithm::Auto: break;
     }
   }
-  if (options.profile_span_only) rec.mark("end");
-  rec.submit();
+  if (r.span_only) rec.mark("end");
+}
+
+ForwardInfo collect(gpu::Recorder& rec, const Recipe& r) {
   ForwardInfo info;
-  info.algorithm = algo;
-  if (options.profile)
+  info.algorithm = r.algo;
+  if (r.profile)
     for (const auto& t : rec.timings()) info.stages.push_back({t.label, t.ms, t.start_ms});
   return info;
+}
+
+}  // namespace
+
+ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
+                          uint32_t input_pos, Tensor& out, const SdpaOptions& options) {
+  Operands op{q, k_new, v_new, cache, out};
+  const Recipe r = make_recipe(*this, *impl_->ctx, impl_->tuning, op, options);
+  r.check_position(input_pos, cache.config().capacity, "cache capacity");
+  gpu::Recorder rec(impl_->ctx->device(), r.profile, r.span_only);
+  record_step(rec, impl_->workspace, r, op, input_pos);
+  rec.submit();
+  return collect(rec, r);
 }
 
 Tensor Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, uint32_t input_pos,
@@ -149,6 +218,73 @@ Tensor Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, 
   Tensor out(*impl_->ctx, q.shape(), "out");
   forward(q, k_new, v_new, cache, input_pos, out, options);
   return out;
+}
+
+struct SdpaPlan::Impl {
+  std::shared_ptr<gpu::Device> device;  // outlives the objects below
+  Operands op;
+  Recipe recipe;
+  uint32_t max_context = 0;
+  size_t passes = 0;
+  attention::Workspace workspace;
+  gpu::EncodeCache cache;
+  Impl(Context& ctx, Operands operands) : device(ctx.shared_device()), op(std::move(operands)),
+                                          workspace(ctx.device()), cache(ctx.device()) {}
+};
+
+SdpaPlan Sdpa::plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
+                    const SdpaOptions& options) const {
+  auto impl = std::make_unique<SdpaPlan::Impl>(*impl_->ctx, Operands{q, k_new, v_new, cache, out});
+  Recipe& r = impl->recipe;
+  r = make_recipe(*this, *impl_->ctx, impl_->tuning, impl->op, options);
+  const uint32_t capacity = cache.config().capacity;
+  if (options.max_context > capacity)
+    throw ShapeError("max_context " + std::to_string(options.max_context) + " exceeds cache capacity " +
+                     std::to_string(capacity));
+  impl->max_context = options.max_context ? options.max_context : capacity;
+  if (impl->max_context < r.seq_len)
+    throw ShapeError("max_context " + std::to_string(impl->max_context) + " is shorter than S " +
+                     std::to_string(r.seq_len));
+  const attention::KernelParams prm = r.params(0);
+  auto& dev = impl_->ctx->device();
+  if (r.algo == Algorithm::ThreePassStrided || r.algo == Algorithm::ThreePassCoalesced)
+    attention::reserve_three_pass(impl->workspace, dev, prm, impl->max_context);
+  if (r.algo == Algorithm::SplitKvDecode)
+    attention::reserve_split_kv(impl->workspace, prm, impl->max_context, r.split_workgroups);
+  // Record the longest step once without submitting it: this compiles the pipelines and
+  // makes every bind group and parameter buffer the steps will reuse.
+  gpu::Recorder rec(dev, r.profile, r.span_only, &impl->cache);
+  record_step(rec, impl->workspace, r, impl->op, impl->max_context - r.seq_len);
+  impl->passes = rec.passes();
+  rec.discard();
+  return SdpaPlan(std::move(impl));
+}
+
+SdpaPlan::SdpaPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SdpaPlan::SdpaPlan(SdpaPlan&&) noexcept = default;
+SdpaPlan& SdpaPlan::operator=(SdpaPlan&&) noexcept = default;
+SdpaPlan::~SdpaPlan() = default;
+Algorithm SdpaPlan::algorithm() const { return impl_->recipe.algo; }
+uint32_t SdpaPlan::seq_len() const { return impl_->recipe.seq_len; }
+uint32_t SdpaPlan::max_context() const { return impl_->max_context; }
+size_t SdpaPlan::passes_per_step() const { return impl_->passes; }
+
+ForwardInfo SdpaPlan::run(uint32_t input_pos) {
+  const Recipe& r = impl_->recipe;
+  r.check_position(input_pos, impl_->max_context, "the plan's max_context");
+  gpu::Recorder rec(*impl_->device, r.profile, r.span_only, &impl_->cache);
+  record_step(rec, impl_->workspace, r, impl_->op, input_pos);
+  rec.submit();
+  return collect(rec, r);
+}
+
+void SdpaPlan::encode(WGPUCommandEncoder encoder, uint32_t input_pos) {
+  Recipe r = impl_->recipe;
+  r.check_position(input_pos, impl_->max_context, "the plan's max_context");
+  r.span_only = false;  // the host's encoder carries no webattn timestamps
+  gpu::Recorder rec(*impl_->device, encoder, &impl_->cache);
+  record_step(rec, impl_->workspace, r, impl_->op, input_pos);
+  rec.submit();
 }
 
 }  // namespace webattn

@@ -86,4 +86,17 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
                {rows, prm.kv_heads, 1});
 }
 
+void reserve_split_kv(Workspace& ws, const KernelParams& prm, uint32_t max_context, uint32_t target_workgroups) {
+  // The chunk count is not monotonic in the context length (chunk lengths round up to
+  // whole tiles), so take the largest over every length a step can have.
+  uint64_t most_chunks = 1;
+  for (uint32_t len = prm.seq_len; len <= max_context; ++len) {
+    const uint32_t chunk = split_kv_chunk_len(len, prm.kv_heads, target_workgroups);
+    most_chunks = std::max<uint64_t>(most_chunks, (len + chunk - 1) / chunk);
+  }
+  const uint64_t partials = uint64_t{prm.kv_heads} * most_chunks * prm.seq_len * (prm.q_heads / prm.kv_heads);
+  ws.get("split_kv partial o", partials * (prm.head_dim / 4) * 16);
+  ws.get("split_kv partial m,l", partials * 8);
+}
+
 }  // namespace webattn::attention

@@ -22,6 +22,18 @@ Tensor Tensor::from(Context& ctx, std::vector<uint32_t> shape, const std::vector
   return t;
 }
 
+Tensor Tensor::wrap(Context& ctx, WGPUBuffer buffer, uint64_t offset, std::vector<uint32_t> shape,
+                    const std::string& label) {
+  uint64_t n = 1;
+  for (auto d : shape) n *= d;
+  if (shape.empty() || n == 0) throw ShapeError("'" + label + "': cannot view an empty shape " + shape_string(shape));
+  auto view = std::make_shared<gpu::Buffer>(ctx.device(), buffer, offset, n * 4, label);
+  return Tensor(std::move(shape), label, std::move(view));
+}
+
+WGPUBuffer Tensor::wgpu_buffer() const { return buffer_->handle(); }
+uint64_t Tensor::wgpu_offset() const { return buffer_->offset(); }
+
 uint64_t Tensor::numel() const {
   uint64_t n = 1;
   for (auto d : shape_) n *= d;

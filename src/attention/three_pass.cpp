@@ -4,10 +4,9 @@
 
 namespace webattn::attention {
 
-void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced) {
-  auto& dev = pb.cache.context().device();
-  KernelParams prm = pb.params;
-  prm.scores_stride = (prm.context_len + 3) / 4 * 4;
+namespace {
+// Bytes of the [Hq, S, stride] score matrix; throws if one binding cannot hold it.
+uint64_t score_matrix_bytes(const gpu::Device& dev, const KernelParams& prm) {
   const uint64_t score_bytes = uint64_t{prm.q_heads} * prm.seq_len * prm.scores_stride * 4;
   if (score_bytes > dev.limits().max_storage_buffer_binding_size)
     throw UnsupportedError("three-pass attention needs a " + std::to_string(score_bytes) + "-byte score matrix (" +
@@ -16,7 +15,20 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
                            "), over this device's maxStorageBufferBindingSize " +
                            std::to_string(dev.limits().max_storage_buffer_binding_size) +
                            "; use the flash-prefill or split-kv algorithm");
-  gpu::Buffer& scores = ws.get("scores", score_bytes);
+  return score_bytes;
+}
+}  // namespace
+
+void reserve_three_pass(Workspace& ws, const gpu::Device& dev, KernelParams prm, uint32_t max_context) {
+  prm.scores_stride = (max_context + 3) / 4 * 4;
+  ws.get("scores", score_matrix_bytes(dev, prm));
+}
+
+void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced) {
+  auto& dev = pb.cache.context().device();
+  KernelParams prm = pb.params;
+  prm.scores_stride = (prm.context_len + 3) / 4 * 4;
+  gpu::Buffer& scores = ws.get("scores", score_matrix_bytes(dev, prm));
   const std::string kv = pb.kv;
   const uint32_t tile = 32, d4n = prm.head_dim / 4;
 

@@ -15,12 +15,18 @@ class Buffer {
       WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst;
 
   Buffer(Device& device, uint64_t bytes, const std::string& label, WGPUBufferUsage usage = kStorage);
+  // A view of `size` bytes at `offset` of a buffer webattn does not own (a host's): holds
+  // a reference, never destroys it. Throws ShapeError if it lacks Storage usage, if the
+  // offset is not a multiple of minStorageBufferOffsetAlignment, or if the range overflows it.
+  Buffer(Device& device, WGPUBuffer external, uint64_t offset, uint64_t size, const std::string& label);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
   WGPUBuffer handle() const { return buffer_; }
+  uint64_t offset() const { return offset_; }  // where this buffer's bytes start in handle()
   uint64_t size() const { return size_; }
+  bool owned() const { return owned_; }
   const std::string& label() const { return label_; }
   Device& device() const { return *device_; }
 
@@ -42,8 +48,11 @@ class Buffer {
 
  private:
   Device* device_;
+  void require_usage(WGPUBufferUsage usage, const char* what) const;
   WGPUBuffer buffer_ = nullptr;
+  uint64_t offset_ = 0;
   uint64_t size_;
+  bool owned_ = true;
   std::string label_;
 };
 

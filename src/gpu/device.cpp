@@ -72,37 +72,43 @@ WGPUAdapter request_adapter(WGPUInstance instance, WGPUPowerPreference pref, boo
   return req.adapter;
 }
 
+void fill_from_info(const WGPUAdapterInfo& info, AdapterSummary& s) {
+  s.device = to_string(info.device);
+  s.vendor = to_string(info.vendor);
+  s.architecture = to_string(info.architecture);
+  s.description = to_string(info.description);
+  s.backend = backend_name(info.backendType);
+  s.adapter_type = adapter_type_name(info.adapterType);
+  s.vendor_id = info.vendorID;
+  s.device_id = info.deviceID;
+  s.subgroup_min_size = info.subgroupMinSize;
+  s.subgroup_max_size = info.subgroupMaxSize;
+}
+
+void fill_limits(const WGPULimits& l, DeviceLimits& out) {
+  out.max_buffer_size = l.maxBufferSize;
+  out.max_storage_buffer_binding_size = l.maxStorageBufferBindingSize;
+  out.max_storage_buffers_per_shader_stage = l.maxStorageBuffersPerShaderStage;
+  out.max_compute_workgroup_storage_size = l.maxComputeWorkgroupStorageSize;
+  out.max_compute_invocations_per_workgroup = l.maxComputeInvocationsPerWorkgroup;
+  out.max_compute_workgroup_size_x = l.maxComputeWorkgroupSizeX;
+  out.max_compute_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
+  out.min_storage_buffer_offset_alignment = l.minStorageBufferOffsetAlignment;
+}
+
 AdapterSummary summarize(WGPUAdapter adapter, int index) {
   AdapterSummary s;
   s.index = index;
   WGPUAdapterInfo info{};
   if (wgpuAdapterGetInfo(adapter, &info) == WGPUStatus_Success) {
-    s.device = to_string(info.device);
-    s.vendor = to_string(info.vendor);
-    s.architecture = to_string(info.architecture);
-    s.description = to_string(info.description);
-    s.backend = backend_name(info.backendType);
-    s.adapter_type = adapter_type_name(info.adapterType);
-    s.vendor_id = info.vendorID;
-    s.device_id = info.deviceID;
-    s.subgroup_min_size = info.subgroupMinSize;
-    s.subgroup_max_size = info.subgroupMaxSize;
+    fill_from_info(info, s);
     wgpuAdapterInfoFreeMembers(info);
   }
   s.timestamp_query = wgpuAdapterHasFeature(adapter, WGPUFeatureName_TimestampQuery) != 0;
   s.subgroups = wgpuAdapterHasFeature(adapter, WGPUFeatureName_Subgroups) != 0;
   s.shader_f16 = wgpuAdapterHasFeature(adapter, WGPUFeatureName_ShaderF16) != 0;
   WGPULimits l{};
-  if (wgpuAdapterGetLimits(adapter, &l) == WGPUStatus_Success) {
-    s.limits.max_buffer_size = l.maxBufferSize;
-    s.limits.max_storage_buffer_binding_size = l.maxStorageBufferBindingSize;
-    s.limits.max_storage_buffers_per_shader_stage = l.maxStorageBuffersPerShaderStage;
-    s.limits.max_compute_workgroup_storage_size = l.maxComputeWorkgroupStorageSize;
-    s.limits.max_compute_invocations_per_workgroup = l.maxComputeInvocationsPerWorkgroup;
-    s.limits.max_compute_workgroup_size_x = l.maxComputeWorkgroupSizeX;
-    s.limits.max_compute_workgroups_per_dimension = l.maxComputeWorkgroupsPerDimension;
-    s.limits.min_storage_buffer_offset_alignment = l.minStorageBufferOffsetAlignment;
-  }
+  if (wgpuAdapterGetLimits(adapter, &l) == WGPUStatus_Success) fill_limits(l, s.limits);
   return s;
 }
 
@@ -238,29 +244,55 @@ Device::Device(const ContextOptions& options) {
     throw GpuError("requesting a device on '" + summary_.device + "' failed: " + req.message);
   }
   device_ = req.device;
+  read_device_properties();
+  pipelines_ = std::make_unique<PipelineCache>(*this);
+}
+
+Device::Device(WGPUInstance instance, WGPUDevice device) : adopted_(true) {
+  if (!instance || !device) throw ShapeError("Context::adopt needs a non-null WGPUInstance and WGPUDevice");
+  instance_ = instance;
+  device_ = device;
+  wgpuInstanceAddRef(instance_);
+  wgpuDeviceAddRef(device_);
+  summary_.index = -1;  // not one of list_adapters()
+  WGPUAdapterInfo info{};
+  if (wgpuDeviceGetAdapterInfo(device_, &info) == WGPUStatus_Success) {
+    fill_from_info(info, summary_);
+    wgpuAdapterInfoFreeMembers(info);
+  }
+  lost_future_ = wgpuDeviceGetLostFuture(device_);
+  read_device_properties();
+  summary_.timestamp_query = timestamps_;
+  summary_.subgroups = subgroups_;
+  summary_.shader_f16 = shader_f16_;
+  pipelines_ = std::make_unique<PipelineCache>(*this);
+}
+
+// Features and limits as the device has them (a subset of / equal to the adapter's).
+void Device::read_device_properties() {
   queue_ = wgpuDeviceGetQueue(device_);
   timestamps_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_TimestampQuery) != 0;
   subgroups_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_Subgroups) != 0;
   shader_f16_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_ShaderF16) != 0;
   WGPULimits got{};
-  if (wgpuDeviceGetLimits(device_, &got) == WGPUStatus_Success) {
-    summary_.limits.max_buffer_size = got.maxBufferSize;
-    summary_.limits.max_storage_buffer_binding_size = got.maxStorageBufferBindingSize;
-    summary_.limits.max_compute_workgroup_storage_size = got.maxComputeWorkgroupStorageSize;
-    summary_.limits.max_compute_invocations_per_workgroup = got.maxComputeInvocationsPerWorkgroup;
-    summary_.limits.max_compute_workgroup_size_x = got.maxComputeWorkgroupSizeX;
-    summary_.limits.max_compute_workgroups_per_dimension = got.maxComputeWorkgroupsPerDimension;
-    summary_.limits.max_storage_buffers_per_shader_stage = got.maxStorageBuffersPerShaderStage;
-    summary_.limits.min_storage_buffer_offset_alignment = got.minStorageBufferOffsetAlignment;
+  if (wgpuDeviceGetLimits(device_, &got) == WGPUStatus_Success) fill_limits(got, summary_.limits);
+}
+
+bool Device::poll_lost() const {
+  if (lost_ || !adopted_) return lost_;
+  WGPUFutureWaitInfo wait{lost_future_, 0};
+  if (wgpuInstanceWaitAny(instance_, 1, &wait, 0) == WGPUWaitStatus_Success && wait.completed) {
+    lost_ = true;
+    lost_message_ = "the host's device reports it lost";
   }
-  pipelines_ = std::make_unique<PipelineCache>(*this);
+  return lost_;
 }
 
 Device::~Device() {
   pipelines_.reset();
   if (queue_) wgpuQueueRelease(queue_);
   if (device_) {
-    wgpuDeviceDestroy(device_);
+    if (!adopted_) wgpuDeviceDestroy(device_);
     wgpuDeviceRelease(device_);
   }
   if (adapter_) wgpuAdapterRelease(adapter_);
@@ -287,7 +319,7 @@ void Device::on_uncaptured(WGPUDevice const*, WGPUErrorType type, WGPUStringView
 }
 
 void Device::check() const {
-  if (lost_) throw DeviceLostError("WebGPU device '" + summary_.device + "' was lost: " + lost_message_);
+  if (poll_lost()) throw DeviceLostError("WebGPU device '" + summary_.device + "' was lost: " + lost_message_);
   if (!uncaptured_.empty()) {
     std::string msg = uncaptured_.front();
     const_cast<Device*>(this)->uncaptured_.clear();
@@ -297,7 +329,7 @@ void Device::check() const {
 
 void Device::wait_until(const std::function<bool()>& done) const {
   while (!done()) {
-    if (lost_) check();
+    if (poll_lost()) check();
     wgpuInstanceProcessEvents(instance_);
   }
 }

@@ -19,6 +19,8 @@ std::string to_string(WGPUStringView view);
 class Device {
  public:
   explicit Device(const ContextOptions& options);
+  // Adopts a host's instance and device (see Context::adopt): references, never destroys.
+  Device(WGPUInstance instance, WGPUDevice device);
   ~Device();
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -34,6 +36,10 @@ class Device {
   bool has_subgroups() const { return subgroups_; }
   bool has_shader_f16() const { return shader_f16_; }
   PipelineCache& pipelines() { return *pipelines_; }
+  bool adopted() const { return adopted_; }
+  // Every creation of a GPU object by webattn goes through one of these counters.
+  ObjectCounts& counts() { return counts_; }
+  const ObjectCounts& counts() const { return counts_; }
 
   // Runs `body` inside validation/out-of-memory/internal error scopes and throws
   // GpuError("<what>: <Dawn's message>") if Dawn reported anything.
@@ -51,6 +57,8 @@ class Device {
  private:
   static void on_lost(WGPUDevice const*, WGPUDeviceLostReason, WGPUStringView, void*, void*);
   static void on_uncaptured(WGPUDevice const*, WGPUErrorType, WGPUStringView, void*, void*);
+  void read_device_properties();
+  bool poll_lost() const;
 
   WGPUInstance instance_ = nullptr;
   WGPUAdapter adapter_ = nullptr;
@@ -58,8 +66,11 @@ class Device {
   WGPUQueue queue_ = nullptr;
   AdapterSummary summary_;
   bool timestamps_ = false, subgroups_ = false, shader_f16_ = false;
-  bool lost_ = false;
-  std::string lost_message_;
+  bool adopted_ = false;
+  WGPUFuture lost_future_{};  // adopted devices: polled by check(), we have no lost callback
+  ObjectCounts counts_;
+  mutable bool lost_ = false;
+  mutable std::string lost_message_;
   std::vector<std::string> uncaptured_;
   std::unique_ptr<PipelineCache> pipelines_;
 };

@@ -89,6 +89,7 @@ void ComputePipeline::build(Device& device, const std::string& wgsl,
       desc.compute.constantCount = entries.size();
       desc.compute.constants = entries.data();
       pipeline_ = wgpuDeviceCreateComputePipeline(device.handle(), &desc);
+      ++device.counts().pipelines;
       layout_ = wgpuComputePipelineGetBindGroupLayout(pipeline_, 0);
     });
   } catch (...) {

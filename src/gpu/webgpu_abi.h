@@ -187,6 +187,18 @@ typedef struct WGPUFuture {
   uint64_t id;
 } WGPUFuture;
 
+typedef struct WGPUFutureWaitInfo {
+  WGPUFuture future;
+  WGPUBool completed;
+} WGPUFutureWaitInfo;
+
+typedef enum WGPUWaitStatus {
+  WGPUWaitStatus_Success = 1,
+  WGPUWaitStatus_TimedOut = 2,
+  WGPUWaitStatus_Error = 3,
+  WGPUWaitStatus_Force32 = 0x7FFFFFFF
+} WGPUWaitStatus;
+
 typedef struct WGPULimits {
   WGPUChainedStruct* nextInChain;
   uint32_t maxTextureDimension1D;
@@ -424,6 +436,10 @@ typedef struct WGPUQuerySetDescriptor {
 // ---- functions --------------------------------------------------------------
 WGPUInstance wgpuCreateInstance(void const* descriptor);  // null: defaults
 void wgpuInstanceRelease(WGPUInstance instance);
+void wgpuInstanceAddRef(WGPUInstance instance);
+// timeoutNS 0 polls: Success if a future completed, TimedOut if none did.
+WGPUWaitStatus wgpuInstanceWaitAny(WGPUInstance instance, size_t futureCount, WGPUFutureWaitInfo* futures,
+                                   uint64_t timeoutNS);
 void wgpuInstanceProcessEvents(WGPUInstance instance);
 WGPUFuture wgpuInstanceRequestAdapter(WGPUInstance instance, WGPURequestAdapterOptions const* options,
                                       WGPURequestAdapterCallbackInfo callbackInfo);
@@ -437,6 +453,9 @@ WGPUFuture wgpuAdapterRequestDevice(WGPUAdapter adapter, WGPUDeviceDescriptor co
                                     WGPURequestDeviceCallbackInfo callbackInfo);
 
 void wgpuDeviceRelease(WGPUDevice device);
+void wgpuDeviceAddRef(WGPUDevice device);
+WGPUStatus wgpuDeviceGetAdapterInfo(WGPUDevice device, WGPUAdapterInfo* info);
+WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device);  // Dawn: completes when the device is lost
 void wgpuDeviceDestroy(WGPUDevice device);
 WGPUQueue wgpuDeviceGetQueue(WGPUDevice device);
 WGPUStatus wgpuDeviceGetLimits(WGPUDevice device, WGPULimits* limits);
@@ -458,6 +477,8 @@ void wgpuQueueSubmit(WGPUQueue queue, size_t commandCount, WGPUCommandBuffer con
 void wgpuBufferRelease(WGPUBuffer buffer);
 void wgpuBufferDestroy(WGPUBuffer buffer);
 uint64_t wgpuBufferGetSize(WGPUBuffer buffer);
+void wgpuBufferAddRef(WGPUBuffer buffer);
+WGPUBufferUsage wgpuBufferGetUsage(WGPUBuffer buffer);
 WGPUFuture wgpuBufferMapAsync(WGPUBuffer buffer, WGPUMapMode mode, size_t offset, size_t size,
                               WGPUBufferMapCallbackInfo callbackInfo);
 void const* wgpuBufferGetConstMappedRange(WGPUBuffer buffer, size_t offset, size_t size);
@@ -470,6 +491,9 @@ void wgpuBindGroupLayoutRelease(WGPUBindGroupLayout layout);
 void wgpuBindGroupRelease(WGPUBindGroup group);
 
 void wgpuCommandEncoderRelease(WGPUCommandEncoder encoder);
+// Dawn extension: a buffer write recorded in the encoder (ordered with its passes).
+void wgpuCommandEncoderWriteBuffer(WGPUCommandEncoder encoder, WGPUBuffer buffer, uint64_t bufferOffset,
+                                   uint8_t const* data, uint64_t size);
 WGPUComputePassEncoder wgpuCommandEncoderBeginComputePass(WGPUCommandEncoder encoder,
                                                           WGPUComputePassDescriptor const* descriptor);
 void wgpuCommandEncoderCopyBufferToBuffer(WGPUCommandEncoder encoder, WGPUBuffer source, uint64_t sourceOffset,
