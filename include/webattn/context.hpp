@@ -65,6 +65,10 @@ struct ContextOptions {
   bool timestamps = true;
   bool subgroups = true;
   bool shader_f16 = true;
+  // Use at most this many bytes per storage binding (0: the device's maxStorageBufferBindingSize).
+  // Caches larger than a binding are bound as several windows; tests use a small value to
+  // exercise that with small caches.
+  uint64_t max_binding_bytes = 0;
 };
 
 class Context {

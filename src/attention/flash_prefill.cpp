@@ -65,10 +65,14 @@ void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t prefer
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
                              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " +
                              std::to_string(f.tx) + "u;\n";
-  const auto& pipe = dev.pipelines().get({"flash_prefill", {"attention_params", pb.kv}, header, {}});
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  const auto& pipe =
+      dev.pipelines().get({"flash_prefill", {"attention_params", pb.kv}, header + cache_access_wgsl(pb.windows, reads), {}});
   const uint64_t rows = uint64_t{prm.seq_len} * (prm.q_heads / prm.kv_heads);
-  rec.dispatch("flash_prefill", pipe, prm,
-               {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &pb.cache.values()}, {4, &pb.out.buffer()}},
+  std::vector<gpu::Binding> bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()),
+                                     cache_window0(3, pb.windows, pb.cache.values()), {4, &pb.out.buffer()}};
+  bind_cache_windows(bindings, pb.windows, pb.cache, reads);
+  rec.dispatch("flash_prefill", pipe, prm, bindings,
                {static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), prm.kv_heads, 1});
 }
 

@@ -15,12 +15,12 @@ void validate(const Context& ctx, const KVCacheConfig& config, uint64_t bytes) {
   if (config.head_dim == 0 || config.head_dim % 4 != 0)
     throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
   const auto& lim = ctx.adapter().limits;
-  if (bytes > lim.max_storage_buffer_binding_size)
+  if (bytes > lim.max_buffer_size)
     throw UnsupportedError("a KV cache of capacity " + std::to_string(config.capacity) + " x " +
                            std::to_string(config.kv_heads) + " heads x " + std::to_string(config.head_dim) + " (" +
                            to_string(config.dtype) + ") needs " + std::to_string(bytes) +
-                           " bytes per cache, over this device's maxStorageBufferBindingSize " +
-                           std::to_string(lim.max_storage_buffer_binding_size));
+                           " bytes per cache, over this device's maxBufferSize " + std::to_string(lim.max_buffer_size));
+  attention::cache_windows(ctx.device(), config);  // throws if it needs more bindings than kernels can have
 }
 
 uint64_t cache_bytes(const KVCacheConfig& c) {
@@ -116,9 +116,14 @@ void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor&
   prm.input_pos = input_pos;
   const uint64_t n4 = uint64_t{S} * c.kv_heads * c.head_dim / 4;
   gpu::Grid grid = flat_grid(dev, n4, wg, &prm.row_threads);
-  const auto& pipe = dev.pipelines().get({"update_cache", {"attention_params", kv_prelude(c.dtype)}, "", {{"WG", wg}}});
-  rec.dispatch("update_cache", pipe, prm,
-               {{1, &k_new.buffer()}, {2, &v_new.buffer()}, {3, &cache.keys()}, {4, &cache.values()}}, grid);
+  const CacheWindows w = cache_windows(dev, c);
+  const std::vector<CacheAccess> uses{CacheAccess::WriteBoth};
+  const auto& pipe = dev.pipelines().get(
+      {"update_cache", {"attention_params", kv_prelude(c.dtype)}, cache_access_wgsl(w, uses), {{"WG", wg}}});
+  std::vector<gpu::Binding> bindings{{1, &k_new.buffer()}, {2, &v_new.buffer()}, cache_window0(3, w, cache.keys()),
+                                     cache_window0(4, w, cache.values())};
+  bind_cache_windows(bindings, w, cache, uses);
+  rec.dispatch("update_cache", pipe, prm, bindings, grid);
 }
 
 }  // namespace attention

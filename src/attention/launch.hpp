@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/cache_windows.hpp"
 #include "attention/kernel_params.hpp"
 #include "attention/workspace.hpp"
 #include "gpu/recorder.hpp"
@@ -18,6 +19,7 @@ struct Problem {
   Tensor& out;
   KernelParams params;  // shape, positions, scale, causal
   std::string kv;       // the prelude reading the cache: kv_f32, kv_f16 or kv_f16_native
+  CacheWindows windows; // how the cache is bound (one window unless over the binding limit)
 };
 
 // The prelude selecting the cache storage type; `native_f16` (f16 caches on devices with

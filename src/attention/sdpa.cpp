@@ -177,7 +177,8 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
 
 // The cache update and the algorithm's passes for one step (repeat times).
 void record_step(gpu::Recorder& rec, attention::Workspace& ws, const Recipe& r, Operands& op, uint32_t input_pos) {
-  attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv};
+  attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv,
+                       attention::cache_windows(op.cache.context().device(), op.cache.config())};
   if (r.span_only) rec.mark("begin");
   for (int i = 0; i < r.repeat; ++i) {
     attention::encode_cache_update(rec, op.cache, op.k_new, op.v_new, input_pos);

@@ -72,11 +72,13 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
                              "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
   const std::string kv = pb.kv;
   const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
-  const auto& decode =
-      dev.pipelines().get({"split_kv_decode", {reduce_prelude, "attention_params", kv}, header, {}});
-  rec.dispatch("split_kv_decode", decode, prm,
-               {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &pb.cache.values()}, {4, &part_o}, {5, &part_ml}},
-               {prm.n_chunks, prm.kv_heads, 1});
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  const auto& decode = dev.pipelines().get(
+      {"split_kv_decode", {reduce_prelude, "attention_params", kv}, header + cache_access_wgsl(pb.windows, reads), {}});
+  std::vector<gpu::Binding> bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()),
+                                     cache_window0(3, pb.windows, pb.cache.values()), {4, &part_o}, {5, &part_ml}};
+  bind_cache_windows(bindings, pb.windows, pb.cache, reads);
+  rec.dispatch("split_kv_decode", decode, prm, bindings, {prm.n_chunks, prm.kv_heads, 1});
 
   // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
   uint32_t wg = 1;

@@ -32,8 +32,11 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
   const std::string kv = pb.kv;
   const uint32_t tile = 32, d4n = prm.head_dim / 4;
 
-  const auto& qk = dev.pipelines().get({"qk_scores", {"attention_params", kv}, "", {}});
-  rec.dispatch("qk_scores", qk, prm, {{1, &pb.q.buffer()}, {2, &pb.cache.keys()}, {3, &scores}},
+  const std::vector<CacheAccess> reads_k{CacheAccess::ReadKeys};
+  const auto& qk = dev.pipelines().get({"qk_scores", {"attention_params", kv}, cache_access_wgsl(pb.windows, reads_k), {}});
+  std::vector<gpu::Binding> qk_bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()), {3, &scores}};
+  bind_cache_windows(qk_bindings, pb.windows, pb.cache, reads_k);
+  rec.dispatch("qk_scores", qk, prm, qk_bindings,
                {(prm.scores_stride + tile - 1) / tile, (prm.seq_len + tile - 1) / tile, prm.q_heads});
 
   const uint32_t wg = 256;
@@ -41,9 +44,12 @@ void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, boo
   rec.dispatch("softmax", sm, prm, {{1, &scores}}, {prm.seq_len, prm.q_heads, 1});
 
   const char* av_name = coalesced ? "av_coalesced" : "av_strided";
-  const auto& av = dev.pipelines().get({av_name, {"attention_params", kv}, "", {}});
-  rec.dispatch(av_name, av, prm, {{1, &scores}, {2, &pb.cache.values()}, {3, &pb.out.buffer()}},
-               {(d4n + 7) / 8, (prm.seq_len + tile - 1) / tile, prm.q_heads});
+  const std::vector<CacheAccess> reads_v{coalesced ? CacheAccess::ReadValues : CacheAccess::ReadValueWords};
+  const auto& av = dev.pipelines().get({av_name, {"attention_params", kv}, cache_access_wgsl(pb.windows, reads_v), {}});
+  std::vector<gpu::Binding> av_bindings{{1, &scores}, cache_window0(2, pb.windows, pb.cache.values()),
+                                        {3, &pb.out.buffer()}};
+  bind_cache_windows(av_bindings, pb.windows, pb.cache, reads_v);
+  rec.dispatch(av_name, av, prm, av_bindings, {(d4n + 7) / 8, (prm.seq_len + tile - 1) / tile, prm.q_heads});
 }
 
 }  // namespace webattn::attention

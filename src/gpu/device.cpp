@@ -245,6 +245,8 @@ Device::Device(const ContextOptions& options) {
   }
   device_ = req.device;
   read_device_properties();
+  if (options.max_binding_bytes && options.max_binding_bytes < summary_.limits.max_storage_buffer_binding_size)
+    summary_.limits.max_storage_buffer_binding_size = options.max_binding_bytes;
   pipelines_ = std::make_unique<PipelineCache>(*this);
 }
 

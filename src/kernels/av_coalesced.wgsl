@@ -32,7 +32,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     for (var cc: u32 = 0u; cc < 4u; cc = cc + 1u) {
       let row = min(c + cc, p.context_len - 1u);  // padding columns have P = 0
-      let v = kv_unpack(v_cache[(row * p.kv_heads + kvh) * d4n + d4]);
+      let v = kv_unpack(v_vec((row * p.kv_heads + kvh) * d4n + d4));
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         acc[i] = acc[i] + pr[i][cc] * v;
       }

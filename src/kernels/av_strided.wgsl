@@ -11,7 +11,7 @@ const TY: u32 = 8u;
 
 fn v_at(row: u32, kvh: u32, d: u32) -> f32 {
   let e = (row * p.kv_heads + kvh) * p.head_dim + d;
-  return kv_word_elem(v_words[e / KV_WORD_ELEMS], e % KV_WORD_ELEMS);
+  return kv_word_elem(v_word(e / KV_WORD_ELEMS), e % KV_WORD_ELEMS);
 }
 
 @compute @workgroup_size(TX, TY)

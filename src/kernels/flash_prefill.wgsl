@@ -39,9 +39,9 @@ fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<vec4<f32>, NL> {
     if (i < BC * D4 && key < p.context_len) {
       let idx = (key * p.kv_heads + kvh) * D4 + i % D4;
       if (is_v) {
-        regs[n] = kv_unpack(v_cache[idx]);
+        regs[n] = kv_unpack(v_vec(idx));
       } else {
-        regs[n] = kv_unpack(k_cache[idx]);
+        regs[n] = kv_unpack(k_vec(idx));
       }
     }
   }

@@ -2,6 +2,8 @@
 // shader-f16 feature). A KvVec4 (8 bytes) holds 4 consecutive head-dim values.
 alias KvVec4 = vec2<u32>;
 alias KvWord = u32;
+const KV_VEC4_BYTES: u32 = 8u;
+const KV_WORD_BYTES: u32 = 4u;
 const KV_WORD_ELEMS: u32 = 2u;
 fn kv_unpack(v: KvVec4) -> vec4<f32> {
   return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));

@@ -4,6 +4,8 @@ enable f16;
 
 alias KvVec4 = vec4<f16>;
 alias KvWord = f16;
+const KV_VEC4_BYTES: u32 = 8u;
+const KV_WORD_BYTES: u32 = 2u;
 const KV_WORD_ELEMS: u32 = 1u;
 fn kv_unpack(v: KvVec4) -> vec4<f32> { return vec4<f32>(v); }
 fn kv_pack(v: vec4<f32>) -> KvVec4 { return vec4<f16>(v); }

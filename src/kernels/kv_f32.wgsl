@@ -2,6 +2,8 @@
 // is the smallest addressable unit (one value here).
 alias KvVec4 = vec4<f32>;
 alias KvWord = f32;
+const KV_VEC4_BYTES: u32 = 16u;
+const KV_WORD_BYTES: u32 = 4u;
 const KV_WORD_ELEMS: u32 = 1u;
 fn kv_unpack(v: KvVec4) -> vec4<f32> { return v; }
 fn kv_pack(v: vec4<f32>) -> KvVec4 { return v; }

@@ -24,7 +24,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     var kv: array<vec4<f32>, 4> = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
     for (var j: u32 = 0u; j < 4u; j = j + 1u) {
       let c = min(c0 + j, p.context_len - 1u);
-      kv[j] = kv_unpack(k_cache[(c * p.kv_heads + kvh) * d4n + d4]);
+      kv[j] = kv_unpack(k_vec((c * p.kv_heads + kvh) * d4n + d4));
     }
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
       let s = min(s0 + i, p.seq_len - 1u);

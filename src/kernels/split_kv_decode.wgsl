@@ -75,14 +75,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let i = t + WG * n;
       let kr = i / D4;
       if (kr < n_keys) {
-        k_regs[n] = kv_unpack(k_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4]);
+        k_regs[n] = kv_unpack(k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4));
       }
     }
     var v_regs: array<vec4<f32>, NV> = array<vec4<f32>, NV>();
     for (var n: u32 = 0u; n < NV; n = n + 1u) {
       let kr = slot + SLOTS * n;
       if (slot < SLOTS && kr < n_keys) {
-        v_regs[n] = kv_unpack(v_cache[((key0 + kr) * p.kv_heads + kvh) * D4 + d4]);
+        v_regs[n] = kv_unpack(v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4));
       }
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {

@@ -16,6 +16,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let dst = p.input_pos * p.kv_heads * p.head_dim / 4u + i;
-  k_cache[dst] = kv_pack(k_new[i]);
-  v_cache[dst] = kv_pack(v_new[i]);
+  k_put(dst, kv_pack(k_new[i]));
+  v_put(dst, kv_pack(v_new[i]));
 }

@@ -1,0 +1,129 @@
+#include "attention/cache_windows.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace webattn::attention {
+
+namespace {
+constexpr uint32_t kFirstExtraKey = 16, kFirstExtraValue = 24;
+constexpr uint32_t kOtherStorageBindings = 3;  // split-kv: q, partial o, partial m/l
+
+// One window's accessor over `var` (window 0) and `var`_1.. (the others).
+std::string reader(const std::string& fn, const std::string& var, const std::string& type, const std::string& unit,
+                   uint32_t first_binding, const CacheWindows& w) {
+  std::string s;
+  for (uint32_t k = 1; k < w.count; ++k)
+    s += "@group(0) @binding(" + std::to_string(first_binding + k - 1) + ") var<storage, read> " + var + "_" +
+         std::to_string(k) + ": array<" + type + ">;\n";
+  s += "fn " + fn + "(i: u32) -> " + type + " {\n";
+  if (w.count == 1) return s + "  return " + var + "[i];\n}\n";
+  for (uint32_t k = 0; k + 1 < w.count; ++k) {
+    const std::string name = k == 0 ? var : var + "_" + std::to_string(k);
+    s += "  if (i < " + std::to_string(k + 1) + "u * " + unit + ") { return " + name + "[i - " + std::to_string(k) +
+         "u * " + unit + "]; }\n";
+  }
+  return s + "  return " + var + "_" + std::to_string(w.count - 1) + "[i - " + std::to_string(w.count - 1) + "u * " +
+         unit + "];\n}\n";
+}
+
+std::string writer(const std::string& fn, const std::string& var, uint32_t first_binding, const CacheWindows& w) {
+  std::string s;
+  for (uint32_t k = 1; k < w.count; ++k)
+    s += "@group(0) @binding(" + std::to_string(first_binding + k - 1) + ") var<storage, read_write> " + var + "_" +
+         std::to_string(k) + ": array<KvVec4>;\n";
+  s += "fn " + fn + "(i: u32, x: KvVec4) {\n";
+  if (w.count == 1) return s + "  " + var + "[i] = x;\n}\n";
+  for (uint32_t k = 0; k + 1 < w.count; ++k) {
+    const std::string name = k == 0 ? var : var + "_" + std::to_string(k);
+    s += "  if (i < " + std::to_string(k + 1) + "u * KV_WINDOW_VEC4S) { " + name + "[i - " + std::to_string(k) +
+         "u * KV_WINDOW_VEC4S] = x; return; }\n";
+  }
+  return s + "  " + var + "_" + std::to_string(w.count - 1) + "[i - " + std::to_string(w.count - 1) +
+         "u * KV_WINDOW_VEC4S] = x;\n}\n";
+}
+}  // namespace
+
+uint32_t max_cache_windows(const gpu::Device& dev) {
+  const uint32_t per_stage = dev.limits().max_storage_buffers_per_shader_stage;
+  const uint32_t n = per_stage > kOtherStorageBindings ? (per_stage - kOtherStorageBindings) / 2 : 1;
+  return std::clamp(n, 1u, kFirstExtraValue - kFirstExtraKey);
+}
+
+CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& c) {
+  CacheWindows w;
+  w.row_elems = uint64_t{c.kv_heads} * c.head_dim;
+  w.row_bytes = w.row_elems * (c.dtype == DType::F16 ? 2 : 4);
+  w.total_bytes = w.row_bytes * c.capacity;
+  const uint64_t limit = dev.limits().max_storage_buffer_binding_size;
+  if (w.total_bytes <= limit) {
+    w.rows = c.capacity;
+    return w;
+  }
+  // Windows start at multiples of the offset alignment: whole rows, a multiple of `step` rows.
+  const uint64_t align = std::max<uint64_t>(4, dev.limits().min_storage_buffer_offset_alignment);
+  const uint64_t step = align / std::gcd(align, w.row_bytes);
+  const uint64_t rows = limit / w.row_bytes / step * step;
+  const auto describe = [&] {
+    return "a KV cache of capacity " + std::to_string(c.capacity) + " x " + std::to_string(c.kv_heads) +
+           " heads x " + std::to_string(c.head_dim) + " (" + to_string(c.dtype) + ") needs " +
+           std::to_string(w.total_bytes) + " bytes per cache";
+  };
+  if (rows == 0)
+    throw UnsupportedError(describe() + "; one position (" + std::to_string(w.row_bytes) +
+                           " bytes) does not fit this device's maxStorageBufferBindingSize " + std::to_string(limit));
+  const uint64_t count = (c.capacity + rows - 1) / rows;
+  if (count > max_cache_windows(dev))
+    throw UnsupportedError(describe() + ": " + std::to_string(count) + " bindings of at most " +
+                           std::to_string(rows * w.row_bytes) + " bytes (maxStorageBufferBindingSize " +
+                           std::to_string(limit) + "), but this device's " +
+                           std::to_string(dev.limits().max_storage_buffers_per_shader_stage) +
+                           " storage buffers per shader stage allow " + std::to_string(max_cache_windows(dev)) +
+                           " per cache, i.e. " + std::to_string(max_cache_windows(dev) * rows) + " positions");
+  w.count = static_cast<uint32_t>(count);
+  w.rows = static_cast<uint32_t>(rows);
+  return w;
+}
+
+std::string cache_access_wgsl(const CacheWindows& w, const std::vector<CacheAccess>& uses) {
+  std::string s;
+  if (w.count > 1) {  // a KvVec4 is 4 values: 16 bytes in f32 caches, 8 in f16 ones
+    const uint64_t vec4_bytes = w.row_bytes * 4 / w.row_elems;
+    s = "const KV_WINDOW_VEC4S: u32 = " + std::to_string(uint64_t{w.rows} * w.row_bytes / vec4_bytes) + "u;\n" +
+        "const KV_WINDOW_WORDS: u32 = KV_WINDOW_VEC4S * (KV_VEC4_BYTES / KV_WORD_BYTES);\n";
+  }
+  for (CacheAccess a : uses) switch (a) {
+      case CacheAccess::ReadKeys: s += reader("k_vec", "k_cache", "KvVec4", "KV_WINDOW_VEC4S", kFirstExtraKey, w); break;
+      case CacheAccess::ReadValues:
+        s += reader("v_vec", "v_cache", "KvVec4", "KV_WINDOW_VEC4S", kFirstExtraValue, w);
+        break;
+      case CacheAccess::ReadValueWords:
+        s += reader("v_word", "v_words", "KvWord", "KV_WINDOW_WORDS", kFirstExtraValue, w);
+        break;
+      case CacheAccess::WriteBoth:
+        s += writer("k_put", "k_cache", kFirstExtraKey, w) + writer("v_put", "v_cache", kFirstExtraValue, w);
+        break;
+    }
+  return s;
+}
+
+gpu::Binding cache_window0(uint32_t index, const CacheWindows& w, const gpu::Buffer& cache) {
+  if (w.count == 1) return {index, &cache};
+  return {index, &cache, 0, uint64_t{w.rows} * w.row_bytes};
+}
+
+void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows& w, const KVCache& cache,
+                        const std::vector<CacheAccess>& uses) {
+  const uint64_t window = uint64_t{w.rows} * w.row_bytes;
+  for (CacheAccess a : uses) {
+    const bool keys = a == CacheAccess::ReadKeys || a == CacheAccess::WriteBoth;
+    const bool values = a != CacheAccess::ReadKeys;
+    for (uint32_t k = 1; k < w.count; ++k) {
+      const uint64_t offset = k * window, size = std::min(window, w.total_bytes - offset);
+      if (keys) bindings.push_back({kFirstExtraKey + k - 1, &cache.keys(), offset, size});
+      if (values) bindings.push_back({kFirstExtraValue + k - 1, &cache.values(), offset, size});
+    }
+  }
+}
+
+}  // namespace webattn::attention
