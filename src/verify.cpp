@@ -56,16 +56,8 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   // The whole cache is random: positions past the context must stay untouched.
   std::vector<float> k_host = randn(rng, c.capacity * row), v_host = randn(rng, c.capacity * row);
   KVCache cache(ctx, {c.capacity, c.Hkv, c.D, dtype});
-  // In pieces that fit one binding (caches may be larger: they are bound as windows).
-  const uint64_t piece = std::max<uint64_t>(1, ctx.adapter().limits.max_storage_buffer_binding_size / (row * 4));
-  for (uint64_t pos = 0; pos < c.capacity; pos += piece) {
-    const auto n = static_cast<uint32_t>(std::min<uint64_t>(piece, c.capacity - pos));
-    auto part = [&](const std::vector<float>& all, const char* name) {
-      return Tensor::from(ctx, {n, c.Hkv, c.D},
-                          std::vector<float>(all.begin() + pos * row, all.begin() + (pos + n) * row), name);
-    };
-    cache.update(part(k_host, "k_init"), part(v_host, "v_init"), static_cast<uint32_t>(pos));
-  }
+  cache.update(Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, k_host, "k_init"),
+               Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, v_host, "v_init"), 0);
   auto q = randn(rng, size_t{c.S} * c.Hq * c.D), kn = randn(rng, c.S * row), vn = randn(rng, c.S * row);
   Tensor tq = Tensor::from(ctx, {c.S, c.Hq, c.D}, q, "q");
   Tensor tk = Tensor::from(ctx, {c.S, c.Hkv, c.D}, kn, "k_new");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -111,7 +112,16 @@ Runner add_bench(CLI::App& app) {
     for (const auto& pt : points)
       for (const auto& dt : a->dtypes) {
         const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
-        BenchProblem pb(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
+        std::unique_ptr<BenchProblem> made;
+        try {
+          made = std::make_unique<BenchProblem>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
+        } catch (const UnsupportedError& e) {  // e.g. a cache this device cannot hold: say so, go on
+          done += algos.size();
+          fmt::print(stderr, "\r");
+          fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, "-", dt, e.what());
+          continue;
+        }
+        BenchProblem& pb = *made;
         const verify::Case vc{pt.S, Hq, Hkv, D, pt.pos, pt.C};
         for (Algorithm algo : algos) {
           ++done;

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "attention/half.hpp"
 #include "attention/launch.hpp"
@@ -109,21 +111,36 @@ void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor&
                      " exceeds cache capacity " + std::to_string(c.capacity));
   auto& dev = cache.context().device();
   const uint32_t wg = 256;
-  KernelParams prm;
-  prm.seq_len = S;
-  prm.kv_heads = c.kv_heads;
-  prm.head_dim = c.head_dim;
-  prm.input_pos = input_pos;
-  const uint64_t n4 = uint64_t{S} * c.kv_heads * c.head_dim / 4;
-  gpu::Grid grid = flat_grid(dev, n4, wg, &prm.row_threads);
   const CacheWindows w = cache_windows(dev, c);
   const std::vector<CacheAccess> uses{CacheAccess::WriteBoth};
   const auto& pipe = dev.pipelines().get(
       {"update_cache", {"attention_params", kv_prelude(c.dtype)}, cache_access_wgsl(w, uses), {{"WG", wg}}});
-  std::vector<gpu::Binding> bindings{{1, &k_new.buffer()}, {2, &v_new.buffer()}, cache_window0(3, w, cache.keys()),
-                                     cache_window0(4, w, cache.values())};
-  bind_cache_windows(bindings, w, cache, uses);
-  rec.dispatch("update_cache", pipe, prm, bindings, grid);
+  // New rows beyond one binding (a long prompt written at once) go in pieces, each binding
+  // its rows of k_new / v_new at an aligned offset.
+  const uint64_t row_bytes = uint64_t{c.kv_heads} * c.head_dim * 4;
+  uint64_t piece = S;
+  if (S * row_bytes > dev.limits().max_storage_buffer_binding_size) {
+    const uint64_t align = std::max<uint64_t>(4, dev.limits().min_storage_buffer_offset_alignment);
+    const uint64_t step = align / std::gcd(align, row_bytes);
+    piece = dev.limits().max_storage_buffer_binding_size / row_bytes / step * step;
+    if (piece == 0)
+      throw UnsupportedError("one row of '" + k_new.label() + "' (" + std::to_string(row_bytes) +
+                             " bytes) does not fit this device's maxStorageBufferBindingSize");
+  }
+  for (uint64_t r0 = 0; r0 < S; r0 += piece) {
+    const auto n = static_cast<uint32_t>(std::min<uint64_t>(piece, S - r0));
+    KernelParams prm;
+    prm.seq_len = n;
+    prm.kv_heads = c.kv_heads;
+    prm.head_dim = c.head_dim;
+    prm.input_pos = input_pos + static_cast<uint32_t>(r0);
+    gpu::Grid grid = flat_grid(dev, uint64_t{n} * c.kv_heads * c.head_dim / 4, wg, &prm.row_threads);
+    std::vector<gpu::Binding> bindings{{1, &k_new.buffer(), r0 * row_bytes, n * row_bytes},
+                                       {2, &v_new.buffer(), r0 * row_bytes, n * row_bytes},
+                                       cache_window0(3, w, cache.keys()), cache_window0(4, w, cache.values())};
+    bind_cache_windows(bindings, w, cache, uses);
+    rec.dispatch("update_cache", pipe, prm, bindings, grid);
+  }
 }
 
 }  // namespace attention
