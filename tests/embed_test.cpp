@@ -5,6 +5,7 @@
 #include <random>
 
 #include "gpu/device.hpp"
+#include "test_context.hpp"
 #include "webattn/webattn.hpp"
 
 using namespace webattn;
@@ -79,12 +80,7 @@ class HostDevice {
 
 constexpr WGPUBufferUsage kHostUsage = WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst;
 
-std::vector<float> randn(std::mt19937& rng, size_t n) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using webattn::testing::randn;
 
 template <class Fn>
 std::string error_of(Fn&& fn) {

@@ -15,12 +15,7 @@ namespace {
 
 Context& ctx() { return webattn::testing::test_context(); }
 
-std::vector<float> randn(std::mt19937& rng, size_t n) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using webattn::testing::randn;
 
 struct Run {
   std::vector<float> out;

@@ -18,12 +18,7 @@ Context& ctx() { return webattn::testing::test_context(); }
 
 constexpr uint32_t kHq = 4, kHkv = 2, kD = 8;
 
-std::vector<float> randn(std::mt19937& rng, size_t n) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using webattn::testing::randn;
 
 // The host side of a layer: the cache contents the reference sees.
 struct HostCache {
@@ -37,6 +32,11 @@ struct Step {
 };
 Step fresh(std::mt19937& rng, uint32_t S) {
   return {randn(rng, size_t{S} * kHq * kD), randn(rng, size_t{S} * kHkv * kD), randn(rng, size_t{S} * kHkv * kD)};
+}
+void upload(const Step& s, Tensor& q, Tensor& k, Tensor& v) {
+  q.upload(s.q);
+  k.upload(s.kn);
+  v.upload(s.vn);
 }
 std::vector<double> expected(HostCache& host, const Step& s, uint32_t S, uint32_t pos) {
   reference::Problem p{S, kHq, kHkv, kD, pos, true, 0};
@@ -82,9 +82,7 @@ TEST(Plan, DecodeLoopCreatesNoGpuObjectsInSteadyState) {
     Tensor pout(ctx(), {prompt, kHq, kD});
     auto prefill = sdpa.plan(pq, pk, pv, cache, pout, opt);
     Step s0 = fresh(rng, prompt);
-    pq.upload(s0.q);
-    pk.upload(s0.kn);
-    pv.upload(s0.vn);
+    upload(s0, pq, pk, pv);
     pout.poison();
     prefill.run(0);
     expect_close(pout.download(), expected(host, s0, prompt, 0), "prefill");
@@ -97,9 +95,7 @@ TEST(Plan, DecodeLoopCreatesNoGpuObjectsInSteadyState) {
     const ObjectCounts planned = ctx().object_counts();
     for (uint32_t pos = prompt; pos < cap; ++pos) {
       Step s = fresh(rng, 1);
-      q.upload(s.q);
-      k.upload(s.kn);
-      v.upload(s.vn);
+      upload(s, q, k, v);
       const ObjectCounts before = ctx().object_counts();
       ForwardInfo info = decode.run(pos);
       const ObjectCounts after = ctx().object_counts();
@@ -141,9 +137,7 @@ TEST(Plan, EveryAlgorithmMatchesTheReferenceAtEveryStep) {
     ObjectCounts first{};
     for (uint32_t pos = 0; pos + S <= cap; pos += S) {
       Step s = fresh(rng, S);
-      q.upload(s.q);
-      k.upload(s.kn);
-      v.upload(s.vn);
+      upload(s, q, k, v);
       out.poison();
       const ObjectCounts before = ctx().object_counts();
       plan.run(pos);

@@ -1,10 +1,21 @@
 // The one Context every GPU test in the binary shares (one Dawn device, one pipeline cache).
 #pragma once
+#include <random>
+#include <vector>
+
 #include "webattn/context.hpp"
 
 namespace webattn::testing {
 inline Context& test_context() {
   static Context ctx;
   return ctx;
+}
+
+// n standard-normal floats (tests never use all-zero inputs).
+inline std::vector<float> randn(std::mt19937& rng, size_t n) {
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
 }
 }  // namespace webattn::testing

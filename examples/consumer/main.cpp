@@ -1,4 +1,5 @@
-// Uses the installed webattn: one decode step checked against the float64 reference.
+// Uses the installed webattn: one decode step checked against the float64 reference,
+// then the same step through a plan (which must agree exactly and create no GPU objects).
 #include <webattn/webattn.hpp>
 
 #include <cstdio>
@@ -27,5 +28,17 @@ int main() {
   auto cmp = reference::compare(out.download(), reference::attention(q, kc, vc, p));
   std::printf("consumer: %s on %s, max abs error %.2e vs float64\n", to_string(sdpa.choose(1, pos, cache.config(), Hq)),
               ctx.adapter().device.c_str(), cmp.max_abs);
-  return cmp.max_abs <= 2e-6 && cmp.nonfinite == 0 ? 0 : 1;
+
+  Tensor tq = Tensor::from(ctx, {1, Hq, D}, q), tk = Tensor::from(ctx, {1, Hkv, D}, kn),
+         tv = Tensor::from(ctx, {1, Hkv, D}, vn), planned(ctx, {1, Hq, D});
+  SdpaPlan plan = sdpa.plan(tq, tk, tv, cache, planned);
+  plan.run(pos);  // rewrites the same cache row with the same values
+  const ObjectCounts before = ctx.object_counts();
+  plan.run(pos);
+  const bool nothing_created = ctx.object_counts().bind_groups == before.bind_groups &&
+                               ctx.object_counts().buffers == before.buffers;
+  const bool same = planned.download() == out.download();
+  std::printf("consumer: planned step %s forward(), %s\n", same ? "identical to" : "DIFFERS from",
+              nothing_created ? "no GPU objects created" : "GPU OBJECTS CREATED");
+  return cmp.max_abs <= 2e-6 && cmp.nonfinite == 0 && same && nothing_created ? 0 : 1;
 }

@@ -10,6 +10,7 @@ namespace {
 constexpr uint32_t kWorkgroup = 128;
 constexpr uint32_t kMaxRows = 32;
 constexpr uint64_t kMaxChunk = 256;
+constexpr uint64_t kCapChunksPerHead = 64;
 
 constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations per row in the score phase
 
@@ -48,9 +49,14 @@ bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim
 
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups) {
   const uint64_t per_wg = (uint64_t{context_len} * kv_heads + target_workgroups - 1) / target_workgroups;
-  // Chunks longer than kMaxChunk serialise too many tiles in one workgroup (measured on
-  // the H100: 131072-token decode ran at 36% of bandwidth with 1024-key chunks).
-  return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, kMaxChunk));
+  // Chunks are capped at kMaxChunk keys (many more tiles per workgroup serialise), but a
+  // long context may use up to context_len / kCapChunksPerHead keys per chunk, so it keeps
+  // about kCapChunksPerHead chunks per kv head instead of thousands (whose partials made
+  // the reduce pass slow). With the kv-head-fastest workgroup order of split_kv_decode,
+  // measured on the H100 (bench/results/2026-11-25-h100-splitkv): C = 32768 f32 110 vs
+  // 115 us, f16 90 vs 95 us; C = 131072 f32 379 vs 407 us per call.
+  const uint64_t cap = std::max<uint64_t>(kMaxChunk, (uint64_t{context_len} / kCapChunksPerHead + 31) / 32 * 32);
+  return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, cap));
 }
 
 void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups) {

@@ -4,7 +4,14 @@
 // chunk: running max m, sum l and unnormalised accumulator o. split_kv_reduce merges
 // the chunks with log-sum-exp weights. K tiles are staged in workgroup memory
 // (coalesced); V is streamed from memory with consecutive threads on consecutive
-// head-dim vec4s.
+// head-dim vec4s. Loaded K and V stay in the cache's storage format in registers until
+// used (an f16 cache is unpacked when K is written to workgroup memory and when V enters
+// the PV sum, not at the load): measured 27-30% faster with the f16 cache on the H100.
+//
+// Workgroups are numbered kv head fastest: the dispatch is (n_chunks, Hkv), but
+// consecutive workgroups take the Hkv heads of one chunk, which share cache rows
+// ([pos, Hkv, D] layout), so the workgroups in flight read one compact address range
+// instead of one head's whole context.
 //
 // Row reductions come from a prelude: row_reduce_subgroup (subgroups >= 32 wide) or
 // row_reduce_shared (portable, workgroup memory).
@@ -37,8 +44,9 @@ var<workgroup> red: array<vec4<f32>, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = lid.x;
-  let chunk = wg.x;
-  let kvh = wg.y;
+  let lin = wg.y * p.n_chunks + wg.x;
+  let chunk = lin / p.kv_heads;
+  let kvh = lin % p.kv_heads;
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let key_begin = chunk * p.chunk_len;
@@ -70,25 +78,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let n_keys = min(BK, key_end - key0);
     // Issue every global load of the tile before using any (K for workgroup memory, V for
     // registers): one memory latency per tile instead of one per loop iteration.
-    var k_regs: array<vec4<f32>, NK> = array<vec4<f32>, NK>();
+    var k_regs: array<KvVec4, NK> = array<KvVec4, NK>();
     for (var n: u32 = 0u; n < NK; n = n + 1u) {
       let i = t + WG * n;
       let kr = i / D4;
       if (kr < n_keys) {
-        k_regs[n] = kv_unpack(k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4));
+        k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
       }
     }
-    var v_regs: array<vec4<f32>, NV> = array<vec4<f32>, NV>();
+    var v_regs: array<KvVec4, NV> = array<KvVec4, NV>();
     for (var n: u32 = 0u; n < NV; n = n + 1u) {
       let kr = slot + SLOTS * n;
       if (slot < SLOTS && kr < n_keys) {
-        v_regs[n] = kv_unpack(v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4));
+        v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
       }
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {
       let i = t + WG * n;
       if (i < BK * D4) {
-        k_tile[(i / D4) * KV_STRIDE + i % D4] = k_regs[n];
+        k_tile[(i / D4) * KV_STRIDE + i % D4] = kv_unpack(k_regs[n]);
       }
     }
     workgroupBarrier();
@@ -133,8 +141,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       for (var n: u32 = 0u; n < NV; n = n + 1u) {
         let kr = min(slot + SLOTS * n, BK - 1u);  // keys past n_keys have p = 0 and v = 0
+        let vf = kv_unpack(v_regs[n]);
         for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-          acc[r] = acc[r] + sc[r * BK + kr] * v_regs[n];
+          acc[r] = acc[r] + sc[r * BK + kr] * vf;
         }
       }
     }
