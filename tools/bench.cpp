@@ -34,7 +34,6 @@ struct BenchArgs {
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
   uint32_t flash_threads_x = 0;
-  bool unfused_update = false;
   std::string json, csv;
   uint32_t probe_mib = 64;
 };
@@ -66,8 +65,6 @@ Runner add_bench(CLI::App& app) {
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(CLI::PositiveNumber);
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
-  app.add_flag("--unfused-update", a->unfused_update,
-               "split-kv: a separate cache-update pass instead of the update fused into its passes");
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
@@ -108,11 +105,6 @@ Runner add_bench(CLI::App& app) {
 
     std::vector<Row> rows;
     Sdpa sdpa(ctx);
-    if (a->unfused_update) {
-      Tuning t = sdpa.tuning();
-      t.split_kv_fused_update = false;
-      sdpa.set_tuning(t);
-    }
     const size_t total = points.size() * algos.size() * a->dtypes.size();
     size_t done = 0;
     fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10} {:>10} {:>7}  {}\n", "mode", "C", "algorithm", "kv", "total us",

@@ -101,9 +101,6 @@ struct Tuning {
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
   // words. Off unless `webattn tune` measured it faster on the device.
   bool native_f16 = false;
-  // split-kv: write the new K/V rows in its reduce pass and read them from k_new / v_new,
-  // instead of a separate cache-update pass before it (one pass fewer per decode step).
-  bool split_kv_fused_update = true;
 };
 // Where tuning is read and written: $WEBATTN_TUNING_FILE, else
 // $XDG_CACHE_HOME/webattn/tuning.json, else ~/.cache/webattn/tuning.json.

@@ -7,7 +7,7 @@ namespace webattn::attention {
 
 namespace {
 constexpr uint32_t kFirstExtraKey = 16, kFirstExtraValue = 24;
-constexpr uint32_t kOtherStorageBindings = 2;  // e.g. flash: q, out; split-kv: q, partials
+constexpr uint32_t kOtherStorageBindings = 3;  // split-kv: q, partial o, partial m/l
 
 // One window's accessor over `var` (window 0) and `var`_1.. (the others).
 std::string reader(const std::string& fn, const std::string& var, const std::string& type, const std::string& unit,
@@ -105,12 +105,6 @@ std::string cache_access_wgsl(const CacheWindows& w, const std::vector<CacheAcce
         break;
     }
   return s;
-}
-
-std::string cache_write_wgsl(const CacheWindows& w, uint32_t k_binding, uint32_t v_binding) {
-  return "@group(0) @binding(" + std::to_string(k_binding) + ") var<storage, read_write> k_cache: array<KvVec4>;\n" +
-         "@group(0) @binding(" + std::to_string(v_binding) + ") var<storage, read_write> v_cache: array<KvVec4>;\n" +
-         cache_access_wgsl(w, {CacheAccess::WriteBoth});
 }
 
 gpu::Binding cache_window0(uint32_t index, const CacheWindows& w, const gpu::Buffer& cache) {

@@ -21,8 +21,8 @@ struct CacheWindows {
   uint64_t total_bytes = 0; // one cache
 };
 
-// The most windows any kernel can bind: the flash / split-kv / update passes bind 2 other
-// storage buffers besides the K and V windows.
+// The most windows any kernel can bind: the flash / split-kv passes bind 3 other storage
+// buffers besides K and V windows.
 uint32_t max_cache_windows(const gpu::Device& dev);
 // Windows for this cache on this device; throws UnsupportedError naming the sizes when it
 // needs more than max_cache_windows().
@@ -35,12 +35,8 @@ enum class CacheAccess {
   ReadValueWords,// fn v_word(i) -> KvWord        over `v_words`, extra windows at 24..
   WriteBoth,     // fn k_put(i, x), v_put(i, x)   over `k_cache` / `v_cache` (read_write)
 };
-// WGSL text (prepended to the kernel) declaring extra windows and the accessors; the
-// window-0 bindings (`k_cache`, `v_cache`, `v_words`) are the kernel's own.
+// WGSL text (prepended to the kernel) declaring extra windows and the accessors.
 std::string cache_access_wgsl(const CacheWindows& w, const std::vector<CacheAccess>& uses);
-// k_put / v_put for a kernel that does not declare the cache itself: window 0 of K and V
-// at the given bindings (read_write), the other windows as usual.
-std::string cache_write_wgsl(const CacheWindows& w, uint32_t k_binding, uint32_t v_binding);
 // Bindings of the extra windows (window 0 is bound by the launcher at offset 0, one
 // window's bytes long) for the given uses.
 void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows& w, const KVCache& cache,

@@ -20,9 +20,6 @@ struct Problem {
   KernelParams params;  // shape, positions, scale, causal
   std::string kv;       // the prelude reading the cache: kv_f32, kv_f16 or kv_f16_native
   CacheWindows windows; // how the cache is bound (one window unless over the binding limit)
-  // split-kv with the cache update fused in (see split_kv_fuses_update): the new rows.
-  const Tensor* k_new = nullptr;
-  const Tensor* v_new = nullptr;
 };
 
 // The prelude selecting the cache storage type; `native_f16` (f16 caches on devices with
@@ -49,11 +46,6 @@ void encode_flash_prefill(gpu::Recorder& rec, const Problem& pb, uint32_t prefer
 
 // Split-KV decode + log-sum-exp reduce.
 bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not);
-// Whether split-kv can take the cache update into its own passes (saving one pass): the
-// decode pass reads the new rows from k_new / v_new, the reduce pass writes them. Needs
-// two more storage bindings than the cache windows leave, and the packed/f32 preludes
-// (native f16 conversion could round differently from update_cache's packing).
-bool split_kv_fuses_update(const gpu::Device& dev, const CacheWindows& windows, const std::string& kv_prelude);
 // Chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
 void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups);

@@ -87,7 +87,6 @@ struct Recipe {
   uint32_t split_workgroups = 0, flash_bc = 0, flash_tx = 0;
   bool profile = false, span_only = false;
   int repeat = 1;
-  bool fused_update = false;  // split-kv writes the cache itself (no update pass)
 
   attention::KernelParams params(uint32_t input_pos) const {
     attention::KernelParams prm;
@@ -170,8 +169,6 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
   r.split_workgroups = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
   r.flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
   r.flash_tx = options.flash_threads_x ? options.flash_threads_x : tune.flash_threads_x;
-  r.fused_update = r.algo == Algorithm::SplitKvDecode && tune.split_kv_fused_update &&
-                   attention::split_kv_fuses_update(dev, attention::cache_windows(dev, c), r.kv);
   r.profile = options.profile;
   r.span_only = options.profile_span_only;
   r.repeat = options.repeat;
@@ -182,13 +179,9 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
 void record_step(gpu::Recorder& rec, attention::Workspace& ws, const Recipe& r, Operands& op, uint32_t input_pos) {
   attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv,
                        attention::cache_windows(op.cache.context().device(), op.cache.config())};
-  if (r.fused_update) {
-    pb.k_new = &op.k_new;
-    pb.v_new = &op.v_new;
-  }
   if (r.span_only) rec.mark("begin");
   for (int i = 0; i < r.repeat; ++i) {
-    if (!r.fused_update) attention::encode_cache_update(rec, op.cache, op.k_new, op.v_new, input_pos);
+    attention::encode_cache_update(rec, op.cache, op.k_new, op.v_new, input_pos);
     switch (r.algo) {
       case Algorithm::ThreePassStrided: attention::encode_three_pass(rec, ws, pb, false); break;
       case Algorithm::ThreePassCoalesced: attention::encode_three_pass(rec, ws, pb, true); break;

@@ -59,49 +59,6 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
   return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, cap));
 }
 
-bool split_kv_fuses_update(const gpu::Device& dev, const CacheWindows& windows, const std::string& kv_prelude) {
-  // decode: q, partials, k_new, v_new + windows; reduce: partials, out, k_new, v_new + windows.
-  return kv_prelude != "kv_f16_native" && 4 + 2 * windows.count <= dev.limits().max_storage_buffers_per_shader_stage;
-}
-
-namespace {
-constexpr uint32_t kNewRowBindings[2] = {5, 6};  // k_new, v_new in both passes when fused
-
-// How split_kv_decode reads cache row `row` of kv head `kvh`, vec4 x (see its header).
-std::string row_readers(bool fused) {
-  std::string s;
-  if (fused)
-    s = "@group(0) @binding(" + std::to_string(kNewRowBindings[0]) + ") var<storage, read> k_new: array<vec4<f32>>;\n" +
-        "@group(0) @binding(" + std::to_string(kNewRowBindings[1]) + ") var<storage, read> v_new: array<vec4<f32>>;\n";
-  for (const char* kv : {"k", "v"}) {
-    const std::string c = kv;
-    s += "fn " + c + "_row(row: u32, kvh: u32, x: u32) -> KvVec4 {\n";
-    if (fused)
-      s += "  if (row >= p.input_pos) { return kv_pack(" + c + "_new[((row - p.input_pos) * p.kv_heads + kvh) * D4 + x]); }\n";
-    s += "  return " + c + "_vec((row * p.kv_heads + kvh) * D4 + x);\n}\n";
-  }
-  return s;
-}
-
-// split_kv_reduce's store_new_rows: a no-op, or the cache update of the fused form.
-std::string new_row_writer(bool fused, const CacheWindows& w) {
-  if (!fused) return "fn store_new_rows(kvh: u32, r: u32, t: u32) {}\n";
-  return cache_write_wgsl(w, 3, 4) +
-         "@group(0) @binding(" + std::to_string(kNewRowBindings[0]) + ") var<storage, read> k_new: array<vec4<f32>>;\n" +
-         "@group(0) @binding(" + std::to_string(kNewRowBindings[1]) + ") var<storage, read> v_new: array<vec4<f32>>;\n" +
-         "fn store_new_rows(kvh: u32, r: u32, t: u32) {\n"
-         "  if (r != 0u) { return; }\n"
-         "  let d4n = p.head_dim / 4u;\n"
-         "  for (var i: u32 = t; i < p.seq_len * d4n; i = i + WG) {\n"
-         "    let src = ((i / d4n) * p.kv_heads + kvh) * d4n + i % d4n;\n"
-         "    let dst = p.input_pos * p.kv_heads * d4n + src;\n"
-         "    k_put(dst, kv_pack(k_new[src]));\n"
-         "    v_put(dst, kv_pack(v_new[src]));\n"
-         "  }\n"
-         "}\n";
-}
-}  // namespace
-
 void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups) {
   auto& dev = pb.cache.context().device();
   KernelParams prm = pb.params;
@@ -110,11 +67,11 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
   const uint32_t rows = prm.seq_len * g;
   const uint32_t rows_pow2 = padded_rows(rows);
   const uint32_t bk = kKeysPerTile;
-  const bool fused = pb.k_new != nullptr;
   prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target_workgroups);
   prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
   const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
-  gpu::Buffer& part = ws.get("split_kv partials", partials * (d4 + 1) * 16);
+  gpu::Buffer& part_o = ws.get("split_kv partial o", partials * d4 * 16);
+  gpu::Buffer& part_ml = ws.get("split_kv partial m,l", partials * 8);
 
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
                              "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
@@ -122,36 +79,19 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
   const std::string kv = pb.kv;
   const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
-  const auto& decode = dev.pipelines().get({"split_kv_decode",
-                                            {reduce_prelude, "attention_params", kv},
-                                            header + cache_access_wgsl(pb.windows, reads) + row_readers(fused),
-                                            {}});
+  const auto& decode = dev.pipelines().get(
+      {"split_kv_decode", {reduce_prelude, "attention_params", kv}, header + cache_access_wgsl(pb.windows, reads), {}});
   std::vector<gpu::Binding> bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()),
-                                     cache_window0(3, pb.windows, pb.cache.values()), {4, &part}};
+                                     cache_window0(3, pb.windows, pb.cache.values()), {4, &part_o}, {5, &part_ml}};
   bind_cache_windows(bindings, pb.windows, pb.cache, reads);
-  if (fused) {
-    bindings.push_back({kNewRowBindings[0], &pb.k_new->buffer()});
-    bindings.push_back({kNewRowBindings[1], &pb.v_new->buffer()});
-  }
   rec.dispatch("split_kv_decode", decode, prm, bindings, {prm.n_chunks, prm.kv_heads, 1});
 
   // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
   uint32_t wg = 1;
   while (wg * 2 <= std::min<uint32_t>(1024, dev.limits().max_compute_invocations_per_workgroup)) wg *= 2;
-  std::vector<std::string> reduce_preludes{"attention_params"};
-  if (fused) reduce_preludes.push_back(kv);
-  const auto& reduce =
-      dev.pipelines().get({"split_kv_reduce", reduce_preludes, new_row_writer(fused, pb.windows), {{"WG", wg}}});
-  std::vector<gpu::Binding> reduce_bindings{{1, &part}, {2, &pb.out.buffer()}};
-  if (fused) {
-    const std::vector<CacheAccess> writes{CacheAccess::WriteBoth};
-    reduce_bindings.push_back(cache_window0(3, pb.windows, pb.cache.keys()));
-    reduce_bindings.push_back(cache_window0(4, pb.windows, pb.cache.values()));
-    bind_cache_windows(reduce_bindings, pb.windows, pb.cache, writes);
-    reduce_bindings.push_back({kNewRowBindings[0], &pb.k_new->buffer()});
-    reduce_bindings.push_back({kNewRowBindings[1], &pb.v_new->buffer()});
-  }
-  rec.dispatch("split_kv_reduce", reduce, prm, reduce_bindings, {rows, prm.kv_heads, 1});
+  const auto& reduce = dev.pipelines().get({"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}});
+  rec.dispatch("split_kv_reduce", reduce, prm, {{1, &part_o}, {2, &part_ml}, {3, &pb.out.buffer()}},
+               {rows, prm.kv_heads, 1});
 }
 
 void reserve_split_kv(Workspace& ws, const KernelParams& prm, uint32_t max_context, uint32_t target_workgroups) {
@@ -163,7 +103,8 @@ void reserve_split_kv(Workspace& ws, const KernelParams& prm, uint32_t max_conte
     most_chunks = std::max<uint64_t>(most_chunks, (len + chunk - 1) / chunk);
   }
   const uint64_t partials = uint64_t{prm.kv_heads} * most_chunks * prm.seq_len * (prm.q_heads / prm.kv_heads);
-  ws.get("split_kv partials", partials * (prm.head_dim / 4 + 1) * 16);
+  ws.get("split_kv partial o", partials * (prm.head_dim / 4) * 16);
+  ws.get("split_kv partial m,l", partials * 8);
 }
 
 }  // namespace webattn::attention

@@ -39,7 +39,6 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
     t.split_kv_workgroups = it->value("split_kv_workgroups", t.split_kv_workgroups);
     t.flash_keys_per_tile = it->value("flash_keys_per_tile", t.flash_keys_per_tile);
     t.native_f16 = it->value("native_f16", t.native_f16);
-    t.split_kv_fused_update = it->value("split_kv_fused_update", t.split_kv_fused_update);
     t.flash_threads_x = it->value("flash_threads_x", t.flash_threads_x);
   } catch (const nlohmann::json::exception& e) {
     throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
@@ -53,8 +52,7 @@ void save_tuning(const std::string& path, const AdapterSummary& adapter, const T
   all[tuning_key(adapter)] = {{"split_kv_workgroups", t.split_kv_workgroups},
                               {"flash_keys_per_tile", t.flash_keys_per_tile},
                               {"flash_threads_x", t.flash_threads_x},
-                              {"native_f16", t.native_f16},
-                              {"split_kv_fused_update", t.split_kv_fused_update}};
+                              {"native_f16", t.native_f16}};
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::ofstream out(path);

@@ -19,11 +19,6 @@
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup.
 // Bytes (the floor): K and V of the context, read once per kv head.
-//
-// The cache rows of this step's new tokens are read through k_row / v_row (generated with
-// the header): with the fused cache update they come from k_new / v_new (rounded to the
-// cache's storage type, so the result is the same), and split_kv_reduce writes them into
-// the cache afterwards; otherwise from the cache, written by update_cache before.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
 const NK: u32 = (BK * D4 + WG - 1u) / WG;    // K tile vec4s loaded per invocation
@@ -33,10 +28,8 @@ const KV_STRIDE: u32 = D4 + 1u;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
-// Partial states, one buffer (bindings are scarce: caches over one binding take several):
-// o [Hkv, n_chunks, S*g, D4], then (m, l, -, -) [Hkv, n_chunks, S*g] from ml_base() on.
-@group(0) @binding(4) var<storage, read_write> part: array<vec4<f32>>;
-fn ml_base() -> u32 { return p.kv_heads * p.n_chunks * p.seq_len * (p.q_heads / p.kv_heads) * D4; }
+@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, S*g, D4]
+@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, S*g] (m, l)
 
 var<workgroup> q_tile: array<vec4<f32>, ROWS * D4>;
 var<workgroup> k_tile: array<vec4<f32>, BK * KV_STRIDE>;
@@ -90,14 +83,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let i = t + WG * n;
       let kr = i / D4;
       if (kr < n_keys) {
-        k_regs[n] = k_row(key0 + kr, kvh, i % D4);
+        k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
       }
     }
     var v_regs: array<KvVec4, NV> = array<KvVec4, NV>();
     for (var n: u32 = 0u; n < NV; n = n + 1u) {
       let kr = slot + SLOTS * n;
       if (slot < SLOTS && kr < n_keys) {
-        v_regs[n] = v_row(key0 + kr, kvh, d4);
+        v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
       }
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {
@@ -168,11 +161,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var x: u32 = 0u; x < SLOTS; x = x + 1u) {
         sum = sum + red[x * D4 + t];
       }
-      part[(base + r) * D4 + t] = sum;
+      part_o[(base + r) * D4 + t] = sum;
     }
     workgroupBarrier();
   }
   if (t < rows) {
-    part[ml_base() + base + t] = vec4<f32>(m_sh[t], l_sh[t], 0.0, 0.0);
+    part_ml[base + t] = vec2<f32>(m_sh[t], l_sh[t]);
   }
 }

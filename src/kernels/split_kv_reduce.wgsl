@@ -2,14 +2,12 @@
 // log-sum-exp weights: M = max m_j, out = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
 // One workgroup per (row, kv head): threads split the chunks into LANES lanes, each
 // thread of a lane owning one head-dim vec4; lanes are combined in workgroup memory.
-// With the fused cache update, workgroup (row 0, kv head) also writes the step's new K/V
-// rows of its head into the cache (store_new_rows, generated with the header; a no-op
-// otherwise): split_kv_decode read them from k_new / v_new, so nothing read them before.
-// Bytes: read Hkv * n_chunks * rows * (D*4 + 16), write S * Hq * D * 4.
+// Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
-@group(0) @binding(1) var<storage, read> part: array<vec4<f32>>;  // o, then (m, l, -, -): see split_kv_decode
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> part_o: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> part_ml: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_o: array<vec4<f32>, WG>;
@@ -24,12 +22,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
-  let ml_base = p.kv_heads * p.n_chunks * rows * d4n;
-  store_new_rows(kvh, r, t);
 
   var mx: f32 = MASKED;
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
-    mx = max(mx, part[ml_base + first + c * rows].x);
+    mx = max(mx, part_ml[first + c * rows].x);
   }
   red_m[t] = mx;
   workgroupBarrier();
@@ -49,13 +45,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   if (lane < lanes) {
     for (var c: u32 = lane; c < p.n_chunks; c = c + lanes) {
       let j = first + c * rows;
-      let ml = part[ml_base + j].xy;
+      let ml = part_ml[j];
       var w: f32 = 0.0;
       if (ml.x > MASK_LIMIT) {
         w = exp(ml.x - m_all);
       }
       l = l + w * ml.y;
-      o = o + w * part[j * d4n + d4];
+      o = o + w * part_o[j * d4n + d4];
     }
   }
   red_o[t] = o;
