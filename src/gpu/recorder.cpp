@@ -139,8 +139,14 @@ void Recorder::dispatch(const std::string& label, const ComputePipeline& pipelin
   }
   const size_t bytes = params ? param_bytes : 0;
   EncodeCache::Slot& slot = cache_->bind(passes_, label, pipeline, bytes, entries);
-  if (bytes)
+  // Own encoder: every pass of a recording has its own slot, and queue writes land before
+  // the submission runs. A host's encoder may hold several recordings of one plan before
+  // it is submitted, so there the encoder itself writes each pass's parameters, in order.
+  // (Encoder writes cost a transfer and a barrier per pass, so they are not the default.)
+  if (bytes && host_encoder_)
     wgpuCommandEncoderWriteBuffer(encoder_, slot.params->handle(), 0, static_cast<const uint8_t*>(params), bytes);
+  else if (bytes)
+    wgpuQueueWriteBuffer(device_.queue(), slot.params->handle(), 0, params, bytes);
 
   WGPUPassTimestampWrites tw{};
   WGPUComputePassDescriptor pd{};

@@ -87,7 +87,8 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
 
   // One compute pass: `params` (a POD struct, may be null) goes to binding 0 as a
-  // uniform buffer (written by the encoder itself, so it is ordered with the passes),
+  // uniform buffer (a queue write for webattn's own encoder; written by a host's encoder
+  // itself, so several recordings of one plan may share that encoder),
   // `bindings` are storage buffers.
   void dispatch(const std::string& label, const ComputePipeline& pipeline, const void* params, size_t param_bytes,
                 const std::vector<Binding>& bindings, Grid grid);
