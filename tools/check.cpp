@@ -93,6 +93,18 @@ Runner add_check(CLI::App& app) {
     uint32_t seed = a->seed * 7919;
     size_t done = 0;
     const size_t total = cases.size() * algos.size() * a->dtypes.size();
+    // Counts one compared run; prints it if it failed (or with --verbose). Returns whether it passed.
+    const auto tally = [&](const verify::Result& r, const std::string& what) {
+      const bool ok = r.passed();
+      ok ? ++passed : ++failed;
+      worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
+      worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
+      if (!ok || a->verbose)
+        fmt::print("{} {:<76} max_abs {:.2e} rel_l2 {:.2e}{}{}\n", ok ? "ok  " : "FAIL", what, r.cmp.max_abs,
+                   r.cmp.rel_l2, r.cache_exact ? "" : " CACHE-UPDATE-WRONG",
+                   r.cmp.nonfinite ? fmt::format(" {} non-finite/unwritten", r.cmp.nonfinite) : "");
+      return ok;
+    };
     for (const auto& c : cases)
       for (Algorithm algo : algos)
         for (const auto& dt : a->dtypes) {
@@ -103,17 +115,8 @@ Runner add_check(CLI::App& app) {
           }
           const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
           auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
-          const bool ok = r.passed();
-          ok ? ++passed : ++failed;
-          worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
-          worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
-          if (!ok || a->verbose)
-            fmt::print("{} {:<22} {:<3} {:<48} max_abs {:.2e} rel_l2 {:.2e}{}{}\n", ok ? "ok  " : "FAIL",
-                       to_string(algo), dt, c.str(), r.cmp.max_abs, r.cmp.rel_l2,
-                       r.cache_exact ? "" : " CACHE-UPDATE-WRONG",
-                       r.cmp.nonfinite ? fmt::format(" {} non-finite/unwritten", r.cmp.nonfinite) : "");
-          else
-            fmt::print(stderr, "\r[{}/{}]", done, total);
+          const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
+          if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
           rows.push_back({{"case", c.str()},
                           {"algorithm", to_string(algo)},
                           {"dtype", dt},
@@ -161,15 +164,8 @@ Runner add_check(CLI::App& app) {
         ++skipped;
         continue;
       }
-      auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
-      const bool ok = r.passed();
-      ok ? ++passed : ++failed;
-      worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
-      worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
-      if (!ok || a->verbose)
-        fmt::print("{} fuzz {:<22} {:<3} {:<48} max_abs {:.2e} rel_l2 {:.2e}{}\n", ok ? "ok  " : "FAIL",
-                   to_string(algo), to_string(dtype), c.str(), r.cmp.max_abs, r.cmp.rel_l2,
-                   r.cache_exact ? "" : " CACHE-UPDATE-WRONG");
+      tally(verify::run_case(ctx, c, algo, dtype, ++seed),
+            fmt::format("fuzz {:<22} {:<3} {}", to_string(algo), to_string(dtype), c.str()));
     }
     if (a->fuzz) fmt::print("fuzz: {} calls, {} invalid ones rejected as they should be\n", a->fuzz, fuzz_rejected);
     fmt::print(stderr, "\r");

@@ -44,6 +44,16 @@ std::string writer(const std::string& fn, const std::string& var, uint32_t first
 }
 }  // namespace
 
+uint64_t cache_row_bytes(const KVCacheConfig& c) {
+  return uint64_t{c.kv_heads} * c.head_dim * (c.dtype == DType::F16 ? 2 : 4);
+}
+
+std::string describe_cache(const KVCacheConfig& c) {
+  return "a KV cache of capacity " + std::to_string(c.capacity) + " x " + std::to_string(c.kv_heads) + " heads x " +
+         std::to_string(c.head_dim) + " (" + to_string(c.dtype) + ") needs " +
+         std::to_string(cache_row_bytes(c) * c.capacity) + " bytes per cache";
+}
+
 uint32_t max_cache_windows(const gpu::Device& dev) {
   const uint32_t per_stage = dev.limits().max_storage_buffers_per_shader_stage;
   const uint32_t n = per_stage > kOtherStorageBindings ? (per_stage - kOtherStorageBindings) / 2 : 1;
@@ -53,7 +63,7 @@ uint32_t max_cache_windows(const gpu::Device& dev) {
 CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& c) {
   CacheWindows w;
   w.row_elems = uint64_t{c.kv_heads} * c.head_dim;
-  w.row_bytes = w.row_elems * (c.dtype == DType::F16 ? 2 : 4);
+  w.row_bytes = cache_row_bytes(c);
   w.total_bytes = w.row_bytes * c.capacity;
   const uint64_t limit = dev.limits().max_storage_buffer_binding_size;
   if (w.total_bytes <= limit) {
@@ -64,17 +74,12 @@ CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& c) {
   const uint64_t align = std::max<uint64_t>(4, dev.limits().min_storage_buffer_offset_alignment);
   const uint64_t step = align / std::gcd(align, w.row_bytes);
   const uint64_t rows = limit / w.row_bytes / step * step;
-  const auto describe = [&] {
-    return "a KV cache of capacity " + std::to_string(c.capacity) + " x " + std::to_string(c.kv_heads) +
-           " heads x " + std::to_string(c.head_dim) + " (" + to_string(c.dtype) + ") needs " +
-           std::to_string(w.total_bytes) + " bytes per cache";
-  };
   if (rows == 0)
-    throw UnsupportedError(describe() + "; one position (" + std::to_string(w.row_bytes) +
+    throw UnsupportedError(describe_cache(c) + "; one position (" + std::to_string(w.row_bytes) +
                            " bytes) does not fit this device's maxStorageBufferBindingSize " + std::to_string(limit));
   const uint64_t count = (c.capacity + rows - 1) / rows;
   if (count > max_cache_windows(dev))
-    throw UnsupportedError(describe() + ": " + std::to_string(count) + " bindings of at most " +
+    throw UnsupportedError(describe_cache(c) + ": " + std::to_string(count) + " bindings of at most " +
                            std::to_string(rows * w.row_bytes) + " bytes (maxStorageBufferBindingSize " +
                            std::to_string(limit) + "), but this device's " +
                            std::to_string(dev.limits().max_storage_buffers_per_shader_stage) +

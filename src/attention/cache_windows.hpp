@@ -21,6 +21,12 @@ struct CacheWindows {
   uint64_t total_bytes = 0; // one cache
 };
 
+// Bytes of one cache position (all kv heads) in the cache's storage type.
+uint64_t cache_row_bytes(const KVCacheConfig& c);
+// "a KV cache of capacity C x H heads x D (dtype) needs N bytes per cache": how every
+// size error about a cache begins.
+std::string describe_cache(const KVCacheConfig& c);
+
 // The most windows any kernel can bind: the flash / split-kv passes bind 3 other storage
 // buffers besides K and V windows.
 uint32_t max_cache_windows(const gpu::Device& dev);

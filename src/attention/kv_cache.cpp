@@ -18,16 +18,12 @@ void validate(const Context& ctx, const KVCacheConfig& config, uint64_t bytes) {
     throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
   const auto& lim = ctx.adapter().limits;
   if (bytes > lim.max_buffer_size)
-    throw UnsupportedError("a KV cache of capacity " + std::to_string(config.capacity) + " x " +
-                           std::to_string(config.kv_heads) + " heads x " + std::to_string(config.head_dim) + " (" +
-                           to_string(config.dtype) + ") needs " + std::to_string(bytes) +
-                           " bytes per cache, over this device's maxBufferSize " + std::to_string(lim.max_buffer_size));
+    throw UnsupportedError(attention::describe_cache(config) + ", over this device's maxBufferSize " +
+                           std::to_string(lim.max_buffer_size));
   attention::cache_windows(ctx.device(), config);  // throws if it needs more bindings than kernels can have
 }
 
-uint64_t cache_bytes(const KVCacheConfig& c) {
-  return uint64_t{c.capacity} * c.kv_heads * c.head_dim * (c.dtype == DType::F16 ? 2 : 4);
-}
+uint64_t cache_bytes(const KVCacheConfig& c) { return attention::cache_row_bytes(c) * c.capacity; }
 }  // namespace
 
 KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
@@ -53,9 +49,7 @@ KVCache KVCache::wrap(Context& ctx, const KVCacheConfig& config, WGPUBuffer keys
   return KVCache(ctx, config, std::move(k), std::move(v));
 }
 
-uint64_t KVCache::bytes_per_position() const {
-  return uint64_t{config_.kv_heads} * config_.head_dim * (config_.dtype == DType::F16 ? 2 : 4);
-}
+uint64_t KVCache::bytes_per_position() const { return attention::cache_row_bytes(config_); }
 
 namespace {
 std::vector<float> widen(const gpu::Buffer& buf, const KVCacheConfig& c) {

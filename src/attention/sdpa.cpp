@@ -84,6 +84,7 @@ struct Recipe {
   float scale = 0;
   bool causal = true;
   std::string kv;  // cache-reading prelude
+  attention::CacheWindows windows;  // how the cache is bound (fixed per cache and device)
   uint32_t split_workgroups = 0, flash_bc = 0, flash_tx = 0;
   bool profile = false, span_only = false;
   int repeat = 1;
@@ -166,6 +167,7 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
   r.causal = options.causal;
   const bool native_f16 = tune.native_f16 && c.dtype == DType::F16 && ctx.has_shader_f16();
   r.kv = attention::kv_prelude(c.dtype, native_f16);
+  r.windows = attention::cache_windows(dev, c);
   r.split_workgroups = options.split_kv_workgroups ? options.split_kv_workgroups : tune.split_kv_workgroups;
   r.flash_bc = options.flash_keys_per_tile ? options.flash_keys_per_tile : tune.flash_keys_per_tile;
   r.flash_tx = options.flash_threads_x ? options.flash_threads_x : tune.flash_threads_x;
@@ -177,8 +179,7 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
 
 // The cache update and the algorithm's passes for one step (repeat times).
 void record_step(gpu::Recorder& rec, attention::Workspace& ws, const Recipe& r, Operands& op, uint32_t input_pos) {
-  attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv,
-                       attention::cache_windows(op.cache.context().device(), op.cache.config())};
+  attention::Problem pb{op.q, op.cache, op.out, r.params(input_pos), r.kv, r.windows};
   if (r.span_only) rec.mark("begin");
   for (int i = 0; i < r.repeat; ++i) {
     attention::encode_cache_update(rec, op.cache, op.k_new, op.v_new, input_pos);
@@ -280,9 +281,9 @@ ForwardInfo SdpaPlan::run(uint32_t input_pos) {
 }
 
 void SdpaPlan::encode(WGPUCommandEncoder encoder, uint32_t input_pos) {
-  Recipe r = impl_->recipe;
+  const Recipe& r = impl_->recipe;
   r.check_position(input_pos, impl_->max_context, "the plan's max_context");
-  r.span_only = false;  // the host's encoder carries no webattn timestamps
+  // A host's encoder carries no webattn timestamps: the Recorder ignores marks there.
   gpu::Recorder rec(*impl_->device, encoder, &impl_->cache);
   record_step(rec, impl_->workspace, r, impl_->op, input_pos);
   rec.submit();
