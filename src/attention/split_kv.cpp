@@ -16,15 +16,16 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 
 uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
   return uint64_t{rows} * d4 * 16 + uint64_t{kKeysPerTile} * (d4 + 1) * 16 + rows * kKeysPerTile * 4 +
-         5 * rows * 4 + kWorkgroup * 16 + kWorkgroup * 4;
+         5 * rows * 4 + kWorkgroup * 16 + kWorkgroup * 4 + 16;  // + the row-reduce prelude's width probe
 }
 
 bool fits(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
   return shared_bytes(rows, d4) <= dev.limits().max_compute_workgroup_storage_size;
 }
 
-// Subgroup shuffles reduce a row's 32 keys where subgroups are at least 32 wide.
-bool use_subgroups(const gpu::Device& dev) { return dev.has_subgroups() && dev.adapter().subgroup_min_size >= 32; }
+// Subgroup shuffles reduce a row's 32 keys wherever subgroups exist: the prelude reads the
+// width the shader really runs with and combines narrower subgroups through memory.
+bool use_subgroups(const gpu::Device& dev) { return dev.has_subgroups(); }
 uint32_t padded_rows(uint32_t rows) {
   uint32_t p = 1;
   while (p < rows) p *= 2;

@@ -15,10 +15,15 @@ struct Params {
   row_threads: u32,    // flat kernels: threads per grid row (x workgroups * workgroup size)
 }
 
-// Masked scores hold this instead of -inf (WGSL has no infinity literal); any
-// score at or below MASK_LIMIT contributes exactly zero probability.
-const MASKED: f32 = -3.0e38;
-const MASK_LIMIT: f32 = -1.0e38;
+// Masking is a rule on positions, never a score value: whether key c is visible to a row
+// is decided by visible_len() (and, in the kernels, by the context length), and an
+// invisible key contributes nothing to that row -- not "probability 0 times its value"
+// (0 * Inf is NaN). Running maxima start at the lowest finite f32 instead of a sentinel,
+// so every real score, down to -3.4e38, is a score; exp(score - max) of a visible key is
+// never skipped, so a NaN or Inf in a visible key or value reaches its row as in the
+// float64 reference. A row with no visible key at all would output 0 (none exists today:
+// causal rows always see position 0).
+const LOWEST: f32 = -3.4028234663852886e38;
 
 @group(0) @binding(0) var<uniform> p: Params;
 

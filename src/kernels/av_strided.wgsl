@@ -1,9 +1,12 @@
 // Three-pass stage 3, "before" (strided V): same tiling and math as av_coalesced, but
 // for each of its 4 head-dim lanes a thread gathers 4 context rows of V (stride
 // Hkv*D elements apart) into a vec4 and accumulates with dot(P[r][c..c+3], v).
+// As in av_coalesced, values a row cannot see are zeroed before they meet its
+// probabilities (position rule; 0 * Inf = NaN), and sums are two-level (BLOCK keys).
 // FLOPs: 2 * Hq * S * context * D.
 const TX: u32 = 8u;
 const TY: u32 = 8u;
+const BLOCK: u32 = 256u;  // keys per inner sum (a multiple of 4)
 
 @group(0) @binding(1) var<storage, read> probs: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v_words: array<KvWord>;
@@ -24,10 +27,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   if (d4 >= d4n || s0 >= p.seq_len) {
     return;
   }
-  let s_last = min(s0 + 3u, p.seq_len - 1u);
-  let c_end = visible_len(s_last);
+  var vis: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    vis[i] = visible_len(min(s0 + i, p.seq_len - 1u));
+  }
+  let c_end = vis[3];
   let stride4 = p.scores_stride / 4u;
   var acc: array<vec4<f32>, 4> = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var blk: array<vec4<f32>, 4> = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var c: u32 = 0u; c < c_end; c = c + 4u) {
     var pr: array<vec4<f32>, 4> = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
@@ -38,18 +45,30 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let r1 = min(c + 1u, p.context_len - 1u);
     let r2 = min(c + 2u, p.context_len - 1u);
     let r3 = min(c + 3u, p.context_len - 1u);
+    let all_see = c + 4u <= vis[0];
     for (var j: u32 = 0u; j < 4u; j = j + 1u) {
       let d = d4 * 4u + j;
       let v = vec4<f32>(v_at(r0, kvh, d), v_at(r1, kvh, d), v_at(r2, kvh, d), v_at(r3, kvh, d));
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        acc[i][j] = acc[i][j] + dot(pr[i], v);
+        var vi: vec4<f32> = v;
+        if (!all_see) {
+          let seen = vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(vis[i]);
+          vi = select(vec4<f32>(0.0), v, seen);
+        }
+        blk[i][j] = blk[i][j] + dot(pr[i], vi);
+      }
+    }
+    if ((c + 4u) % BLOCK == 0u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        acc[i] = acc[i] + blk[i];
+        blk[i] = vec4<f32>(0.0);
       }
     }
   }
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let s = s0 + i;
     if (s < p.seq_len) {
-      out[(s * p.q_heads + h) * d4n + d4] = acc[i];
+      out[(s * p.q_heads + h) * d4n + d4] = acc[i] + blk[i];
     }
   }
 }

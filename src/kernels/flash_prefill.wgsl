@@ -5,6 +5,11 @@
 // K/V tile is loaded once for g heads. K and V tiles are staged in workgroup memory
 // with coalesced vec4 loads along the head dim. Key tiles wholly above the causal
 // diagonal of the workgroup's rows are never loaded.
+// Masking is by position (attention_params): a key a row cannot see never enters its max,
+// its sum or its P.V, even as 0 * value, so an Inf/NaN there cannot reach the row. The
+// scale is folded into q as it is loaded (q.k cannot overflow when the scaled score would
+// not). Sums are two-level: each tile's P.V and row sum are formed apart (BC keys) and
+// then added to the running state, so rounding grows with sqrt(BC) + sqrt(tiles).
 //
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
@@ -82,7 +87,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let n_keys = visible_len(last_row / g);
   let n_tiles = (n_keys + BC - 1u) / BC;
 
-  var m: vec4<f32> = vec4<f32>(MASKED);
+  var m: vec4<f32> = vec4<f32>(LOWEST);
   var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
   var o: array<vec4<f32>, 4u * DV> = array<vec4<f32>, 4u * DV>();
   for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
@@ -103,20 +108,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       sc[j] = vec4<f32>(0.0);
     }
     for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {
-      let q0 = q[qbase[0] + d4];
-      let q1 = q[qbase[1] + d4];
-      let q2 = q[qbase[2] + d4];
-      let q3 = q[qbase[3] + d4];
+      let q0 = q[qbase[0] + d4] * p.scale;
+      let q1 = q[qbase[1] + d4] * p.scale;
+      let q2 = q[qbase[2] + d4] * p.scale;
+      let q3 = q[qbase[3] + d4] * p.scale;
       for (var j: u32 = 0u; j < NJ; j = j + 1u) {
         let kv = kv_tile[(tx + TX * j) * KV_STRIDE + d4];
         sc[j] = sc[j] + vec4<f32>(dot(q0, kv), dot(q1, kv), dot(q2, kv), dot(q3, kv));
       }
     }
-    var tmax: vec4<f32> = vec4<f32>(MASKED);
+    var tmax: vec4<f32> = vec4<f32>(LOWEST);
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        sc[j][i] = select(MASKED, sc[j][i] * p.scale, key < vis[i]);
+        sc[j][i] = select(LOWEST, sc[j][i], key < vis[i]);
       }
       tmax = max(tmax, sc[j]);
     }
@@ -133,40 +138,61 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     let alpha = exp(m - m_new);
     m = m_new;
-    l = l * alpha;
+    var l_t: vec4<f32> = vec4<f32>(0.0);
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+      let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         var pv: f32 = 0.0;
-        if (sc[j][i] > MASK_LIMIT) {
+        if (key < vis[i]) {
           pv = exp(sc[j][i] - m_new[i]);
         }
-        l[i] = l[i] + pv;
+        l_t[i] = l_t[i] + pv;
         p_tile[(ty * 4u + i) * BC + tx + TX * j] = pv;
       }
     }
+    l = l * alpha + l_t;
     store_tile(t, v_next);
     workgroupBarrier();  // probabilities and the V tile are in place
     if (tile + 1u < n_tiles) {
       k_next = fetch_tile(t, kvh, key0 + BC, false);  // in flight during the PV phase
     }
 
-    for (var j: u32 = 0u; j < DV; j = j + 1u) {
+    var o_t: array<vec4<f32>, 4u * DV> = array<vec4<f32>, 4u * DV>();
+    for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
+      o_t[j] = vec4<f32>(0.0);
+    }
+    if (key0 + BC <= vis[0]) {
+      // Every row of this thread sees the whole tile (vis[0] is the smallest).
+      for (var k: u32 = 0u; k < BC; k = k + 1u) {
+        let p0 = p_tile[(ty * 4u) * BC + k];
+        let p1 = p_tile[(ty * 4u + 1u) * BC + k];
+        let p2 = p_tile[(ty * 4u + 2u) * BC + k];
+        let p3 = p_tile[(ty * 4u + 3u) * BC + k];
+        for (var j: u32 = 0u; j < DV; j = j + 1u) {
+          let d4 = min(tx + TX * j, D4 - 1u);
+          let v = kv_tile[k * KV_STRIDE + d4];
+          o_t[j] = o_t[j] + p0 * v;
+          o_t[DV + j] = o_t[DV + j] + p1 * v;
+          o_t[2u * DV + j] = o_t[2u * DV + j] + p2 * v;
+          o_t[3u * DV + j] = o_t[3u * DV + j] + p3 * v;
+        }
+      }
+    } else {
+      // The causal diagonal or the context's end: each row takes only the keys it sees.
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        o[i * DV + j] = o[i * DV + j] * alpha[i];
+        let n = min(BC, max(vis[i], key0) - key0);
+        for (var k: u32 = 0u; k < n; k = k + 1u) {
+          let pk = p_tile[(ty * 4u + i) * BC + k];
+          for (var j: u32 = 0u; j < DV; j = j + 1u) {
+            let d4 = min(tx + TX * j, D4 - 1u);
+            o_t[i * DV + j] = o_t[i * DV + j] + pk * kv_tile[k * KV_STRIDE + d4];
+          }
+        }
       }
     }
-    for (var k: u32 = 0u; k < BC; k = k + 1u) {
-      let p0 = p_tile[(ty * 4u) * BC + k];
-      let p1 = p_tile[(ty * 4u + 1u) * BC + k];
-      let p2 = p_tile[(ty * 4u + 2u) * BC + k];
-      let p3 = p_tile[(ty * 4u + 3u) * BC + k];
-      for (var j: u32 = 0u; j < DV; j = j + 1u) {
-        let d4 = min(tx + TX * j, D4 - 1u);
-        let v = kv_tile[k * KV_STRIDE + d4];
-        o[j] = o[j] + p0 * v;
-        o[DV + j] = o[DV + j] + p1 * v;
-        o[2u * DV + j] = o[2u * DV + j] + p2 * v;
-        o[3u * DV + j] = o[3u * DV + j] + p3 * v;
+    for (var j: u32 = 0u; j < DV; j = j + 1u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        o[i * DV + j] = o[i * DV + j] * alpha[i] + o_t[i * DV + j];
       }
     }
     workgroupBarrier();  // before the next tile overwrites kv_tile, p_tile, red

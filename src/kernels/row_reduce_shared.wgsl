@@ -1,14 +1,23 @@
 // Reductions across 32 consecutive invocations (an aligned group of 32 lanes) through
-// workgroup memory: the portable fallback of row_reduce_subgroup. Every invocation of
-// the workgroup must call these together (they contain barriers). Needs WG.
+// workgroup memory: the portable fallback of row_reduce_subgroup (devices without the
+// subgroups feature), with the same interface. Every invocation of the workgroup must
+// call these together (they contain barriers). Needs WG.
 var<workgroup> lane_red: array<f32, WG>;
 
-fn row_max32(v: f32, t: u32) -> f32 {
+struct ReduceIds {
+  @builtin(local_invocation_index) index: u32,
+}
+
+fn reduce_setup(ids: ReduceIds, t: u32) -> u32 {
+  return 1u;
+}
+
+fn row_max32(v: f32, t: u32, w: u32) -> f32 {
   lane_red[t] = v;
   workgroupBarrier();
-  for (var w: u32 = 16u; w > 0u; w = w / 2u) {
-    if ((t % 32u) < w) {
-      lane_red[t] = max(lane_red[t], lane_red[t + w]);
+  for (var s: u32 = 16u; s > 0u; s = s / 2u) {
+    if ((t % 32u) < s) {
+      lane_red[t] = max(lane_red[t], lane_red[t + s]);
     }
     workgroupBarrier();
   }
@@ -17,12 +26,12 @@ fn row_max32(v: f32, t: u32) -> f32 {
   return r;
 }
 
-fn row_sum32(v: f32, t: u32) -> f32 {
+fn row_sum32(v: f32, t: u32, w: u32) -> f32 {
   lane_red[t] = v;
   workgroupBarrier();
-  for (var w: u32 = 16u; w > 0u; w = w / 2u) {
-    if ((t % 32u) < w) {
-      lane_red[t] = lane_red[t] + lane_red[t + w];
+  for (var s: u32 = 16u; s > 0u; s = s / 2u) {
+    if ((t % 32u) < s) {
+      lane_red[t] = lane_red[t] + lane_red[t + s];
     }
     workgroupBarrier();
   }

@@ -1,5 +1,7 @@
-// Three-pass stage 2: in place, each score row becomes probabilities; masked and
-// padding positions become exactly 0. One workgroup per (s, h) row.
+// Three-pass stage 2: in place, each score row becomes probabilities; positions the row
+// cannot see (by position, not by value) and padding become exactly 0. One workgroup per
+// (s, h) row. Each thread sums its strided share of the row (at most context/WG terms)
+// and the partials meet in a tree, so the sum's rounding grows slowly with the context.
 // Bytes: read 2x and write 1x Hq * S * stride * 4.
 override WG: u32 = 256u;  // a power of two
 
@@ -42,7 +44,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let t = lid.x;
   let row = (h * p.seq_len + s) * p.scores_stride;
   let vis = visible_len(s);
-  var m: f32 = MASKED;
+  var m: f32 = LOWEST;
   for (var c: u32 = t; c < vis; c = c + WG) {
     m = max(m, scores[row + c]);
   }

@@ -13,8 +13,11 @@
 // ([pos, Hkv, D] layout), so the workgroups in flight read one compact address range
 // instead of one head's whole context.
 //
-// Row reductions come from a prelude: row_reduce_subgroup (subgroups >= 32 wide) or
-// row_reduce_shared (portable, workgroup memory).
+// Row reductions come from a prelude: row_reduce_subgroup (shuffles, any subgroup width)
+// or row_reduce_shared (devices without subgroups: workgroup memory).
+// Masking is by position (attention_params): a key a row cannot see never enters its max,
+// sum or P.V (an Inf/NaN value there cannot reach the row); the scale is folded into q
+// when q is staged (q.k cannot overflow when the scaled score would not).
 // Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup.
@@ -42,8 +45,9 @@ var<workgroup> l_add: array<f32, ROWS>;
 var<workgroup> red: array<vec4<f32>, WG>;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, ids: ReduceIds) {
   let t = lid.x;
+  let sgw = reduce_setup(ids, t);
   let lin = wg.y * p.n_chunks + wg.x;
   let chunk = lin / p.kv_heads;
   let kvh = lin % p.kv_heads;
@@ -57,10 +61,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
     let s = r / g;
     let h = kvh * g + r % g;
-    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4];
+    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
   }
   if (t < ROWS) {
-    m_sh[t] = MASKED;
+    m_sh[t] = LOWEST;
     l_sh[t] = 0.0;
   }
   let d4 = t % D4;
@@ -112,14 +116,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         dotv = dotv + q_tile[r * D4 + x] * k_tile[kr * KV_STRIDE + x];
       }
       let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr < visible_len(r / g);
-      let score = select(MASKED, (dotv.x + dotv.y + dotv.z + dotv.w) * p.scale, ok);
+      let score = select(LOWEST, dotv.x + dotv.y + dotv.z + dotv.w, ok);
       let m_old = m_sh[r];
-      let m_new = max(m_old, row_max32(score, t));
+      let m_new = max(m_old, row_max32(score, t, sgw));
       var pv: f32 = 0.0;
-      if (score > MASK_LIMIT) {
+      if (ok) {
         pv = exp(score - m_new);
       }
-      let psum = row_sum32(pv, t);
+      let psum = row_sum32(pv, t, sgw);
       if (i < ROWS * BK) {
         sc[i] = pv;
         if (kr == 0u) {
@@ -139,11 +143,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         acc[r] = acc[r] * alpha_sh[r];
       }
-      for (var n: u32 = 0u; n < NV; n = n + 1u) {
-        let kr = min(slot + SLOTS * n, BK - 1u);  // keys past n_keys have p = 0 and v = 0
-        let vf = kv_unpack(v_regs[n]);
-        for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-          acc[r] = acc[r] + sc[r * BK + kr] * vf;
+      if (key0 + n_keys <= visible_len(0u)) {
+        // Every row sees the whole tile (row 0 sees the least); keys past n_keys have
+        // p = 0 and v = 0 (registers left at zero).
+        for (var n: u32 = 0u; n < NV; n = n + 1u) {
+          let kr = min(slot + SLOTS * n, BK - 1u);
+          let vf = kv_unpack(v_regs[n]);
+          for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+            acc[r] = acc[r] + sc[r * BK + kr] * vf;
+          }
+        }
+      } else {
+        // The causal diagonal of a multi-token step: each row takes only what it sees.
+        for (var n: u32 = 0u; n < NV; n = n + 1u) {
+          let kr = slot + SLOTS * n;
+          if (kr < n_keys) {
+            let vf = kv_unpack(v_regs[n]);
+            for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+              if (key0 + kr < visible_len(min(r, rows - 1u) / g)) {
+                acc[r] = acc[r] + sc[r * BK + kr] * vf;
+              }
+            }
+          }
         }
       }
     }

@@ -23,7 +23,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let rows = p.seq_len * g;
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
 
-  var mx: f32 = MASKED;
+  var mx: f32 = LOWEST;
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
     mx = max(mx, part_ml[first + c * rows].x);
   }
@@ -46,10 +46,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var c: u32 = lane; c < p.n_chunks; c = c + lanes) {
       let j = first + c * rows;
       let ml = part_ml[j];
-      var w: f32 = 0.0;
-      if (ml.x > MASK_LIMIT) {
-        w = exp(ml.x - m_all);
-      }
+      // A chunk with no key visible to this row has m = LOWEST, l = 0 and o = 0: weight
+      // exp(LOWEST - m_all) times zeros. No value of m is treated as "masked".
+      let w = exp(ml.x - m_all);
       l = l + w * ml.y;
       o = o + w * part_o[j * d4n + d4];
     }
