@@ -76,7 +76,8 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
 
   const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
                              "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
-                             "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\n";
+                             "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\nconst SAME_VIS: bool = " +
+                             (prm.seq_len == 1 || prm.causal == 0 ? "true" : "false") + ";\n";
   const std::string kv = pb.kv;
   const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};

@@ -178,18 +178,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
       }
     } else {
-      // The causal diagonal or the context's end: each row takes only the keys it sees.
-      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        let n = min(BC, max(vis[i], key0) - key0);
-        for (var k: u32 = 0u; k < n; k = k + 1u) {
-          let pk = p_tile[(ty * 4u + i) * BC + k];
-          for (var j: u32 = 0u; j < DV; j = j + 1u) {
-            let d4 = min(tx + TX * j, D4 - 1u);
-            o_t[i * DV + j] = o_t[i * DV + j] + pk * kv_tile[k * KV_STRIDE + d4];
-          }
+      // The causal diagonal or the context's end: a key joins only the rows that see it.
+      for (var k: u32 = 0u; k < BC; k = k + 1u) {
+        let key = key0 + k;
+        let p0 = p_tile[(ty * 4u) * BC + k];
+        let p1 = p_tile[(ty * 4u + 1u) * BC + k];
+        let p2 = p_tile[(ty * 4u + 2u) * BC + k];
+        let p3 = p_tile[(ty * 4u + 3u) * BC + k];
+        for (var j: u32 = 0u; j < DV; j = j + 1u) {
+          let d4 = min(tx + TX * j, D4 - 1u);
+          let v = kv_tile[k * KV_STRIDE + d4];
+          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key < vis[0]);
+          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v, key < vis[1]);
+          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v, key < vis[2]);
+          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v, key < vis[3]);
         }
       }
     }
+
     for (var j: u32 = 0u; j < DV; j = j + 1u) {
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         o[i * DV + j] = o[i * DV + j] * alpha[i] + o_t[i * DV + j];

@@ -39,42 +39,55 @@ fn reduce_setup(ids: ReduceIds, t: u32) -> u32 {
 
 fn row_max32(v: f32, t: u32, w: u32) -> f32 {
   var x: f32 = v;
-  x = select(x, max(x, subgroupShuffleXor(x, 16u % w)), 16u < w);
-  x = select(x, max(x, subgroupShuffleXor(x, 8u % w)), 8u < w);
-  x = select(x, max(x, subgroupShuffleXor(x, 4u % w)), 4u < w);
-  x = select(x, max(x, subgroupShuffleXor(x, 2u % w)), 2u < w);
-  x = select(x, max(x, subgroupShuffleXor(x, 1u % w)), 1u < w);
-  if (w < 32u) {
-    lane_red[t] = x;
-    workgroupBarrier();
-    let base = t - t % 32u;
-    var r: f32 = lane_red[base];
-    for (var k: u32 = w; k < 32u; k = k + w) {
-      r = max(r, lane_red[base + k]);
-    }
-    workgroupBarrier();
-    x = r;
+  if (w >= 32u) {
+    // The common case (NVIDIA, AMD wave32/64): constant masks, no memory.
+    x = max(x, subgroupShuffleXor(x, 16u));
+    x = max(x, subgroupShuffleXor(x, 8u));
+    x = max(x, subgroupShuffleXor(x, 4u));
+    x = max(x, subgroupShuffleXor(x, 2u));
+    x = max(x, subgroupShuffleXor(x, 1u));
+    return x;
   }
-  return x;
+  // Narrower subgroups: the butterfly over the lanes that exist (a mask >= w is replaced
+  // by 0, a shuffle with itself, and its result dropped), then the 32 / w subgroup results.
+  x = select(x, max(x, subgroupShuffleXor(x, select(0u, 16u, 16u < w))), 16u < w);
+  x = select(x, max(x, subgroupShuffleXor(x, select(0u, 8u, 8u < w))), 8u < w);
+  x = select(x, max(x, subgroupShuffleXor(x, select(0u, 4u, 4u < w))), 4u < w);
+  x = select(x, max(x, subgroupShuffleXor(x, select(0u, 2u, 2u < w))), 2u < w);
+  x = select(x, max(x, subgroupShuffleXor(x, select(0u, 1u, 1u < w))), 1u < w);
+  lane_red[t] = x;
+  workgroupBarrier();
+  let base = t - t % 32u;
+  var r: f32 = lane_red[base];
+  for (var k: u32 = w; k < 32u; k = k + w) {
+    r = max(r, lane_red[base + k]);
+  }
+  workgroupBarrier();
+  return r;
 }
 
 fn row_sum32(v: f32, t: u32, w: u32) -> f32 {
   var x: f32 = v;
-  x = x + select(0.0, subgroupShuffleXor(x, 16u % w), 16u < w);
-  x = x + select(0.0, subgroupShuffleXor(x, 8u % w), 8u < w);
-  x = x + select(0.0, subgroupShuffleXor(x, 4u % w), 4u < w);
-  x = x + select(0.0, subgroupShuffleXor(x, 2u % w), 2u < w);
-  x = x + select(0.0, subgroupShuffleXor(x, 1u % w), 1u < w);
-  if (w < 32u) {
-    lane_red[t] = x;
-    workgroupBarrier();
-    let base = t - t % 32u;
-    var r: f32 = lane_red[base];
-    for (var k: u32 = w; k < 32u; k = k + w) {
-      r = r + lane_red[base + k];
-    }
-    workgroupBarrier();
-    x = r;
+  if (w >= 32u) {
+    x = x + subgroupShuffleXor(x, 16u);
+    x = x + subgroupShuffleXor(x, 8u);
+    x = x + subgroupShuffleXor(x, 4u);
+    x = x + subgroupShuffleXor(x, 2u);
+    x = x + subgroupShuffleXor(x, 1u);
+    return x;
   }
-  return x;
+  x = x + select(0.0, subgroupShuffleXor(x, select(0u, 16u, 16u < w)), 16u < w);
+  x = x + select(0.0, subgroupShuffleXor(x, select(0u, 8u, 8u < w)), 8u < w);
+  x = x + select(0.0, subgroupShuffleXor(x, select(0u, 4u, 4u < w)), 4u < w);
+  x = x + select(0.0, subgroupShuffleXor(x, select(0u, 2u, 2u < w)), 2u < w);
+  x = x + select(0.0, subgroupShuffleXor(x, select(0u, 1u, 1u < w)), 1u < w);
+  lane_red[t] = x;
+  workgroupBarrier();
+  let base = t - t % 32u;
+  var r: f32 = lane_red[base];
+  for (var k: u32 = w; k < 32u; k = k + w) {
+    r = r + lane_red[base + k];
+  }
+  workgroupBarrier();
+  return r;
 }

@@ -20,7 +20,8 @@
 // when q is staged (q.k cannot overflow when the scaled score would not).
 // Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
-// WG = threads per workgroup.
+// WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1 or not causal:
+// the per-row visibility test of the P.V phase is compiled out).
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -44,36 +45,16 @@ var<workgroup> m_next: array<f32, ROWS>;
 var<workgroup> l_add: array<f32, ROWS>;
 var<workgroup> red: array<vec4<f32>, WG>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, ids: ReduceIds) {
-  let t = lid.x;
-  let sgw = reduce_setup(ids, t);
-  let lin = wg.y * p.n_chunks + wg.x;
-  let chunk = lin / p.kv_heads;
-  let kvh = lin % p.kv_heads;
+// The online-softmax walk over this workgroup's keys, BK per tile. `w` is the subgroup
+// width the row reductions use: main calls this with the literal 32 where the shader
+// really runs 32-wide (or wider) subgroups, so that instance compiles to bare shuffles
+// (a runtime width inside the loop made the kernel 2x slower on the H200), and with the
+// measured width otherwise.
+fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<function, array<vec4<f32>, ROWS>>) {
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
-  let key_begin = chunk * p.chunk_len;
-  // No row sees past the last row's causal limit.
-  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
-
-  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
-    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
-    let s = r / g;
-    let h = kvh * g + r % g;
-    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
-  }
-  if (t < ROWS) {
-    m_sh[t] = LOWEST;
-    l_sh[t] = 0.0;
-  }
   let d4 = t % D4;
   let slot = t / D4;
-  var acc: array<vec4<f32>, ROWS> = array<vec4<f32>, ROWS>();
-  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-    acc[r] = vec4<f32>(0.0);
-  }
-
   var key0: u32 = key_begin;
   loop {
     if (key0 >= key_end) {
@@ -118,12 +99,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr < visible_len(r / g);
       let score = select(LOWEST, dotv.x + dotv.y + dotv.z + dotv.w, ok);
       let m_old = m_sh[r];
-      let m_new = max(m_old, row_max32(score, t, sgw));
+      let m_new = max(m_old, row_max32(score, t, w));
       var pv: f32 = 0.0;
       if (ok) {
         pv = exp(score - m_new);
       }
-      let psum = row_sum32(pv, t, sgw);
+      let psum = row_sum32(pv, t, w);
       if (i < ROWS * BK) {
         sc[i] = pv;
         if (kr == 0u) {
@@ -141,35 +122,68 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
     if (slot < SLOTS) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-        acc[r] = acc[r] * alpha_sh[r];
+        (*acc)[r] = (*acc)[r] * alpha_sh[r];
       }
-      if (key0 + n_keys <= visible_len(0u)) {
+      if (SAME_VIS || key0 + n_keys <= visible_len(0u)) {
         // Every row sees the whole tile (row 0 sees the least); keys past n_keys have
         // p = 0 and v = 0 (registers left at zero).
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
           let kr = min(slot + SLOTS * n, BK - 1u);
           let vf = kv_unpack(v_regs[n]);
           for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-            acc[r] = acc[r] + sc[r * BK + kr] * vf;
+            (*acc)[r] = (*acc)[r] + sc[r * BK + kr] * vf;
           }
         }
       } else {
-        // The causal diagonal of a multi-token step: each row takes only what it sees.
+        // The causal diagonal of a multi-token step: a key joins only the rows that see it.
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
-          let kr = slot + SLOTS * n;
-          if (kr < n_keys) {
-            let vf = kv_unpack(v_regs[n]);
-            for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-              if (key0 + kr < visible_len(min(r, rows - 1u) / g)) {
-                acc[r] = acc[r] + sc[r * BK + kr] * vf;
-              }
-            }
+          let kr = min(slot + SLOTS * n, BK - 1u);
+          let vf = kv_unpack(v_regs[n]);
+          for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+            let seen = kr < n_keys && key0 + kr < visible_len(min(r, rows - 1u) / g);
+            (*acc)[r] = (*acc)[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, seen);
           }
         }
       }
     }
     workgroupBarrier();
     key0 = key0 + BK;
+  }
+
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, ids: ReduceIds) {
+  let t = lid.x;
+  let sgw = reduce_setup(ids, t);
+  let lin = wg.y * p.n_chunks + wg.x;
+  let chunk = lin / p.kv_heads;
+  let kvh = lin % p.kv_heads;
+  let g = p.q_heads / p.kv_heads;
+  let rows = p.seq_len * g;
+  let key_begin = chunk * p.chunk_len;
+  // No row sees past the last row's causal limit.
+  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+
+  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
+    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
+    let s = r / g;
+    let h = kvh * g + r % g;
+    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
+  }
+  if (t < ROWS) {
+    m_sh[t] = LOWEST;
+    l_sh[t] = 0.0;
+  }
+  var acc: array<vec4<f32>, ROWS> = array<vec4<f32>, ROWS>();
+  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+    acc[r] = vec4<f32>(0.0);
+  }
+
+  if (sgw >= 32u) {
+    tile_loop(t, kvh, key_begin, key_end, 32u, &acc);
+  } else {
+    tile_loop(t, kvh, key_begin, key_end, sgw, &acc);
   }
 
   // Combine the key slots of each row and write the chunk's partial state.
