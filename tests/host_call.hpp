@@ -40,13 +40,18 @@ struct HostCall {
   }
   // The key / value at absolute cache position `pos` as the call leaves it: a new token's
   // when input_pos <= pos < input_pos + S, else the cache's.
-  float& key(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(k_new, k_cache, pos, kv_head, d); }
-  float& value(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(v_new, v_cache, pos, kv_head, d); }
+  float& key(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(*this, k_new, k_cache, pos, kv_head, d); }
+  float& value(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(*this, v_new, v_cache, pos, kv_head, d); }
+  float key(uint32_t pos, uint32_t kv_head, uint32_t d) const { return at(*this, k_new, k_cache, pos, kv_head, d); }
+  float value(uint32_t pos, uint32_t kv_head, uint32_t d) const { return at(*this, v_new, v_cache, pos, kv_head, d); }
 
  private:
-  float& at(std::vector<float>& fresh, std::vector<float>& cache, uint32_t pos, uint32_t kv_head, uint32_t d) {
-    if (pos >= p.input_pos && pos < p.input_pos + p.seq_len) return fresh[kv_index(pos - p.input_pos, kv_head, d)];
-    return cache[kv_index(pos, kv_head, d)];
+  template <class Vec>
+  static auto at(const HostCall& c, Vec& fresh, Vec& cache, uint32_t pos, uint32_t kv_head, uint32_t d)
+      -> decltype(fresh[0]) {
+    const auto& p = c.p;
+    if (pos >= p.input_pos && pos < p.input_pos + p.seq_len) return fresh[c.kv_index(pos - p.input_pos, kv_head, d)];
+    return cache[c.kv_index(pos, kv_head, d)];
   }
 };
 
