@@ -115,9 +115,14 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   return opt;
 }
 
-// Fills a fresh cache with the call's initial contents, poisons the output, runs forward and
-// checks that the whole cache holds what the update should leave.
-inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
+// What the GPU left: the output and the whole cache.
+struct GpuResult {
+  std::vector<float> out, keys, values;
+  Algorithm ran = Algorithm::Auto;
+};
+
+// Fills a fresh cache with the call's initial contents, poisons the output and runs forward.
+inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo) {
   const auto& p = c.p;
   KVCache cache(ctx, {c.capacity, p.kv_heads, p.head_dim, c.dtype});
   cache.update(Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.k_cache),
@@ -133,10 +138,16 @@ inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
   if (algo != Algorithm::Auto) {
     EXPECT_EQ(info.algorithm, algo);
   }
+  return {out.download(), cache.download_keys(), cache.download_values(), info.algorithm};
+}
+
+// run_gpu, then the reference; checks that the whole cache holds what the update should leave.
+inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
+  GpuResult g = run_gpu(ctx, c, algo);
   CallResult r = expected_of(c);
-  r.out = out.download();
-  EXPECT_TRUE(same_values(cache.download_keys(), r.k_expected)) << to_string(algo) << ": K cache after the update";
-  EXPECT_TRUE(same_values(cache.download_values(), r.v_expected)) << to_string(algo) << ": V cache after the update";
+  r.out = std::move(g.out);
+  EXPECT_TRUE(same_values(g.keys, r.k_expected)) << to_string(algo) << ": K cache after the update";
+  EXPECT_TRUE(same_values(g.values, r.v_expected)) << to_string(algo) << ": V cache after the update";
   return r;
 }
 
