@@ -11,6 +11,17 @@ inline Context& test_context() {
   return ctx;
 }
 
+// A second Context whose storage bindings hold at most 4 KiB: small caches are then bound
+// as several windows, so every kernel's window path runs on small problems.
+inline Context& small_bindings_context() {
+  static Context ctx([] {
+    ContextOptions o;
+    o.max_binding_bytes = 4096;
+    return o;
+  }());
+  return ctx;
+}
+
 // n standard-normal floats (tests never use all-zero inputs).
 inline std::vector<float> randn(std::mt19937& rng, size_t n) {
   std::normal_distribution<float> d(0.f, 1.f);

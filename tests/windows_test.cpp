@@ -16,14 +16,7 @@ using namespace webattn;
 
 namespace {
 
-Context& small_bindings() {
-  static Context ctx([] {
-    ContextOptions o;
-    o.max_binding_bytes = 4096;
-    return o;
-  }());
-  return ctx;
-}
+Context& small_bindings() { return webattn::testing::small_bindings_context(); }
 
 struct WindowCase {
   verify::Case c;

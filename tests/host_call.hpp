@@ -1,0 +1,207 @@
+// One attention call with inputs the test chooses (NaN/Inf, huge values) run through the
+// public API and through the float64 reference, compared element by element. The hard-input
+// suites (masking, extreme scores, edge shapes) share it.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attention/half.hpp"
+#include "test_context.hpp"
+#include "webattn/webattn.hpp"
+
+namespace webattn::testing {
+
+// Every explicit algorithm and Auto: a fix must hold whichever one the planner picks.
+inline std::vector<Algorithm> algorithms_and_auto() {
+  auto all = all_algorithms();
+  all.push_back(Algorithm::Auto);
+  return all;
+}
+
+// The host side of one call: the whole cache before it, the new tokens and the queries.
+// Layouts: caches [capacity, Hkv, D], k_new/v_new [S, Hkv, D], q [S, Hq, D], all fp32.
+struct HostCall {
+  reference::Problem p;  // S, Hq, Hkv, D, input_pos, causal, scale (0: 1/sqrt(D))
+  uint32_t capacity = 0;
+  DType dtype = DType::F32;
+  std::vector<float> k_cache, v_cache, q, k_new, v_new;
+
+  size_t kv_index(uint32_t pos, uint32_t kv_head, uint32_t d) const {
+    return (size_t{pos} * p.kv_heads + kv_head) * p.head_dim + d;
+  }
+  size_t q_index(uint32_t s, uint32_t head, uint32_t d) const {
+    return (size_t{s} * p.q_heads + head) * p.head_dim + d;
+  }
+  // The key / value at absolute cache position `pos` as the call leaves it: a new token's
+  // when input_pos <= pos < input_pos + S, else the cache's.
+  float& key(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(*this, k_new, k_cache, pos, kv_head, d); }
+  float& value(uint32_t pos, uint32_t kv_head, uint32_t d) { return at(*this, v_new, v_cache, pos, kv_head, d); }
+  float key(uint32_t pos, uint32_t kv_head, uint32_t d) const { return at(*this, k_new, k_cache, pos, kv_head, d); }
+  float value(uint32_t pos, uint32_t kv_head, uint32_t d) const { return at(*this, v_new, v_cache, pos, kv_head, d); }
+
+ private:
+  template <class Vec>
+  static auto at(const HostCall& c, Vec& fresh, Vec& cache, uint32_t pos, uint32_t kv_head, uint32_t d)
+      -> decltype(fresh[0]) {
+    const auto& p = c.p;
+    if (pos >= p.input_pos && pos < p.input_pos + p.seq_len) return fresh[c.kv_index(pos - p.input_pos, kv_head, d)];
+    return cache[c.kv_index(pos, kv_head, d)];
+  }
+};
+
+// Random normal everywhere (never zeros), seeded.
+inline HostCall random_call(const reference::Problem& p, uint32_t capacity, DType dtype, uint32_t seed) {
+  std::mt19937 rng(seed);
+  HostCall c;
+  c.p = p;
+  c.capacity = capacity;
+  c.dtype = dtype;
+  const size_t row = size_t{p.kv_heads} * p.head_dim;
+  c.k_cache = randn(rng, capacity * row);
+  c.v_cache = randn(rng, capacity * row);
+  c.q = randn(rng, size_t{p.seq_len} * p.q_heads * p.head_dim);
+  c.k_new = randn(rng, p.seq_len * row);
+  c.v_new = randn(rng, p.seq_len * row);
+  return c;
+}
+
+// What a cache of `dtype` holds for these values (f16: IEEE halves, so large values become
+// Inf); the reference attends over exactly these.
+inline std::vector<float> as_stored(std::vector<float> v, DType dtype) {
+  if (dtype == DType::F16)
+    for (auto& x : v) x = half::round_to_half(x);
+  return v;
+}
+
+struct CallResult {
+  std::vector<float> out;                  // GPU, [S, Hq, D]
+  std::vector<double> ref;                 // float64 over the updated cache as stored
+  std::vector<float> k_expected, v_expected;  // the whole cache after the update, as stored
+};
+
+// The reference side of a call: updates the host cache, returns its expected contents and
+// the float64 output.
+inline CallResult expected_of(const HostCall& c) {
+  CallResult r;
+  r.k_expected = c.k_cache;
+  r.v_expected = c.v_cache;
+  reference::update_cache(r.k_expected, r.v_expected, c.k_new, c.v_new, c.p);
+  r.k_expected = as_stored(std::move(r.k_expected), c.dtype);
+  r.v_expected = as_stored(std::move(r.v_expected), c.dtype);
+  r.ref = reference::attention(c.q, r.k_expected, r.v_expected, c.p);
+  return r;
+}
+
+// Same value, NaN equal to NaN (f16 caches may change a NaN's payload).
+inline bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(std::isnan(a[i]) && std::isnan(b[i])) && std::bit_cast<uint32_t>(a[i]) != std::bit_cast<uint32_t>(b[i]))
+      return false;
+  return true;
+}
+
+inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
+  SdpaOptions opt;
+  opt.algorithm = algo;
+  opt.causal = c.p.causal;
+  opt.scale = static_cast<float>(c.p.scale);
+  return opt;
+}
+
+// What the GPU left: the output and the whole cache.
+struct GpuResult {
+  std::vector<float> out, keys, values;
+  Algorithm ran = Algorithm::Auto;
+};
+
+// Fills a fresh cache with the call's initial contents, poisons the output and runs forward.
+inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo) {
+  const auto& p = c.p;
+  KVCache cache(ctx, {c.capacity, p.kv_heads, p.head_dim, c.dtype});
+  cache.update(Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.k_cache),
+               Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.v_cache), 0);
+  Tensor out(ctx, {p.seq_len, p.q_heads, p.head_dim}, "out");
+  out.poison();
+  Sdpa sdpa(ctx);
+  const ForwardInfo info =
+      sdpa.forward(Tensor::from(ctx, {p.seq_len, p.q_heads, p.head_dim}, c.q),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.k_new),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.v_new), cache, p.input_pos, out,
+                   options_for(c, algo));
+  if (algo != Algorithm::Auto) {
+    EXPECT_EQ(info.algorithm, algo);
+  }
+  return {out.download(), cache.download_keys(), cache.download_values(), info.algorithm};
+}
+
+// run_gpu, then the reference; checks that the whole cache holds what the update should leave.
+inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
+  GpuResult g = run_gpu(ctx, c, algo);
+  CallResult r = expected_of(c);
+  r.out = std::move(g.out);
+  EXPECT_TRUE(same_values(g.keys, r.k_expected)) << to_string(algo) << ": K cache after the update";
+  EXPECT_TRUE(same_values(g.values, r.v_expected)) << to_string(algo) << ": V cache after the update";
+  return r;
+}
+
+// Element-wise agreement with the reference: where it is finite the GPU must be within
+// `max_abs`, where it is non-finite the GPU must be non-finite too (the exact NaN/Inf is not
+// promised: WGSL leaves max() of a NaN implementation-defined).
+struct ElementCheck {
+  size_t off = 0;           // reference finite, GPU differs by more than max_abs or is non-finite
+  size_t lost_nonfinite = 0;  // reference non-finite, GPU finite (a NaN/Inf the row sees was dropped)
+  size_t ref_nonfinite = 0;   // how many reference elements are non-finite
+  double max_abs = 0;         // over elements finite in both
+  size_t first_bad = SIZE_MAX;
+  bool ok() const { return off == 0 && lost_nonfinite == 0; }
+};
+
+inline ElementCheck check_elements(const std::vector<float>& got, const std::vector<double>& ref, double max_abs) {
+  ElementCheck e;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const bool rf = std::isfinite(ref[i]), gf = std::isfinite(got[i]);
+    bool bad = false;
+    if (!rf) {
+      ++e.ref_nonfinite;
+      bad = gf;
+      e.lost_nonfinite += bad;
+    } else if (!gf) {
+      bad = true;
+      ++e.off;
+    } else {
+      const double d = std::abs(static_cast<double>(got[i]) - ref[i]);
+      e.max_abs = std::max(e.max_abs, d);
+      bad = d > max_abs;
+      e.off += bad;
+    }
+    if (bad && e.first_bad == SIZE_MAX) e.first_bad = i;
+  }
+  return e;
+}
+
+// "S=.. pos=.. Hq=.. Hkv=.. D=.." for failure messages.
+inline std::string str(const reference::Problem& p) {
+  return "S=" + std::to_string(p.seq_len) + " pos=" + std::to_string(p.input_pos) + " Hq=" +
+         std::to_string(p.q_heads) + " Hkv=" + std::to_string(p.kv_heads) + " D=" + std::to_string(p.head_dim);
+}
+
+// gtest assertion: the call's output matches the reference element-wise (see check_elements).
+inline ::testing::AssertionResult matches_reference(const std::vector<float>& got, const std::vector<double>& ref,
+                                                    double max_abs = 2e-6) {
+  const ElementCheck e = check_elements(got, ref, max_abs);
+  if (e.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << e.off << " of " << ref.size() - e.ref_nonfinite << " finite reference elements wrong (max abs "
+         << e.max_abs << " where both finite), " << e.lost_nonfinite << " of " << e.ref_nonfinite
+         << " non-finite reference elements came out finite; first bad element " << e.first_bad << ": got "
+         << got[e.first_bad] << ", reference " << ref[e.first_bad];
+}
+
+}  // namespace webattn::testing
