@@ -3,6 +3,8 @@
 // and the workgroup-memory fallback of devices without subgroups.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "test_context.hpp"
@@ -52,3 +54,4 @@ TEST(SubgroupReductions, WorkgroupMemoryFallbackWithoutSubgroups) {
   ASSERT_FALSE(ctx.has_subgroups());
   expect_split_kv_matches_reference(ctx);
 }
+

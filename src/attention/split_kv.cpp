@@ -1,6 +1,7 @@
 // Split-KV decode (FlashDecoding): chunks of the context in parallel, then a
 // log-sum-exp merge. For S = 1 and small S (up to 32 query rows per kv head).
 #include <algorithm>
+#include <cstdlib>
 
 #include "attention/launch.hpp"
 
@@ -23,9 +24,23 @@ bool fits(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
   return shared_bytes(rows, d4) <= dev.limits().max_compute_workgroup_storage_size;
 }
 
-// Subgroup shuffles reduce a row's 32 keys wherever subgroups exist: the prelude reads the
-// width the shader really runs with and combines narrower subgroups through memory.
-bool use_subgroups(const gpu::Device& dev) { return dev.has_subgroups(); }
+// The row-reduction prelude: bare shuffles where the adapter reports subgroups at least 32
+// wide (trusting that report: an in-kernel check cost 2x on the H200), shuffles at the
+// real width combined through memory where it reports narrower ones (lavapipe: 8; this
+// path costs 2x on the H200, so it is not the default there), memory alone without
+// subgroups.
+// $WEBATTN_ROW_REDUCE (row_reduce_subgroup32 / row_reduce_subgroup / row_reduce_shared)
+// overrides the choice, for tests and measurements.
+const char* reduce_prelude(const gpu::Device& dev) {
+  if (const char* forced = std::getenv("WEBATTN_ROW_REDUCE")) {
+    for (const char* name : {"row_reduce_subgroup32", "row_reduce_subgroup", "row_reduce_shared"})
+      if (std::string(forced) == name && (dev.has_subgroups() || std::string(name) == "row_reduce_shared")) return name;
+    throw UnsupportedError(std::string("WEBATTN_ROW_REDUCE=") + forced + " is not one of row_reduce_subgroup32, "
+                           "row_reduce_subgroup (both need subgroups), row_reduce_shared");
+  }
+  if (!dev.has_subgroups()) return "row_reduce_shared";
+  return dev.adapter().subgroup_min_size >= 32 ? "row_reduce_subgroup32" : "row_reduce_subgroup";
+}
 uint32_t padded_rows(uint32_t rows) {
   uint32_t p = 1;
   while (p < rows) p *= 2;
@@ -79,10 +94,9 @@ void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint3
                              "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\nconst SAME_VIS: bool = " +
                              (prm.seq_len == 1 || prm.causal == 0 ? "true" : "false") + ";\n";
   const std::string kv = pb.kv;
-  const char* reduce_prelude = use_subgroups(dev) ? "row_reduce_subgroup" : "row_reduce_shared";
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   const auto& decode = dev.pipelines().get(
-      {"split_kv_decode", {reduce_prelude, "attention_params", kv}, header + cache_access_wgsl(pb.windows, reads), {}});
+      {"split_kv_decode", {reduce_prelude(dev), "attention_params", kv}, header + cache_access_wgsl(pb.windows, reads), {}});
   std::vector<gpu::Binding> bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()),
                                      cache_window0(3, pb.windows, pb.cache.values()), {4, &part_o}, {5, &part_ml}};
   bind_cache_windows(bindings, pb.windows, pb.cache, reads);

@@ -12,6 +12,7 @@ fn reduce_setup(ids: ReduceIds, t: u32) -> u32 {
   return 1u;
 }
 
+
 fn row_max32(v: f32, t: u32, w: u32) -> f32 {
   lane_red[t] = v;
   workgroupBarrier();

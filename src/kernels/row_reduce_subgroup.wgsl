@@ -1,5 +1,6 @@
 // Reductions across 32 consecutive invocations (an aligned group of 32 lanes) with
-// subgroup shuffles, correct at whatever subgroup width the shader actually runs with
+// subgroup shuffles, for devices that report subgroups narrower than 32 (lavapipe: 8);
+// correct at whatever subgroup width the shader actually runs with
 // (drivers may run narrower subgroups than the adapter reports; lavapipe's are 8 wide):
 // a butterfly inside each subgroup, then, only where subgroups are narrower than 32, the
 // subgroups' results combined through workgroup memory. reduce_setup() measures the
@@ -18,6 +19,7 @@ var<workgroup> sg_or: atomic<u32>;
 var<workgroup> sg_max: atomic<u32>;
 var<workgroup> sg_bad: atomic<u32>;
 var<workgroup> sg_width: u32;
+
 
 // The subgroup width every reduction of this workgroup uses (uniform): the real width,
 // capped at 32, or 1 where the lanes are not laid out as consecutive invocations.
@@ -39,17 +41,6 @@ fn reduce_setup(ids: ReduceIds, t: u32) -> u32 {
 
 fn row_max32(v: f32, t: u32, w: u32) -> f32 {
   var x: f32 = v;
-  if (w >= 32u) {
-    // The common case (NVIDIA, AMD wave32/64): constant masks, no memory.
-    x = max(x, subgroupShuffleXor(x, 16u));
-    x = max(x, subgroupShuffleXor(x, 8u));
-    x = max(x, subgroupShuffleXor(x, 4u));
-    x = max(x, subgroupShuffleXor(x, 2u));
-    x = max(x, subgroupShuffleXor(x, 1u));
-    return x;
-  }
-  // Narrower subgroups: the butterfly over the lanes that exist (a mask >= w is replaced
-  // by 0, a shuffle with itself, and its result dropped), then the 32 / w subgroup results.
   x = select(x, max(x, subgroupShuffleXor(x, select(0u, 16u, 16u < w))), 16u < w);
   x = select(x, max(x, subgroupShuffleXor(x, select(0u, 8u, 8u < w))), 8u < w);
   x = select(x, max(x, subgroupShuffleXor(x, select(0u, 4u, 4u < w))), 4u < w);
@@ -68,14 +59,6 @@ fn row_max32(v: f32, t: u32, w: u32) -> f32 {
 
 fn row_sum32(v: f32, t: u32, w: u32) -> f32 {
   var x: f32 = v;
-  if (w >= 32u) {
-    x = x + subgroupShuffleXor(x, 16u);
-    x = x + subgroupShuffleXor(x, 8u);
-    x = x + subgroupShuffleXor(x, 4u);
-    x = x + subgroupShuffleXor(x, 2u);
-    x = x + subgroupShuffleXor(x, 1u);
-    return x;
-  }
   x = x + select(0.0, subgroupShuffleXor(x, select(0u, 16u, 16u < w)), 16u < w);
   x = x + select(0.0, subgroupShuffleXor(x, select(0u, 8u, 8u < w)), 8u < w);
   x = x + select(0.0, subgroupShuffleXor(x, select(0u, 4u, 4u < w)), 4u < w);

@@ -13,8 +13,10 @@
 // ([pos, Hkv, D] layout), so the workgroups in flight read one compact address range
 // instead of one head's whole context.
 //
-// Row reductions come from a prelude: row_reduce_subgroup (shuffles, any subgroup width)
-// or row_reduce_shared (devices without subgroups: workgroup memory).
+// Row reductions come from a prelude: row_reduce_subgroup32 (bare shuffles, devices whose
+// subgroups are at least 32 wide), row_reduce_subgroup (shuffles at the width the shader
+// really runs with, narrower subgroups combined in memory) or row_reduce_shared (devices
+// without subgroups: workgroup memory).
 // Masking is by position (attention_params): a key a row cannot see never enters its max,
 // sum or P.V (an Inf/NaN value there cannot reach the row); the scale is folded into q
 // when q is staged (q.k cannot overflow when the scaled score would not).
@@ -45,14 +47,35 @@ var<workgroup> m_next: array<f32, ROWS>;
 var<workgroup> l_add: array<f32, ROWS>;
 var<workgroup> red: array<vec4<f32>, WG>;
 
-// The online-softmax walk over this workgroup's keys, BK per tile. `w` is the subgroup
-// width the row reductions use: main calls this with the literal 32 where the shader
-// really runs 32-wide (or wider) subgroups, so that instance compiles to bare shuffles
-// (a runtime width inside the loop made the kernel 2x slower on the H200), and with the
-// measured width otherwise.
-fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<function, array<vec4<f32>, ROWS>>) {
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, ids: ReduceIds) {
+  let t = lid.x;
+  let sgw = reduce_setup(ids, t);
+  let lin = wg.y * p.n_chunks + wg.x;
+  let chunk = lin / p.kv_heads;
+  let kvh = lin % p.kv_heads;
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
+  let key_begin = chunk * p.chunk_len;
+  // No row sees past the last row's causal limit.
+  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+
+  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
+    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
+    let s = r / g;
+    let h = kvh * g + r % g;
+    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
+  }
+  if (t < ROWS) {
+    m_sh[t] = LOWEST;
+    l_sh[t] = 0.0;
+  }
+  var acc: array<vec4<f32>, ROWS> = array<vec4<f32>, ROWS>();
+  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+    acc[r] = vec4<f32>(0.0);
+  }
+
+  let w = sgw;
   let d4 = t % D4;
   let slot = t / D4;
   var key0: u32 = key_begin;
@@ -122,7 +145,7 @@ fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<fu
 
     if (slot < SLOTS) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-        (*acc)[r] = (*acc)[r] * alpha_sh[r];
+        acc[r] = acc[r] * alpha_sh[r];
       }
       if (SAME_VIS || key0 + n_keys <= visible_len(0u)) {
         // Every row sees the whole tile (row 0 sees the least); keys past n_keys have
@@ -131,7 +154,7 @@ fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<fu
           let kr = min(slot + SLOTS * n, BK - 1u);
           let vf = kv_unpack(v_regs[n]);
           for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-            (*acc)[r] = (*acc)[r] + sc[r * BK + kr] * vf;
+            acc[r] = acc[r] + sc[r * BK + kr] * vf;
           }
         }
       } else {
@@ -141,7 +164,7 @@ fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<fu
           let vf = kv_unpack(v_regs[n]);
           for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
             let seen = kr < n_keys && key0 + kr < visible_len(min(r, rows - 1u) / g);
-            (*acc)[r] = (*acc)[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, seen);
+            acc[r] = acc[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, seen);
           }
         }
       }
@@ -150,41 +173,6 @@ fn tile_loop(t: u32, kvh: u32, key_begin: u32, key_end: u32, w: u32, acc: ptr<fu
     key0 = key0 + BK;
   }
 
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, ids: ReduceIds) {
-  let t = lid.x;
-  let sgw = reduce_setup(ids, t);
-  let lin = wg.y * p.n_chunks + wg.x;
-  let chunk = lin / p.kv_heads;
-  let kvh = lin % p.kv_heads;
-  let g = p.q_heads / p.kv_heads;
-  let rows = p.seq_len * g;
-  let key_begin = chunk * p.chunk_len;
-  // No row sees past the last row's causal limit.
-  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
-
-  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
-    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
-    let s = r / g;
-    let h = kvh * g + r % g;
-    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
-  }
-  if (t < ROWS) {
-    m_sh[t] = LOWEST;
-    l_sh[t] = 0.0;
-  }
-  var acc: array<vec4<f32>, ROWS> = array<vec4<f32>, ROWS>();
-  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-    acc[r] = vec4<f32>(0.0);
-  }
-
-  if (sgw >= 32u) {
-    tile_loop(t, kvh, key_begin, key_end, 32u, &acc);
-  } else {
-    tile_loop(t, kvh, key_begin, key_end, sgw, &acc);
-  }
 
   // Combine the key slots of each row and write the chunk's partial state.
   let base = (kvh * p.n_chunks + chunk) * rows;
