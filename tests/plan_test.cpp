@@ -7,6 +7,7 @@
 #include <random>
 
 #include "gpu/device.hpp"
+#include "gpu/pipeline.hpp"
 #include "test_context.hpp"
 #include "webattn/webattn.hpp"
 
@@ -49,6 +50,12 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& ref,
   EXPECT_LE(cmp.max_abs, 2e-6) << what;
   EXPECT_LE(cmp.rel_l2, 1e-6) << what;
   EXPECT_EQ(cmp.nonfinite, 0u) << what;
+}
+
+// Every pipeline-cache lookup (each builds and hashes a shader's text); a step makes none.
+size_t pipeline_lookups() {
+  const auto& cache = ctx().device().pipelines();
+  return cache.hits() + cache.misses();
 }
 
 bool same_objects(const ObjectCounts& a, const ObjectCounts& b) {
@@ -140,9 +147,11 @@ TEST(Plan, EveryAlgorithmMatchesTheReferenceAtEveryStep) {
       upload(s, q, k, v);
       out.poison();
       const ObjectCounts before = ctx().object_counts();
+      const size_t lookups = pipeline_lookups();
       plan.run(pos);
       if (pos == 0) first = before;
       EXPECT_TRUE(same_objects(before, ctx().object_counts())) << "step at " << pos;
+      EXPECT_EQ(pipeline_lookups(), lookups) << "a step looked up a pipeline at " << pos;
       expect_close(out.download(), expected(host, s, S, pos), "step at " + std::to_string(pos));
     }
     EXPECT_EQ(ctx().object_counts().bind_groups, first.bind_groups);
