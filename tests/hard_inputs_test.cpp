@@ -1,6 +1,7 @@
 // Hard inputs: NaN/Inf, repeated updates, several caches on one device, a lost device.
 #include <gtest/gtest.h>
 
+#include "internal.hpp"
 #include "test_context.hpp"
 
 #include <cmath>
@@ -113,7 +114,7 @@ TEST(HardInputs, LostDeviceRaisesAndANewContextWorks) {
     Context doomed;
     KVCache cache(doomed, {8, 1, 4});
     Tensor k = Tensor::from(doomed, {1, 1, 4}, {1, 2, 3, 4});
-    doomed.device().destroy();  // what a driver reset or GPU removal looks like to Dawn
+    gpu_device(doomed).destroy();  // what a driver reset or GPU removal looks like to Dawn
     EXPECT_THROW(cache.update(k, k, 0), DeviceLostError);
   }
   Context fresh;

@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "internal.hpp"
 #include "gpu/device.hpp"
 #include "gpu/pipeline.hpp"
 #include "test_context.hpp"
@@ -54,7 +55,7 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& ref,
 
 // Every pipeline-cache lookup (each builds and hashes a shader's text); a step makes none.
 size_t pipeline_lookups() {
-  const auto& cache = ctx().device().pipelines();
+  const auto& cache = gpu_device(ctx()).pipelines();
   return cache.hits() + cache.misses();
 }
 
@@ -196,9 +197,9 @@ TEST(Plan, SeveralStepsInOneHostEncoder) {
     plan.encode(enc, start + i);
     wgpuCommandEncoderCopyBufferToBuffer(enc, out.wgpu_buffer(), 0, outs.wgpu_buffer(), i * qb, qb);
   }
-  ctx().device().scoped("submitting the host encoder", [&] {
+  gpu_device(ctx()).scoped("submitting the host encoder", [&] {
     WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
-    wgpuQueueSubmit(ctx().device().queue(), 1, &cmd);
+    wgpuQueueSubmit(gpu_device(ctx()).queue(), 1, &cmd);
     wgpuCommandBufferRelease(cmd);
   });
   wgpuCommandEncoderRelease(enc);

@@ -48,11 +48,10 @@ class KVCache {
   std::vector<float> download_keys() const;
   std::vector<float> download_values() const;
 
-  gpu::Buffer& keys() const { return *keys_; }
-  gpu::Buffer& values() const { return *values_; }
   Context& context() const { return *ctx_; }
 
  private:
+  friend struct detail::Access;
   KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu::Buffer> keys,
           std::shared_ptr<gpu::Buffer> values);
   Context* ctx_;

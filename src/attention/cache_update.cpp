@@ -51,9 +51,9 @@ std::vector<PreparedPass> prepare_cache_update(gpu::Device& dev, const KVCache& 
     const gpu::Grid grid = flat_grid(lim, uint64_t{n} * c.kv_heads * c.head_dim / 4, wg, &row_threads);
     passes.push_back(make_pass(
         dev, spec,
-        {{"k_new", &k_new.buffer(), r0 * row_bytes, n * row_bytes},
-         {"v_new", &v_new.buffer(), r0 * row_bytes, n * row_bytes},
-         cache_window0("k_cache", w, cache.keys()), cache_window0("v_cache", w, cache.values())},
+        {{"k_new", &gpu_buffer(k_new), r0 * row_bytes, n * row_bytes},
+         {"v_new", &gpu_buffer(v_new), r0 * row_bytes, n * row_bytes},
+         cache_window0("k_cache", w, gpu_keys(cache)), cache_window0("v_cache", w, gpu_values(cache))},
         [=, kv_heads = c.kv_heads, head_dim = c.head_dim](KernelParams& prm) {
           const uint32_t input_pos = prm.input_pos + static_cast<uint32_t>(r0);
           prm = KernelParams{};  // the update reads only these

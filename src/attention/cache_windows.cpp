@@ -1,5 +1,7 @@
 #include "attention/cache_windows.hpp"
 
+#include "internal.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -136,8 +138,8 @@ void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows&
     const bool values = a != CacheAccess::ReadKeys;
     for (uint32_t k = 1; k < w.count; ++k) {
       const uint64_t offset = k * window, size = std::min(window, w.total_bytes - offset);
-      if (keys) bindings.push_back({kFirstExtraKey + k - 1, &cache.keys(), offset, size});
-      if (values) bindings.push_back({kFirstExtraValue + k - 1, &cache.values(), offset, size});
+      if (keys) bindings.push_back({kFirstExtraKey + k - 1, &gpu_keys(cache), offset, size});
+      if (values) bindings.push_back({kFirstExtraValue + k - 1, &gpu_values(cache), offset, size});
     }
   }
 }

@@ -66,8 +66,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
   return {make_pass(in.device, {"flash_prefill", {"attention_params", in.kv}, header + cache_access_wgsl(w, reads), {}},
-                    {{"q", &in.op.q.buffer()}, cache_window0("k_cache", w, in.op.cache.keys()),
-                     cache_window0("v_cache", w, in.op.cache.values()), {"out", &in.op.out.buffer()}},
+                    {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                     cache_window0("v_cache", w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
                     [grid](KernelParams&) { return grid; }, windows)};
 }
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "internal.hpp"
 #include "attention/half.hpp"
 #include "attention/algorithm.hpp"
 
@@ -14,8 +15,8 @@ uint64_t cache_bytes(const KVCacheConfig& c) { return attention::cache_row_bytes
 
 KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
   attention::validate_cache_config(ctx.adapter().limits, config);
-  keys_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "k_cache");
-  values_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "v_cache");
+  keys_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), cache_bytes(config), "k_cache");
+  values_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), cache_bytes(config), "v_cache");
 }
 
 KVCache::KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu::Buffer> keys,
@@ -30,8 +31,8 @@ KVCache KVCache::wrap(Context& ctx, const KVCacheConfig& config, WGPUBuffer keys
     throw ShapeError("host KV cache: keys at offset " + std::to_string(keys_offset) + " and values at offset " +
                      std::to_string(values_offset) + " overlap in the same buffer (each cache takes " +
                      std::to_string(bytes) + " bytes)");
-  auto k = std::make_shared<gpu::Buffer>(ctx.device(), keys, keys_offset, bytes, "host k_cache");
-  auto v = std::make_shared<gpu::Buffer>(ctx.device(), values, values_offset, bytes, "host v_cache");
+  auto k = std::make_shared<gpu::Buffer>(gpu_device(ctx), keys, keys_offset, bytes, "host k_cache");
+  auto v = std::make_shared<gpu::Buffer>(gpu_device(ctx), values, values_offset, bytes, "host v_cache");
   return KVCache(ctx, config, std::move(k), std::move(v));
 }
 
@@ -57,10 +58,10 @@ void KVCache::update(const Tensor& k_new, const Tensor& v_new, uint32_t input_po
   if (uint64_t{input_pos} + S > config_.capacity)
     throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(S) +
                      " exceeds cache capacity " + std::to_string(config_.capacity));
-  gpu::Recorder rec(ctx_->device(), false);
+  gpu::Recorder rec(gpu_device(*ctx_), false);
   attention::KernelParams common;
   common.input_pos = input_pos;
-  attention::encode_passes(rec, attention::prepare_cache_update(ctx_->device(), *this, k_new, v_new), common);
+  attention::encode_passes(rec, attention::prepare_cache_update(gpu_device(*ctx_), *this, k_new, v_new), common);
   rec.submit();
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "internal.hpp"
 #include "attention/algorithm.hpp"
 #include "attention/kernel_io.hpp"
 

@@ -23,7 +23,7 @@ struct Sdpa::Impl {
   Context* ctx;
   attention::Workspace workspace;
   Tuning tuning;
-  explicit Impl(Context& c) : ctx(&c), workspace(c.device()), tuning(load_tuning(tuning_path(), c.adapter())) {}
+  explicit Impl(Context& c) : ctx(&c), workspace(gpu_device(c)), tuning(load_tuning(tuning_path(), c.adapter())) {}
 };
 
 Sdpa::Sdpa(Context& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
@@ -99,10 +99,10 @@ using attention::Operands;
 // The tensor checks: devices, shapes against q and the cache, buffers that may not alias.
 void check_operands(const Context& ctx, const Operands& op) {
   const auto& c = op.cache.config();
-  if (&op.cache.context().device() != &ctx.device())
+  if (&gpu_device(op.cache.context()) != &gpu_device(ctx))
     throw ShapeError("the KV cache belongs to another Context than this Sdpa");
   for (const Tensor* t : {&op.q, &op.k_new, &op.v_new, &op.out})
-    if (&t->buffer().device() != &ctx.device())
+    if (&gpu_buffer(*t).device() != &gpu_device(ctx))
       throw ShapeError("tensor '" + t->label() + "' belongs to another Context than this Sdpa");
   const auto& qs = op.q.shape();
   if (qs.size() != 3) throw ShapeError("q must be [S, Hq, D], got " + shape_string(qs));
@@ -119,14 +119,14 @@ void check_operands(const Context& ctx, const Operands& op) {
   // WebGPU forbids one buffer being bound writable and read in the same pass, even at
   // disjoint ranges; host views of one buffer can only meet that way.
   const auto shares = [](const gpu::Buffer& a, const gpu::Buffer& b) { return a.handle() == b.handle(); };
-  for (const auto& [reader, name] : {std::pair<const gpu::Buffer*, const char*>{&op.q.buffer(), "q"},
-                                     {&op.cache.keys(), "the K cache"}, {&op.cache.values(), "the V cache"}})
-    if (shares(op.out.buffer(), *reader))
+  for (const auto& [reader, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.q), "q"},
+                                     {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"}})
+    if (shares(gpu_buffer(op.out), *reader))
       throw ShapeError(std::string("out and ") + name + " are in the same WGPUBuffer; webattn writes out in a pass "
                        "that reads " + name + ", which WebGPU forbids within one buffer: put out in another buffer");
   for (const Tensor* t : {&op.k_new, &op.v_new})
-    for (const gpu::Buffer* c : {&op.cache.keys(), &op.cache.values()})
-      if (shares(t->buffer(), *c))
+    for (const gpu::Buffer* c : {&gpu_keys(op.cache), &gpu_values(op.cache)})
+      if (shares(gpu_buffer(*t), *c))
         throw ShapeError("'" + t->label() + "' and the KV cache are in the same WGPUBuffer; the cache update writes "
                          "the cache in a pass that reads it, which WebGPU forbids within one buffer");
 }
@@ -137,7 +137,7 @@ struct Prepared {
   std::vector<attention::PreparedPass> update, passes;
 
   Prepared(Context& ctx, attention::Workspace& ws, Recipe r, const Operands& op) : recipe(std::move(r)) {
-    auto& dev = ctx.device();
+    auto& dev = gpu_device(ctx);
     const auto& entry = *recipe.entry;
     for (const attention::Scratch& s : entry.scratch(recipe.shape, recipe.settings, ctx.adapter()))
       ws.get(s.name, s.bytes);
@@ -195,7 +195,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
   const Prepared prep(*impl_->ctx, impl_->workspace,
                       make_recipe(*impl_->ctx, impl_->tuning, S, q.shape()[1], cache.config(), context, context, options),
                       op);
-  gpu::Recorder rec(impl_->ctx->device(), prep.recipe.profile, prep.recipe.span_only);
+  gpu::Recorder rec(gpu_device(*impl_->ctx), prep.recipe.profile, prep.recipe.span_only);
   prep.encode(rec, input_pos);
   rec.submit();
   return prep.collect(rec);
@@ -217,7 +217,7 @@ struct SdpaPlan::Impl {
   gpu::EncodeCache cache;
   std::unique_ptr<Prepared> prepared;
   Impl(Context& ctx, Operands operands)
-      : device(ctx.shared_device()), op(std::move(operands)), workspace(ctx.device()), cache(ctx.device()) {}
+      : device(gpu_shared_device(ctx)), op(std::move(operands)), workspace(gpu_device(ctx)), cache(gpu_device(ctx)) {}
 
   void check_position(uint32_t input_pos) const {
     ::webattn::check_position(input_pos, prepared->recipe.shape.seq_len, max_context, "the plan's max_context");

@@ -85,8 +85,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(
       in.device,
       {"split_kv_decode", {reduce_prelude, "attention_params", in.kv}, header + cache_access_wgsl(w, reads), {}},
-      {{"q", &in.op.q.buffer()}, cache_window0("k_cache", w, in.op.cache.keys()),
-       cache_window0("v_cache", w, in.op.cache.values()), {"part_o", &part_o}, {"part_ml", &part_ml}},
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
@@ -97,7 +97,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   uint32_t wg = 1;
   while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
   passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}},
-                             {{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &in.op.out.buffer()}},
+                             {{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}},
                              [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

@@ -43,7 +43,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   bind_cache_windows(k_windows, w, in.op.cache, reads_k);
   passes.push_back(make_pass(
       in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), {}},
-      {{"q", &in.op.q.buffer()}, cache_window0("k_cache", w, in.op.cache.keys()), {"scores", &scores}},
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);
         return gpu::Grid{(prm.scores_stride + kTile - 1) / kTile, (prm.seq_len + kTile - 1) / kTile, prm.q_heads};
@@ -63,7 +63,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   bind_cache_windows(v_windows, w, in.op.cache, reads_v);
   passes.push_back(make_pass(
       in.device, {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v), {}},
-      {{"probs", &scores}, cache_window0(v_var, w, in.op.cache.values()), {"out", &in.op.out.buffer()}},
+      {{"probs", &scores}, cache_window0(v_var, w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
       [d4n](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);
         return gpu::Grid{(d4n + 7) / 8, (prm.seq_len + kTile - 1) / kTile, prm.q_heads};
