@@ -76,7 +76,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.ran = info.algorithm;
   res.gpu_ms = info.total_ms();
 
-  reference::Problem p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
+  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

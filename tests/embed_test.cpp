@@ -139,7 +139,7 @@ TEST(Embed, HostDeviceBuffersAndEncoder) {
         WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(host.device, nullptr);
         plan.encode(enc, pos);
         gpu_device(ctx).scoped("the host's submission", [&] { host.submit(enc); });
-        reference::Problem p{S, Hq, Hkv, D, pos, true, 0};
+        reference::CallSpec p{S, Hq, Hkv, D, pos, true, 0};
         reference::update_cache(hk, hv, kn, vn, p);
         auto cmp = reference::compare(out.download(), reference::attention(hq, hk, hv, p));
         EXPECT_LE(cmp.max_abs, 2e-6) << "pos " << pos;

@@ -40,7 +40,7 @@ Run run(Algorithm algo, uint32_t S, Edit&& poison) {
   opt.algorithm = algo;
   sdpa.forward(Tensor::from(ctx(), {S, Hq, D}, q), Tensor::from(ctx(), {S, Hkv, D}, kn),
                Tensor::from(ctx(), {S, Hkv, D}, vn), cache, pos, out, opt);
-  reference::Problem p{S, Hq, Hkv, D, pos, true, 0};
+  reference::CallSpec p{S, Hq, Hkv, D, pos, true, 0};
   reference::update_cache(kc, vc, kn, vn, p);
   return {out.download(), reference::attention(q, kc, vc, p)};
 }
@@ -100,7 +100,7 @@ TEST(HardInputs, TwoCachesOnOneDeviceDoNotInterfere) {
       auto q = randn(rng, Hq * D), kn = randn(rng, Hkv * D), vn = randn(rng, Hkv * D);
       Tensor out = sdpa.forward(Tensor::from(ctx(), {1, Hq, D}, q), Tensor::from(ctx(), {1, Hkv, D}, kn),
                                 Tensor::from(ctx(), {1, Hkv, D}, vn), which ? c2 : c1, step);
-      reference::Problem p{1, Hq, Hkv, D, step, true, 0};
+      reference::CallSpec p{1, Hq, Hkv, D, step, true, 0};
       reference::update_cache(hk, hv, kn, vn, p);
       auto cmp = reference::compare(out.download(), reference::attention(q, hk, hv, p));
       EXPECT_LE(cmp.max_abs, 2e-6) << "cache " << which << " step " << step;

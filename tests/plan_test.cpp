@@ -41,7 +41,7 @@ void upload(const Step& s, Tensor& q, Tensor& k, Tensor& v) {
   v.upload(s.vn);
 }
 std::vector<double> expected(HostCache& host, const Step& s, uint32_t S, uint32_t pos) {
-  reference::Problem p{S, kHq, kHkv, kD, pos, true, 0};
+  reference::CallSpec p{S, kHq, kHkv, kD, pos, true, 0};
   reference::update_cache(host.k, host.v, s.kn, s.vn, p);
   return reference::attention(s.q, host.k, host.v, p);
 }

@@ -102,7 +102,7 @@ TEST(Windows, CacheOverTheDevicesBindingLimitDecodes) {
   Sdpa sdpa(ctx);
   Tensor out = sdpa.forward(Tensor::from(ctx, {1, Hq, D}, q), Tensor::from(ctx, {1, Hkv, D}, kn),
                             Tensor::from(ctx, {1, Hkv, D}, vn), cache, cap - 1);
-  reference::Problem p{1, Hq, Hkv, D, cap - 1, true, 0};
+  reference::CallSpec p{1, Hq, Hkv, D, cap - 1, true, 0};
   reference::update_cache(hk, hv, kn, vn, p);
   auto cmp = reference::compare(out.download(), reference::attention(q, hk, hv, p));
   EXPECT_LE(cmp.max_abs, 2e-6);
