@@ -115,3 +115,14 @@ TEST(Algorithms, ReadmeHeadDimLimitsAreTheTables) {
       EXPECT_EQ(largest_head_dim(tp, 64, bytes), 1024u) << to_string(tp) << " takes any head dim";
   }
 }
+
+// Launchers ask the kernels' WGSL for their workgroup memory instead of mirroring it.
+TEST(Algorithms, WorkgroupMemoryIsReadFromTheKernel) {
+  const std::string wgsl =
+      "const A: u32 = 4u;\nconst B = (A + 1u) * 2u;  // 10\n"
+      "var<workgroup> x: array<vec4<f32>, A * B>;\nvar<workgroup> y: f32;\n"
+      "var<workgroup> z: array<array<vec2<f32>, 3u>, B % 3u>;\n// var<workgroup> w: array<f32, 99>;\n";
+  EXPECT_EQ(attention::workgroup_bytes(wgsl), 4u * 10 * 16 + 4 + 3 * 8 * 1);
+  auto msg = error_of([] { attention::workgroup_bytes("var<workgroup> x: array<f32, NOPE>;"); });
+  EXPECT_NE(msg.find("'NOPE'"), std::string::npos) << msg;
+}

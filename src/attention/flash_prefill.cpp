@@ -11,10 +11,19 @@ struct FlashShape {
   uint32_t rows() const { return 4 * (256 / tx); }
 };
 
-// Workgroup memory of flash_prefill.wgsl: kv_tile + p_tile + red.
-uint64_t shared_bytes(const FlashShape& f, uint32_t d4) {
-  return uint64_t{f.bc} * (d4 + 1) * 16 + uint64_t{f.rows()} * f.bc * 4 + uint64_t{f.rows()} * f.tx * 4;
+// The module for this tile shape; `extra` is generated text (the cache window accessors).
+gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra) {
+  const uint32_t dv = (d4 + f.tx - 1) / f.tx;
+  return {"flash_prefill",
+          {"attention_params", kv},
+          "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
+              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) + "u;\n" +
+              extra,
+          {}};
 }
+
+// Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
+uint64_t shared_bytes(const FlashShape& f, uint32_t d4) { return workgroup_bytes(spec(f, d4, "kv_f32", "")); }
 
 // Keys per tile: `preferred` (options or tuning; 0 = none) when it fits, else the most
 // that fits (more keys per tile = more FMAs per query load in the score phase); 0 if none does.
@@ -55,17 +64,13 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
   const FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
-  const uint32_t dv = (d4 + f.tx - 1) / f.tx;
-  const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
-                             "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " +
-                             std::to_string(f.tx) + "u;\n";
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
-  return {make_pass(in.device, {"flash_prefill", {"attention_params", in.kv}, header + cache_access_wgsl(w, reads), {}},
+  return {make_pass(in.device, spec(f, d4, in.kv, cache_access_wgsl(w, reads)),
                     {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
                      cache_window0("v_cache", w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
                     [grid](KernelParams&) { return grid; }, windows)};

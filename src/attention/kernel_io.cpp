@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -35,7 +36,138 @@ std::string ident_at(const std::string& s, size_t i) {
   return s.substr(i, j - i);
 }
 
+// Integer constant expressions of WGSL (literals, consts, + - * / % and parentheses), as
+// the kernels write their array extents.
+class ConstEval {
+ public:
+  explicit ConstEval(const std::string& src) {
+    for (const char* kw : {"const ", "override "})
+      for (size_t i = src.find(kw); i != std::string::npos; i = src.find(kw, i + 1)) {
+        if (i > 0 && ident_char(src[i - 1])) continue;
+        size_t j = skip_space(src, i + std::string(kw).size());
+        const std::string name = ident_at(src, j);
+        const size_t eq = src.find('=', j), semi = src.find(';', j);
+        if (name.empty() || eq == std::string::npos || semi == std::string::npos || eq > semi) continue;
+        defs_.emplace(name, src.substr(eq + 1, semi - eq - 1));  // the first definition wins
+      }
+  }
+  uint64_t value(const std::string& expr) {
+    const size_t first = skip_space(expr, 0), last = expr.find_last_not_of(" \t\n");
+    text_ = first < expr.size() ? expr.substr(first, last + 1 - first) : "";
+    pos_ = 0;
+    const uint64_t v = sum();
+    if (skip_space(text_, pos_) != text_.size()) fail();
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why = "") const {
+    throw Error("cannot evaluate the WGSL constant expression '" + text_ + "'" + why);
+  }
+  char peek() {
+    pos_ = skip_space(text_, pos_);
+    return pos_ < text_.size() ? text_[pos_] : '\0';
+  }
+  uint64_t sum() {
+    uint64_t v = product();
+    for (char c = peek(); c == '+' || c == '-'; c = peek()) {
+      ++pos_;
+      const uint64_t r = product();
+      v = c == '+' ? v + r : v - r;
+    }
+    return v;
+  }
+  uint64_t product() {
+    uint64_t v = atom();
+    for (char c = peek(); c == '*' || c == '/' || c == '%'; c = peek()) {
+      ++pos_;
+      const uint64_t r = atom();
+      if (c != '*' && r == 0) fail();
+      v = c == '*' ? v * r : c == '/' ? v / r : v % r;
+    }
+    return v;
+  }
+  uint64_t atom() {
+    const char c = peek();
+    if (c == '(') {
+      ++pos_;
+      const uint64_t v = sum();
+      if (peek() != ')') fail();
+      ++pos_;
+      return v;
+    }
+    const std::string tok = ident_at(text_, pos_);
+    if (tok.empty()) fail();
+    pos_ += tok.size();
+    if (std::isdigit(static_cast<unsigned char>(tok[0]))) {
+      size_t used = 0;
+      const uint64_t v = std::stoull(tok, &used);
+      if (tok.substr(used) != "" && tok.substr(used) != "u" && tok.substr(used) != "i") fail();
+      return v;
+    }
+    const auto it = defs_.find(tok);
+    if (it == defs_.end()) fail(": no constant named '" + tok + "'");
+    if (depth_ > 32) fail(": definitions nested too deep");
+    ConstEval inner = *this;  // the definition, evaluated on its own
+    ++inner.depth_;
+    const uint64_t v = inner.value(it->second);
+    return v;
+  }
+  std::map<std::string, std::string> defs_;
+  std::string text_;
+  size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+// Bytes of a WGSL storable type: scalars, vecN<T>, nested arrays.
+uint64_t type_bytes(const std::string& type, ConstEval& eval) {
+  const std::string t = type.substr(0, type.find_last_not_of(' ') + 1);
+  if (t == "f32" || t == "u32" || t == "i32" || t == "atomic<u32>" || t == "atomic<i32>") return 4;
+  if (t == "f16") return 2;
+  if (t.rfind("vec", 0) == 0 && t.size() > 5 && t[4] == '<') {
+    const uint64_t n = t[3] - '0', elem = type_bytes(t.substr(5, t.size() - 6), eval);
+    return (n == 3 ? 4 : n) * elem;
+  }
+  if (t.rfind("array<", 0) == 0) {
+    int depth = 0;
+    for (size_t i = 6; i < t.size(); ++i) {
+      if (t[i] == '<') ++depth;
+      if (t[i] == '>') --depth;
+      if (t[i] == ',' && depth == 0)
+        return type_bytes(t.substr(6, i - 6), eval) * eval.value(t.substr(i + 1, t.size() - i - 2));
+    }
+  }
+  throw Error("workgroup memory: unknown WGSL type '" + t + "'");
+}
+
 }  // namespace
+
+uint64_t workgroup_bytes(std::string_view wgsl) {
+  const std::string s = without_comments(wgsl);
+  ConstEval eval(s);
+  uint64_t total = 0;
+  for (size_t i = s.find("var<workgroup>"); i != std::string::npos; i = s.find("var<workgroup>", i)) {
+    const size_t colon = s.find(':', i), semi = s.find(';', i);
+    if (colon == std::string::npos || semi == std::string::npos || colon > semi)
+      throw Error("workgroup memory: cannot parse '" + s.substr(i, 40) + "'");
+    total += type_bytes(s.substr(skip_space(s, colon + 1), semi - skip_space(s, colon + 1)), eval);
+    i = semi;
+  }
+  return total;
+}
+
+uint64_t workgroup_bytes(const gpu::ShaderSpec& spec) {
+  static std::mutex mutex;
+  static std::map<std::string, uint64_t> known;
+  const std::string key = spec.key();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (const auto it = known.find(key); it != known.end()) return it->second;
+  }
+  const uint64_t bytes = workgroup_bytes(spec.source());
+  std::lock_guard<std::mutex> lock(mutex);
+  return known[key] = bytes;
+}
 
 void check_params_wgsl(std::string_view wgsl) {
   const std::string s = without_comments(wgsl);

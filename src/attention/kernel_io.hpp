@@ -26,6 +26,14 @@ struct DeclaredBinding {
 };
 std::vector<DeclaredBinding> declared_bindings(std::string_view wgsl);
 
+// Bytes of workgroup memory a WGSL module declares (every `var<workgroup>`), its array
+// extents evaluated from the module's `const` declarations: the kernels' own sizes, so
+// launchers ask this instead of mirroring them. Throws Error on an extent it cannot evaluate.
+uint64_t workgroup_bytes(std::string_view wgsl);
+// workgroup_bytes of spec's module, remembered per spec key (planning asks for the same
+// few variants on every call; building and scanning the text each time cost ~50 us).
+uint64_t workgroup_bytes(const gpu::ShaderSpec& spec);
+
 // One compute pass ready to encode: its pipeline and bindings are fixed; `fill` completes
 // the parameters for one step (`prm` arrives with the common fields of that step's
 // input_pos, see common_params) and returns the grid.

@@ -14,11 +14,22 @@ constexpr uint64_t kCapChunksPerHead = 64;
 
 constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations per row in the score phase
 
-// Workgroup memory of split_kv_decode.wgsl (q_tile, k_tile, sc, five row arrays, red) plus
-// row_reduce_shared's lane_red.
+// The module for `rows` query rows (a power of two) per kv head; `extra` is generated text
+// (the cache window accessors).
+gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
+                     const std::string& extra) {
+  return {"split_kv_decode",
+          {reduce_prelude, "attention_params", kv},
+          "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
+              "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
+              "u;\n" + extra,
+          {}};
+}
+
+// Workgroup memory of the kernel as its WGSL declares it, with the portable row reduction
+// (which adds one array to the subgroup one), so what fits does not depend on the prelude.
 uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
-  return uint64_t{rows} * d4 * 16 + uint64_t{kKeysPerTile} * (d4 + 1) * 16 + rows * kKeysPerTile * 4 +
-         5 * rows * 4 + kWorkgroup * 16 + kWorkgroup * 4;
+  return workgroup_bytes(spec(rows, d4, "row_reduce_shared", "kv_f32", ""));
 }
 
 // Subgroup shuffles reduce a row's 32 keys where subgroups are at least 32 wide.
@@ -68,10 +79,6 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t target = in.settings.split_kv_workgroups;
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
-  const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " +
-                             std::to_string(kKeysPerTile) + "u;\nconst ROWS: u32 = " +
-                             std::to_string(padded_rows(rows)) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
-                             "u;\n";
   const char* reduce_prelude = use_subgroups(in.device) ? "row_reduce_subgroup" : "row_reduce_shared";
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
@@ -84,7 +91,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
-      {"split_kv_decode", {reduce_prelude, "attention_params", in.kv}, header + cache_access_wgsl(w, reads), {}},
+      spec(padded_rows(rows), d4, reduce_prelude, in.kv, cache_access_wgsl(w, reads)),
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
        cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
       [chunking, kv_heads](KernelParams& prm) {
