@@ -8,6 +8,7 @@
 #include "attention/algorithm.hpp"
 #include "attention/kernel_io.hpp"
 #include "gpu/pipeline.hpp"
+#include "test_context.hpp"
 #include "webattn/webattn.hpp"
 
 using namespace webattn;
@@ -22,16 +23,7 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
   return at == std::string::npos ? s : s.replace(at, from.size(), to);
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using webattn::testing::error_of;
 
 }  // namespace
 

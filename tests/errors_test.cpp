@@ -11,16 +11,7 @@ namespace {
 
 Context& ctx() { return webattn::testing::test_context(); }
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using webattn::testing::error_of;
 
 struct Fixture {
   KVCache cache{ctx(), {16, 2, 8}};
