@@ -108,6 +108,12 @@ const AlgorithmEntry& select(Algorithm requested, const CallShape& shape, const 
   return e;
 }
 
+void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const char* what) {
+  if (uint64_t{input_pos} + seq_len > limit)
+    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(seq_len) + " exceeds " +
+                     what + " " + std::to_string(limit));
+}
+
 KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos) {
   KernelParams prm;
   prm.seq_len = shape.seq_len;

@@ -98,6 +98,9 @@ const AlgorithmEntry& choose(const CallShape& shape, const Settings& settings, c
 const AlgorithmEntry& select(Algorithm requested, const CallShape& shape, const Settings& settings,
                              const AdapterSummary& device);
 
+// ShapeError "input_pos P + S N exceeds <what> L" unless input_pos + S <= limit.
+void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const char* what);
+
 // The parameters every pass of a step at input_pos starts from.
 KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos);
 // Records passes for a step at input_pos.

@@ -54,10 +54,7 @@ std::vector<float> KVCache::download_values() const { return widen(*values_, con
 
 void KVCache::update(const Tensor& k_new, const Tensor& v_new, uint32_t input_pos) {
   attention::validate_cache_update(config_, k_new, v_new);
-  const uint32_t S = k_new.shape()[0];
-  if (uint64_t{input_pos} + S > config_.capacity)
-    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(S) +
-                     " exceeds cache capacity " + std::to_string(config_.capacity));
+  attention::check_position(input_pos, k_new.shape()[0], config_.capacity, "cache capacity");
   gpu::Recorder rec(gpu_device(*ctx_), false);
   attention::KernelParams common;
   common.input_pos = input_pos;

@@ -50,11 +50,7 @@ void expect_shape(const Tensor& t, const char* name, const std::vector<uint32_t>
                      shape_string(t.shape()));
 }
 
-void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const char* what) {
-  if (uint64_t{input_pos} + seq_len > limit)
-    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(seq_len) + " exceeds " +
-                     what + " " + std::to_string(limit));
-}
+using attention::check_position;
 
 // Everything about a call that does not depend on input_pos, checked: shapes, options,
 // the algorithm's entry. forward(), plans and validate() share it; no GPU work.
@@ -220,7 +216,7 @@ struct SdpaPlan::Impl {
       : device(gpu_shared_device(ctx)), op(std::move(operands)), workspace(gpu_device(ctx)), cache(gpu_device(ctx)) {}
 
   void check_position(uint32_t input_pos) const {
-    ::webattn::check_position(input_pos, prepared->recipe.shape.seq_len, max_context, "the plan's max_context");
+    attention::check_position(input_pos, prepared->recipe.shape.seq_len, max_context, "the plan's max_context");
   }
 };
 
