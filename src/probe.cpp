@@ -1,5 +1,7 @@
 #include "webattn/probe.hpp"
 
+#include "internal.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -29,7 +31,7 @@ static_assert(sizeof(FmaParams) == 8);
 }  // namespace
 
 ProbeResult probe_device(Context& ctx, const ProbeOptions& options) {
-  auto& dev = ctx.device();
+  auto& dev = gpu_device(ctx);
   ProbeResult r;
   r.repeats = options.repeats;
   r.timed = dev.has_timestamps();

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "attention/half.hpp"
-#include "attention/launch.hpp"
+#include "attention/algorithm.hpp"
 
 namespace webattn::verify {
 
@@ -26,20 +26,18 @@ bool Result::passed() const {
   return cache_exact && cmp.nonfinite == 0 && cmp.max_abs <= t.max_abs && cmp.rel_l2 <= t.rel_l2;
 }
 
-bool supported(Context& ctx, const Case& c, Algorithm algo) {
-  const uint32_t rows = c.S * (c.Hq / c.Hkv);
-  switch (algo) {
-    case Algorithm::SplitKvDecode: return attention::split_kv_supported(ctx.device(), rows, c.D, nullptr);
-    case Algorithm::FlashPrefill: return attention::flash_prefill_supported(ctx.device(), c.D, nullptr);
-    case Algorithm::ThreePassStrided:
-    case Algorithm::ThreePassCoalesced: {
-      const uint64_t scores = uint64_t{c.Hq} * c.S * ((c.input_pos + c.S + 3) / 4 * 4) * 4;
-      return scores <= ctx.adapter().limits.max_storage_buffer_binding_size;
-    }
-    case Algorithm::Auto: return true;
-  }
-  return false;
+std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
+  if (algo == Algorithm::Auto) return "";
+  const attention::CallShape shape{c.S, c.Hq, {c.capacity, c.Hkv, c.D, DType::F32}, c.input_pos + c.S,
+                                   c.input_pos + c.S};
+  SdpaOptions opt;
+  opt.causal = c.causal;
+  opt.scale = c.scale;
+  const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
+  return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }
+
+bool supported(Context& ctx, const Case& c, Algorithm algo) { return why_unsupported(ctx, c, algo).empty(); }
 
 namespace {
 std::vector<float> randn(std::mt19937& rng, size_t n) {
@@ -78,7 +76,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.ran = info.algorithm;
   res.gpu_ms = info.total_ms();
 
-  reference::Problem p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
+  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

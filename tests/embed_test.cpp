@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "internal.hpp"
 #include "gpu/device.hpp"
 #include "test_context.hpp"
 #include "webattn/webattn.hpp"
@@ -137,8 +138,8 @@ TEST(Embed, HostDeviceBuffersAndEncoder) {
         out.poison();
         WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(host.device, nullptr);
         plan.encode(enc, pos);
-        ctx.device().scoped("the host's submission", [&] { host.submit(enc); });
-        reference::Problem p{S, Hq, Hkv, D, pos, true, 0};
+        gpu_device(ctx).scoped("the host's submission", [&] { host.submit(enc); });
+        reference::CallSpec p{S, Hq, Hkv, D, pos, true, 0};
         reference::update_cache(hk, hv, kn, vn, p);
         auto cmp = reference::compare(out.download(), reference::attention(hq, hk, hv, p));
         EXPECT_LE(cmp.max_abs, 2e-6) << "pos " << pos;

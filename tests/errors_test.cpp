@@ -11,16 +11,7 @@ namespace {
 
 Context& ctx() { return webattn::testing::test_context(); }
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using webattn::testing::error_of;
 
 struct Fixture {
   KVCache cache{ctx(), {16, 2, 8}};
@@ -107,4 +98,102 @@ TEST(Errors, StandaloneCacheUpdateValidatesToo) {
   Tensor k(ctx(), {3, 2, 8}, "k_new"), v(ctx(), {3, 2, 8}, "v_new");
   auto msg = error_of<ShapeError>([&] { cache.update(k, v, 2); });
   EXPECT_NE(msg.find("input_pos 2 + S 3 exceeds cache capacity 4"), std::string::npos) << msg;
+}
+
+// Options are validated like shapes: a value outside the allowed set is named with the set.
+TEST(Errors, AlgorithmOutsideTheEnum) {
+  Fixture f;
+  SdpaOptions opt;
+  opt.algorithm = static_cast<Algorithm>(99);
+  auto msg = error_of<ShapeError>([&] { f.sdpa.forward(f.q, f.k, f.v, f.cache, 0, f.out, opt); });
+  EXPECT_NE(msg.find("algorithm 99"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("auto, three-pass-strided, three-pass-coalesced, flash-prefill, split-kv"), std::string::npos)
+      << msg;
+  msg = error_of<ShapeError>([&] { f.sdpa.plan(f.q, f.k, f.v, f.cache, f.out, opt); });
+  EXPECT_NE(msg.find("algorithm 99"), std::string::npos) << msg;
+}
+
+TEST(Errors, TunablesOutsideTheirSets) {
+  Fixture f;
+  const auto refused = [&](SdpaOptions opt, const std::string& want) {
+    auto msg = error_of<ShapeError>([&] { f.sdpa.forward(f.q, f.k, f.v, f.cache, 0, f.out, opt); });
+    EXPECT_NE(msg.find(want), std::string::npos) << msg;
+    msg = error_of<ShapeError>([&] { f.sdpa.validate(3, 4, 0, f.cache.config(), opt); });
+    EXPECT_NE(msg.find(want), std::string::npos) << msg;
+  };
+  SdpaOptions keys;
+  keys.flash_keys_per_tile = 17;
+  refused(keys, "flash_keys_per_tile 17 is not allowed; allowed: 0 (the Sdpa's tuning), 16, 32, 48, 64");
+  SdpaOptions threads;
+  threads.flash_threads_x = 7;
+  refused(threads, "flash_threads_x 7 is not allowed; allowed: 0 (the Sdpa's tuning), 8, 16");
+  SdpaOptions huge;
+  huge.split_kv_workgroups = 1u << 30;
+  refused(huge, "split_kv_workgroups 1073741824 is not allowed; allowed: 0 (the Sdpa's tuning) or 1 to 65536");
+  SdpaOptions repeat;
+  repeat.repeat = 0;
+  refused(repeat, "repeat must be at least 1, got 0");
+}
+
+TEST(Errors, TuningOutsideItsSets) {
+  Sdpa sdpa(ctx());
+  Tuning zero;
+  zero.split_kv_workgroups = 0;
+  auto msg = error_of<ShapeError>([&] { sdpa.set_tuning(zero); });
+  EXPECT_NE(msg.find("tuning split_kv_workgroups 0 is not allowed; allowed: 1 to 65536"), std::string::npos) << msg;
+  Tuning keys;
+  keys.flash_keys_per_tile = 24;
+  msg = error_of<ShapeError>([&] { sdpa.set_tuning(keys); });
+  EXPECT_NE(msg.find("tuning flash_keys_per_tile 24 is not allowed"), std::string::npos) << msg;
+  Tuning threads;
+  threads.flash_threads_x = 4;
+  msg = error_of<ShapeError>([&] { sdpa.set_tuning(threads); });
+  EXPECT_NE(msg.find("tuning flash_threads_x 4 is not allowed; allowed: 0 (16), 8, 16"), std::string::npos) << msg;
+  EXPECT_EQ(sdpa.tuning().flash_threads_x, Tuning{}.flash_threads_x);  // a refused tuning is not applied
+}
+
+// validate() throws what forward() and plan() would, with no tensors and no GPU work.
+TEST(Errors, ValidateMatchesForwardWithoutTensors) {
+  Fixture f;
+  Sdpa sdpa(ctx());
+  const auto before = ctx().object_counts();
+  EXPECT_EQ(sdpa.validate(3, 4, 0, f.cache.config()), sdpa.choose(3, 0, f.cache.config(), 4));
+  auto msg = error_of<ShapeError>([&] { sdpa.validate(3, 4, 14, f.cache.config()); });
+  EXPECT_NE(msg.find("input_pos 14 + S 3 exceeds cache capacity 16"), std::string::npos) << msg;
+  msg = error_of<ShapeError>([&] { sdpa.validate(3, 3, 0, f.cache.config()); });
+  EXPECT_NE(msg.find("q_heads 3 must be a positive multiple of kv_heads 2"), std::string::npos) << msg;
+  msg = error_of<ShapeError>([&] { sdpa.validate(0, 4, 0, f.cache.config()); });
+  EXPECT_NE(msg.find("S (q.shape[0]) must be at least 1, got 0"), std::string::npos) << msg;
+  msg = error_of<ShapeError>([&] { sdpa.validate(1, 4, 0, {16, 2, 6}); });
+  EXPECT_NE(msg.find("head_dim must be a positive multiple of 4, got 6"), std::string::npos) << msg;
+  SdpaOptions split;
+  split.algorithm = Algorithm::SplitKvDecode;
+  msg = error_of<UnsupportedError>([&] { sdpa.validate(20, 4, 0, {64, 2, 8}, split); });
+  EXPECT_NE(msg.find("40 query rows"), std::string::npos) << msg;
+  SdpaOptions planned;
+  planned.max_context = 8;
+  msg = error_of<ShapeError>([&] { sdpa.validate(3, 4, 6, f.cache.config(), planned); });
+  EXPECT_NE(msg.find("input_pos 6 + S 3 exceeds the plan's max_context 8"), std::string::npos) << msg;
+  planned.max_context = 17;
+  msg = error_of<ShapeError>([&] { sdpa.validate(3, 4, 0, f.cache.config(), planned); });
+  EXPECT_NE(msg.find("max_context 17 exceeds cache capacity 16"), std::string::npos) << msg;
+  const auto after = ctx().object_counts();
+  EXPECT_EQ(after.buffers, before.buffers);
+  EXPECT_EQ(after.pipelines, before.pipelines);
+  EXPECT_EQ(after.command_encoders, before.command_encoders);
+}
+
+// An explicit algorithm a device cannot run is refused with the table's reason, and
+// Auto refuses only when no algorithm can run the call, listing every reason.
+TEST(Errors, NoAlgorithmCanRunListsEveryReason) {
+  Sdpa sdpa(ctx());
+  const auto& lim = ctx().adapter().limits;
+  // A score matrix (Hq x S x C x 4 bytes) over one binding and a head dim no fused tile holds.
+  const uint32_t D = 4096, S = 64, C = 1024;
+  const auto Hq = static_cast<uint32_t>(lim.max_storage_buffer_binding_size / (4ull * S * C) + 1);
+  auto msg = error_of<UnsupportedError>([&] { sdpa.validate(S, Hq, C - S, {C, 1, D}); });
+  EXPECT_NE(msg.find("no algorithm can run this call"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("score matrix"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("flash-prefill: head_dim 4096"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("split-kv: " + std::to_string(S * Hq) + " query rows"), std::string::npos) << msg;
 }

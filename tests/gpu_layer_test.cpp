@@ -2,6 +2,7 @@
 // (lavapipe in CI): every ABI declaration is exercised by one of these tests.
 #include <gtest/gtest.h>
 
+#include "internal.hpp"
 #include "test_context.hpp"
 
 #include <cstring>
@@ -63,7 +64,7 @@ TEST(Buffer, RoundTripsOddSizes) {
   for (uint64_t n : {1ull, 3ull, 4ull, 5ull, 17ull, 1023ull, 4097ull, 100003ull}) {
     std::vector<uint8_t> data(n);
     for (auto& b : data) b = static_cast<uint8_t>(rng());
-    gpu::Buffer buf(ctx().device(), n, "odd");
+    gpu::Buffer buf(gpu_device(ctx()), n, "odd");
     buf.write(data.data(), n);
     std::vector<uint8_t> back(n);
     buf.read(back.data(), n);
@@ -79,7 +80,7 @@ TEST(Buffer, RoundTripsOddSizes) {
 TEST(Buffer, TypedUploadDownload) {
   std::vector<float> v(1000);
   std::iota(v.begin(), v.end(), -3.5f);
-  gpu::Buffer buf(ctx().device(), v.size() * 4, "floats");
+  gpu::Buffer buf(gpu_device(ctx()), v.size() * 4, "floats");
   buf.upload(v);
   EXPECT_EQ(buf.download<float>(v.size()), v);
   EXPECT_EQ(buf.download<float>(10, 40), std::vector<float>(v.begin() + 10, v.begin() + 20));
@@ -88,7 +89,7 @@ TEST(Buffer, TypedUploadDownload) {
 TEST(Buffer, OverDeviceLimitIsAClearError) {
   const uint64_t too_big = ctx().adapter().limits.max_buffer_size + 4;
   try {
-    gpu::Buffer b(ctx().device(), too_big, "huge cache");
+    gpu::Buffer b(gpu_device(ctx()), too_big, "huge cache");
     FAIL() << "expected an error";
   } catch (const UnsupportedError& e) {
     std::string msg = e.what();
@@ -99,7 +100,7 @@ TEST(Buffer, OverDeviceLimitIsAClearError) {
 }
 
 TEST(Buffer, OutOfRangeAccessIsAShapeError) {
-  gpu::Buffer b(ctx().device(), 64, "small");
+  gpu::Buffer b(gpu_device(ctx()), 64, "small");
   std::vector<uint8_t> data(65);
   EXPECT_THROW(b.write(data.data(), 65), ShapeError);
   EXPECT_THROW(b.read(data.data(), 8, 60), ShapeError);
@@ -113,7 +114,7 @@ TEST(Pipeline, ShaderErrorCarriesTheWgslLine) {
       "  out[0] = undefined_thing;\n"  // line 4
       "}\n";
   try {
-    gpu::ComputePipeline p(ctx().device(), "broken", wgsl);
+    gpu::ComputePipeline p(gpu_device(ctx()), "broken", wgsl);
     FAIL() << "expected a compile error";
   } catch (const GpuError& e) {
     std::string msg = e.what();
@@ -122,13 +123,13 @@ TEST(Pipeline, ShaderErrorCarriesTheWgslLine) {
     EXPECT_NE(msg.find(":4:"), std::string::npos) << "no line number in: " << msg;
   }
   // The device stays usable after a captured error.
-  gpu::Buffer b(ctx().device(), 16, "after");
+  gpu::Buffer b(gpu_device(ctx()), 16, "after");
   b.upload(std::vector<float>{1, 2, 3, 4});
   EXPECT_EQ(b.download<float>(4), (std::vector<float>{1, 2, 3, 4}));
 }
 
 TEST(Pipeline, CacheHitsOnSameSpecAndMissesOnNewConstant) {
-  auto& cache = ctx().device().pipelines();
+  auto& cache = gpu_device(ctx()).pipelines();
   const size_t h0 = cache.hits(), m0 = cache.misses();
   const auto& a = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
   const auto& b = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
@@ -144,16 +145,16 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
   const uint32_t n4 = 1000;
   std::vector<float> v(n4 * 4);
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.25f - 7.0f;
-  gpu::Buffer a(ctx().device(), v.size() * 4, "a"), b(ctx().device(), v.size() * 4, "b"),
-      c(ctx().device(), v.size() * 4, "c");
+  gpu::Buffer a(gpu_device(ctx()), v.size() * 4, "a"), b(gpu_device(ctx()), v.size() * 4, "b"),
+      c(gpu_device(ctx()), v.size() * 4, "c");
   a.upload(v);
   b.fill_u32(0x7fc00001u);
   c.fill_u32(0x7fc00001u);
-  const auto& p = ctx().device().pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  const auto& p = gpu_device(ctx()).pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
   struct {
     uint32_t n4, row;
   } params{n4, 16 * 64};
-  gpu::Recorder rec(ctx().device(), true);
+  gpu::Recorder rec(gpu_device(ctx()), true);
   rec.dispatch("a->b", p, params, {{1, &a}, {2, &b}}, {16, 1, 1});
   rec.dispatch("b->c", p, params, {{1, &b}, {2, &c}}, {16, 1, 1});
   rec.submit();
@@ -167,9 +168,9 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
 }
 
 TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
-  const auto& p = ctx().device().pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
-  gpu::Buffer a(ctx().device(), 64, "a");
-  gpu::Recorder rec(ctx().device(), false);
+  const auto& p = gpu_device(ctx()).pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  gpu::Buffer a(gpu_device(ctx()), 64, "a");
+  gpu::Recorder rec(gpu_device(ctx()), false);
   struct {
     uint32_t n4, row;
   } params{4, 64};
@@ -185,8 +186,8 @@ TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
 
 TEST(Profiler, TimesArePositiveAndGrowWithWork) {
   if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
-  const auto& fma = ctx().device().pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
-  gpu::Buffer sink(ctx().device(), 64 * 64 * 16, "sink");
+  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  gpu::Buffer sink(gpu_device(ctx()), 64 * 64 * 16, "sink");
   auto run = [&](uint32_t iters) {
     struct {
       uint32_t it;
@@ -194,7 +195,7 @@ TEST(Profiler, TimesArePositiveAndGrowWithWork) {
     } params{iters, 1.0f};
     double best = 1e30;
     for (int i = 0; i < 3; ++i) {
-      gpu::Recorder rec(ctx().device(), true);
+      gpu::Recorder rec(gpu_device(ctx()), true);
       rec.dispatch("fma", fma, params, {{1, &sink}}, {64, 1, 1});
       rec.submit();
       best = std::min(best, rec.timings()[0].ms);
@@ -221,13 +222,13 @@ TEST(Probe, ReportsPositiveBandwidthAndFmaRate) {
 
 TEST(Recorder, SpanOnlyTimesTheSubmissionEndsAndNotEachPass) {
   if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
-  const auto& fma = ctx().device().pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
-  gpu::Buffer sink(ctx().device(), 64 * 64 * 16, "sink");
+  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  gpu::Buffer sink(gpu_device(ctx()), 64 * 64 * 16, "sink");
   struct {
     uint32_t it;
     float seed;
   } params{256, 1.0f};
-  gpu::Recorder rec(ctx().device(), true, /*span_only=*/true);
+  gpu::Recorder rec(gpu_device(ctx()), true, /*span_only=*/true);
   rec.mark("begin");
   rec.dispatch("fma-a", fma, params, {{1, &sink}}, {64, 1, 1});
   rec.dispatch("fma-b", fma, params, {{1, &sink}}, {64, 1, 1});

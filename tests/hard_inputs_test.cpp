@@ -1,6 +1,7 @@
 // Hard inputs: NaN/Inf, repeated updates, several caches on one device, a lost device.
 #include <gtest/gtest.h>
 
+#include "internal.hpp"
 #include "test_context.hpp"
 
 #include <cmath>
@@ -39,7 +40,7 @@ Run run(Algorithm algo, uint32_t S, Edit&& poison) {
   opt.algorithm = algo;
   sdpa.forward(Tensor::from(ctx(), {S, Hq, D}, q), Tensor::from(ctx(), {S, Hkv, D}, kn),
                Tensor::from(ctx(), {S, Hkv, D}, vn), cache, pos, out, opt);
-  reference::Problem p{S, Hq, Hkv, D, pos, true, 0};
+  reference::CallSpec p{S, Hq, Hkv, D, pos, true, 0};
   reference::update_cache(kc, vc, kn, vn, p);
   return {out.download(), reference::attention(q, kc, vc, p)};
 }
@@ -99,7 +100,7 @@ TEST(HardInputs, TwoCachesOnOneDeviceDoNotInterfere) {
       auto q = randn(rng, Hq * D), kn = randn(rng, Hkv * D), vn = randn(rng, Hkv * D);
       Tensor out = sdpa.forward(Tensor::from(ctx(), {1, Hq, D}, q), Tensor::from(ctx(), {1, Hkv, D}, kn),
                                 Tensor::from(ctx(), {1, Hkv, D}, vn), which ? c2 : c1, step);
-      reference::Problem p{1, Hq, Hkv, D, step, true, 0};
+      reference::CallSpec p{1, Hq, Hkv, D, step, true, 0};
       reference::update_cache(hk, hv, kn, vn, p);
       auto cmp = reference::compare(out.download(), reference::attention(q, hk, hv, p));
       EXPECT_LE(cmp.max_abs, 2e-6) << "cache " << which << " step " << step;
@@ -113,7 +114,7 @@ TEST(HardInputs, LostDeviceRaisesAndANewContextWorks) {
     Context doomed;
     KVCache cache(doomed, {8, 1, 4});
     Tensor k = Tensor::from(doomed, {1, 1, 4}, {1, 2, 3, 4});
-    doomed.device().destroy();  // what a driver reset or GPU removal looks like to Dawn
+    gpu_device(doomed).destroy();  // what a driver reset or GPU removal looks like to Dawn
     EXPECT_THROW(cache.update(k, k, 0), DeviceLostError);
   }
   Context fresh;

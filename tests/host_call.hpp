@@ -27,7 +27,7 @@ inline std::vector<Algorithm> algorithms_and_auto() {
 // The host side of one call: the whole cache before it, the new tokens and the queries.
 // Layouts: caches [capacity, Hkv, D], k_new/v_new [S, Hkv, D], q [S, Hq, D], all fp32.
 struct HostCall {
-  reference::Problem p;  // S, Hq, Hkv, D, input_pos, causal, scale (0: 1/sqrt(D))
+  reference::CallSpec p;  // S, Hq, Hkv, D, input_pos, causal, scale (0: 1/sqrt(D))
   uint32_t capacity = 0;
   DType dtype = DType::F32;
   std::vector<float> k_cache, v_cache, q, k_new, v_new;
@@ -56,7 +56,7 @@ struct HostCall {
 };
 
 // Random normal everywhere (never zeros), seeded.
-inline HostCall random_call(const reference::Problem& p, uint32_t capacity, DType dtype, uint32_t seed) {
+inline HostCall random_call(const reference::CallSpec& p, uint32_t capacity, DType dtype, uint32_t seed) {
   std::mt19937 rng(seed);
   HostCall c;
   c.p = p;
@@ -187,7 +187,7 @@ inline ElementCheck check_elements(const std::vector<float>& got, const std::vec
 }
 
 // "S=.. pos=.. Hq=.. Hkv=.. D=.." for failure messages.
-inline std::string str(const reference::Problem& p) {
+inline std::string str(const reference::CallSpec& p) {
   return "S=" + std::to_string(p.seq_len) + " pos=" + std::to_string(p.input_pos) + " Hq=" +
          std::to_string(p.q_heads) + " Hkv=" + std::to_string(p.kv_heads) + " D=" + std::to_string(p.head_dim);
 }

@@ -77,12 +77,12 @@ INSTANTIATE_TEST_SUITE_P(LongSums, LongDecode, ::testing::ValuesIn(decode_cases(
 TEST(LongSums, AutoOnLongPrefillChunks) {
   using namespace webattn::testing;
   struct Chunk {
-    reference::Problem p;
+    reference::CallSpec p;
     std::vector<uint32_t> rows;
   };
   for (const Chunk& ch : {Chunk{{300, 32, 8, 128, 7000, true, 0}, {0, 99, 199, 299}},
                           Chunk{{16, 32, 8, 128, 32760, true, 0}, {0, 15}}}) {
-    const reference::Problem& p = ch.p;
+    const reference::CallSpec& p = ch.p;
     SCOPED_TRACE(str(p));
     const HostCall call = random_call(p, p.input_pos + p.seq_len, DType::F32, 4100 + p.seq_len);
     const GpuResult g = run_gpu(ctx(), call, Algorithm::Auto);

@@ -31,7 +31,7 @@ enum class Reach { Some, None, Any };
 
 // Runs `edit` with each bad value on a random call of shape `p`, every algorithm and Auto,
 // both dtypes; every element must match the reference.
-void expect_unseen_values_ignored(const reference::Problem& p, uint32_t capacity, const Edit& edit, Reach reach,
+void expect_unseen_values_ignored(const reference::CallSpec& p, uint32_t capacity, const Edit& edit, Reach reach,
                                   Context& on = ctx()) {
   for (DType dtype : {DType::F32, DType::F16})
     for (float bad : kBadValues) {
@@ -57,7 +57,7 @@ void expect_unseen_values_ignored(const reference::Problem& p, uint32_t capacity
 
 // S=3 new tokens at position 5 over a 16-slot cache (the shape of hard_inputs_test: no
 // extra shader variants).
-const reference::Problem kSmall{3, 4, 2, 8, 5, true, 0};
+const reference::CallSpec kSmall{3, 4, 2, 8, 5, true, 0};
 constexpr uint32_t kSmallCap = 16;
 
 }  // namespace
@@ -65,7 +65,7 @@ constexpr uint32_t kSmallCap = 16;
 // The issue's smallest input: S=2 at position 0, D=4; the second token's V holds +Inf (or
 // NaN) in dimension 0. Row 0 sees only key 0, so out[0] = V[0] exactly.
 TEST(Masking, IssueSmallestInfInTheSecondTokensValue) {
-  const reference::Problem p{2, 1, 1, 4, 0, true, 0};
+  const reference::CallSpec p{2, 1, 1, 4, 0, true, 0};
   expect_unseen_values_ignored(p, 2, [](HostCall& c, float bad) { c.v_new[c.kv_index(1, 0, 0)] = bad; },
                                Reach::Some);
 }
@@ -101,7 +101,7 @@ TEST(Masking, NonFiniteQueryElementReachesOnlyItsOwnRow) {
 // A right-padded prefill: padding rows 5-7 hold NaN in V (every head, every dim).
 // Rows 0-4 must be exact; the issue saw 160 (fused) / 32 (three-pass) NaN elements there.
 TEST(Masking, RightPaddedPrefillWithNaNPadding) {
-  const reference::Problem p{8, 4, 2, 8, 0, true, 0};
+  const reference::CallSpec p{8, 4, 2, 8, 0, true, 0};
   expect_unseen_values_ignored(p, 8, [](HostCall& c, float bad) {
     for (uint32_t pos = 5; pos < 8; ++pos)
       for (uint32_t h = 0; h < 2; ++h)
@@ -112,7 +112,7 @@ TEST(Masking, RightPaddedPrefillWithNaNPadding) {
 // Speculative verification: S=4 draft tokens at position 100, Hq=8, Hkv=2; the last draft
 // token's V overflowed to Inf in kv head 1. Rows 0-2 must be exact in every head.
 TEST(Masking, SpeculativeStepWithAnOverflowedLastDraftValue) {
-  const reference::Problem p{4, 8, 2, 8, 100, true, 0};
+  const reference::CallSpec p{4, 8, 2, 8, 100, true, 0};
   expect_unseen_values_ignored(p, 108, [](HostCall& c, float bad) {
     for (uint32_t d = 0; d < 8; ++d) c.value(103, 1, d) = bad;
   }, Reach::Some);
@@ -219,7 +219,7 @@ TEST(MaskingWindows, NonFiniteValuesPastAWindowEdgeReachOnlyRowsThatSeeThem) {
     const bool f32 = dtype == DType::F32;
     const uint32_t cap = f32 ? 150 : 300, edge = f32 ? 64 : 128;
     // tokens edge-2 .. edge; the heads of windows_test's cases (no extra shader variants)
-    const reference::Problem p{3, f32 ? 2u : 1u, 1, 16, edge - 2, true, 0};
+    const reference::CallSpec p{3, f32 ? 2u : 1u, 1, 16, edge - 2, true, 0};
     for (float bad : kBadValues)
       for (int what = 0; what < 3; ++what) {
         HostCall call = random_call(p, cap, dtype, 200);

@@ -6,7 +6,9 @@
 
 #include <random>
 
+#include "internal.hpp"
 #include "gpu/device.hpp"
+#include "gpu/pipeline.hpp"
 #include "test_context.hpp"
 #include "webattn/webattn.hpp"
 
@@ -39,7 +41,7 @@ void upload(const Step& s, Tensor& q, Tensor& k, Tensor& v) {
   v.upload(s.vn);
 }
 std::vector<double> expected(HostCache& host, const Step& s, uint32_t S, uint32_t pos) {
-  reference::Problem p{S, kHq, kHkv, kD, pos, true, 0};
+  reference::CallSpec p{S, kHq, kHkv, kD, pos, true, 0};
   reference::update_cache(host.k, host.v, s.kn, s.vn, p);
   return reference::attention(s.q, host.k, host.v, p);
 }
@@ -49,6 +51,12 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& ref,
   EXPECT_LE(cmp.max_abs, 2e-6) << what;
   EXPECT_LE(cmp.rel_l2, 1e-6) << what;
   EXPECT_EQ(cmp.nonfinite, 0u) << what;
+}
+
+// Every pipeline-cache lookup (each builds and hashes a shader's text); a step makes none.
+size_t pipeline_lookups() {
+  const auto& cache = gpu_device(ctx()).pipelines();
+  return cache.hits() + cache.misses();
 }
 
 bool same_objects(const ObjectCounts& a, const ObjectCounts& b) {
@@ -140,9 +148,11 @@ TEST(Plan, EveryAlgorithmMatchesTheReferenceAtEveryStep) {
       upload(s, q, k, v);
       out.poison();
       const ObjectCounts before = ctx().object_counts();
+      const size_t lookups = pipeline_lookups();
       plan.run(pos);
       if (pos == 0) first = before;
       EXPECT_TRUE(same_objects(before, ctx().object_counts())) << "step at " << pos;
+      EXPECT_EQ(pipeline_lookups(), lookups) << "a step looked up a pipeline at " << pos;
       expect_close(out.download(), expected(host, s, S, pos), "step at " + std::to_string(pos));
     }
     EXPECT_EQ(ctx().object_counts().bind_groups, first.bind_groups);
@@ -187,9 +197,9 @@ TEST(Plan, SeveralStepsInOneHostEncoder) {
     plan.encode(enc, start + i);
     wgpuCommandEncoderCopyBufferToBuffer(enc, out.wgpu_buffer(), 0, outs.wgpu_buffer(), i * qb, qb);
   }
-  ctx().device().scoped("submitting the host encoder", [&] {
+  gpu_device(ctx()).scoped("submitting the host encoder", [&] {
     WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
-    wgpuQueueSubmit(ctx().device().queue(), 1, &cmd);
+    wgpuQueueSubmit(gpu_device(ctx()).queue(), 1, &cmd);
     wgpuCommandBufferRelease(cmd);
   });
   wgpuCommandEncoderRelease(enc);

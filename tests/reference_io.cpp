@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   in.read(reinterpret_cast<char*>(h), sizeof h);
   double scale = 0;
   in.read(reinterpret_cast<char*>(&scale), sizeof scale);
-  webattn::reference::Problem p{h[0], h[1], h[2], h[3], h[5], h[6] != 0, scale};
+  webattn::reference::CallSpec p{h[0], h[1], h[2], h[3], h[5], h[6] != 0, scale};
   const size_t cap = h[4];
   auto q = read_array<float>(in, size_t{p.seq_len} * p.q_heads * p.head_dim);
   auto kn = read_array<float>(in, size_t{p.seq_len} * p.kv_heads * p.head_dim);

@@ -8,7 +8,7 @@
 using namespace webattn::reference;
 
 TEST(Reference, SingleKeyReturnsItsValue) {
-  Problem p{1, 1, 1, 4, 0, true, 0};
+  CallSpec p{1, 1, 1, 4, 0, true, 0};
   std::vector<float> q{0.3f, -1.f, 2.f, 0.5f}, k(4, 0.f), v(4, 0.f);
   update_cache(k, v, {1, 2, 3, 4}, {5, -6, 7, 8}, p);
   auto out = attention(q, k, v, p);
@@ -17,7 +17,7 @@ TEST(Reference, SingleKeyReturnsItsValue) {
 
 TEST(Reference, TwoKeysByHand) {
   // D=1, scale 1: scores q*k = {0, ln 3}; weights {1/4, 3/4}; out = 0.25*2 + 0.75*10 = 8.
-  Problem p{1, 1, 1, 1, 1, true, 1.0};
+  CallSpec p{1, 1, 1, 1, 1, true, 1.0};
   std::vector<float> k{0.f, 0.f}, v{2.f, 0.f};
   update_cache(k, v, {static_cast<float>(std::log(3.0))}, {10.f}, p);
   auto out = attention({1.f}, k, v, p);
@@ -27,7 +27,7 @@ TEST(Reference, TwoKeysByHand) {
 
 TEST(Reference, CausalMaskHidesLaterPositions) {
   // S=2 from position 0: row 0 sees only key 0, row 1 sees keys 0 and 1 (equal scores).
-  Problem p{2, 1, 1, 1, 0, true, 1.0};
+  CallSpec p{2, 1, 1, 1, 0, true, 1.0};
   std::vector<float> k(2), v(2);
   update_cache(k, v, {0.f, 0.f}, {4.f, 8.f}, p);
   auto out = attention({1.f, 1.f}, k, v, p);
@@ -40,7 +40,7 @@ TEST(Reference, CausalMaskHidesLaterPositions) {
 
 TEST(Reference, GroupedQueryHeadsShareTheirKvHead) {
   // Hq=4, Hkv=2: heads 0,1 read kv head 0 (value 1), heads 2,3 read kv head 1 (value 2).
-  Problem p{1, 4, 2, 1, 0, true, 0};
+  CallSpec p{1, 4, 2, 1, 0, true, 0};
   std::vector<float> k(2), v(2);
   update_cache(k, v, {0.5f, -0.5f}, {1.f, 2.f}, p);
   auto out = attention({1, 2, 3, 4}, k, v, p);
@@ -49,7 +49,7 @@ TEST(Reference, GroupedQueryHeadsShareTheirKvHead) {
 
 TEST(Reference, DefaultScaleIsInverseSqrtD) {
   // D=4, q=k=(1,1,1,1): score 4 * (1/2) = 2 vs score 0 for the zero key.
-  Problem p{1, 1, 1, 4, 1, true, 0};
+  CallSpec p{1, 1, 1, 4, 1, true, 0};
   std::vector<float> k(8, 0.f), v(8, 0.f);
   v[0] = 1.f;  // key 0: zeros, value (1,0,0,0)
   update_cache(k, v, {1, 1, 1, 1}, {0, 1, 0, 0}, p);
@@ -60,7 +60,7 @@ TEST(Reference, DefaultScaleIsInverseSqrtD) {
 }
 
 TEST(Reference, NanInputPropagates) {
-  Problem p{1, 1, 1, 1, 0, true, 1.0};
+  CallSpec p{1, 1, 1, 1, 0, true, 1.0};
   std::vector<float> k(1), v(1);
   update_cache(k, v, {NAN}, {1.f}, p);
   auto out = attention({1.f}, k, v, p);

@@ -31,7 +31,7 @@ void expect_split_kv_matches_reference(Context& ctx) {
     opt.split_kv_workgroups = 64;  // several chunks per kv head: the merge runs too
     Sdpa(ctx).forward(Tensor::from(ctx, {S, Hq, D}, q), Tensor::from(ctx, {S, Hkv, D}, kn),
                       Tensor::from(ctx, {S, Hkv, D}, vn), cache, pos, out, opt);
-    reference::Problem p{S, Hq, Hkv, D, pos, true, 0};
+    reference::CallSpec p{S, Hq, Hkv, D, pos, true, 0};
     reference::update_cache(kc, vc, kn, vn, p);
     const auto cmp = reference::compare(out.download(), reference::attention(q, kc, vc, p));
     EXPECT_EQ(cmp.nonfinite, 0u) << "S=" << S << " pos=" << pos;

@@ -3,7 +3,12 @@
 #include <random>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <string>
+
 #include "webattn/context.hpp"
+#include "webattn/errors.hpp"
 
 namespace webattn::testing {
 inline Context& test_context() {
@@ -28,5 +33,17 @@ inline std::vector<float> randn(std::mt19937& rng, size_t n) {
   std::vector<float> v(n);
   for (auto& x : v) x = d(rng);
   return v;
+}
+
+// The message of the E that f throws (a test failure if it throws none).
+template <class E = Error, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return "";
 }
 }  // namespace webattn::testing

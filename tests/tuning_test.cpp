@@ -54,3 +54,13 @@ TEST(Tuning, MalformedFileIsAClearError) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
 }
+
+// A saved tunable outside its allowed set is refused when read, naming the file and value.
+TEST(Tuning, TunableOutsideItsSetInTheFileIsAClearError) {
+  const std::string path = temp_file("tuning-bad-value.json");
+  std::remove(path.c_str());
+  save_tuning(path, ctx().adapter(), {1024, 17});
+  const std::string msg = webattn::testing::error_of([&] { load_tuning(path, ctx().adapter()); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("flash_keys_per_tile 17 is not allowed"), std::string::npos) << msg;
+}

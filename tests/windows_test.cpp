@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "internal.hpp"
 #include "attention/cache_windows.hpp"
 #include "gpu/device.hpp"
 #include "test_context.hpp"
@@ -40,7 +41,7 @@ std::vector<WindowCase> cases() {
 TEST(Windows, CachesSplitAcrossBindingsMatchTheReference) {
   Context& ctx = small_bindings();
   for (const auto& wc : cases()) {
-    const auto w = attention::cache_windows(ctx.device(), {wc.c.capacity, wc.c.Hkv, wc.c.D, wc.dtype});
+    const auto w = attention::cache_windows(gpu_device(ctx), {wc.c.capacity, wc.c.Hkv, wc.c.D, wc.dtype});
     EXPECT_EQ(w.count, 3u) << wc.c.str();
     for (Algorithm algo : all_algorithms()) {
       if (!verify::supported(ctx, wc.c, algo)) continue;
@@ -53,7 +54,7 @@ TEST(Windows, CachesSplitAcrossBindingsMatchTheReference) {
 
 TEST(Windows, MoreWindowsThanBindingsIsRefusedWithTheSizes) {
   Context& ctx = small_bindings();
-  const uint32_t most = attention::max_cache_windows(ctx.device());
+  const uint32_t most = attention::max_cache_windows(gpu_device(ctx));
   const uint32_t capacity = 64 * most + 1;  // one row more than the windows hold
   try {
     KVCache c(ctx, {capacity, 1, 16});
@@ -94,7 +95,7 @@ TEST(Windows, CacheOverTheDevicesBindingLimitDecodes) {
   Sdpa sdpa(ctx);
   Tensor out = sdpa.forward(Tensor::from(ctx, {1, Hq, D}, q), Tensor::from(ctx, {1, Hkv, D}, kn),
                             Tensor::from(ctx, {1, Hkv, D}, vn), cache, cap - 1);
-  reference::Problem p{1, Hq, Hkv, D, cap - 1, true, 0};
+  reference::CallSpec p{1, Hq, Hkv, D, cap - 1, true, 0};
   reference::update_cache(hk, hv, kn, vn, p);
   auto cmp = reference::compare(out.download(), reference::attention(q, hk, hv, p));
   EXPECT_LE(cmp.max_abs, 2e-6);

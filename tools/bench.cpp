@@ -112,16 +112,16 @@ Runner add_bench(CLI::App& app) {
     for (const auto& pt : points)
       for (const auto& dt : a->dtypes) {
         const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
-        std::unique_ptr<BenchProblem> made;
+        std::unique_ptr<BenchInputs> made;
         try {
-          made = std::make_unique<BenchProblem>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
+          made = std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
         } catch (const UnsupportedError& e) {  // e.g. a cache this device cannot hold: say so, go on
           done += algos.size();
           fmt::print(stderr, "\r");
           fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, "-", dt, e.what());
           continue;
         }
-        BenchProblem& pb = *made;
+        BenchInputs& pb = *made;
         const verify::Case vc{pt.S, Hq, Hkv, D, pt.pos, pt.C};
         for (Algorithm algo : algos) {
           ++done;

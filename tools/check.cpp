@@ -77,7 +77,8 @@ Runner add_check(CLI::App& app) {
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
                  "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
-                 "about 1 in 8 deliberately invalid (must raise a ShapeError)")
+                 "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
+                 "(must raise a ShapeError)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")->delimiter(',');
   return [a] {
@@ -109,8 +110,9 @@ Runner add_check(CLI::App& app) {
       for (Algorithm algo : algos)
         for (const auto& dt : a->dtypes) {
           ++done;
-          if (!verify::supported(ctx, c, algo)) {
+          if (const std::string why = verify::why_unsupported(ctx, c, algo); !why.empty()) {
             ++skipped;
+            if (a->verbose) fmt::print("skip {:<22} {:<3} {}: {}\n", to_string(algo), dt, c.str(), why);
             continue;
           }
           const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
@@ -143,7 +145,24 @@ Runner add_check(CLI::App& app) {
       std::vector<Algorithm> choices = all_algorithms();
       choices.push_back(Algorithm::Auto);
       const Algorithm algo = choices[frng() % choices.size()];
-      if (frng() % 8 == 0) {  // an invalid call: the cache one position too short
+      const bool invalid = frng() % 8 == 0;
+      if (invalid && frng() % 4 == 0) {  // an invalid call: an option outside its allowed set
+        SdpaOptions bad;
+        const uint32_t kind = frng() % 4;
+        if (kind == 0) bad.algorithm = static_cast<Algorithm>(5 + frng() % 100);
+        if (kind == 1) bad.flash_keys_per_tile = 16 * (frng() % 5) + 1 + frng() % 15;
+        if (kind == 2) bad.flash_threads_x = 17 + frng() % 100;
+        if (kind == 3) bad.split_kv_workgroups = 65537 + frng() % 100000;
+        try {
+          Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype}, bad);
+          fmt::print("FAIL fuzz invalid option accepted: {}\n", c.str());
+          ++failed;
+        } catch (const ShapeError&) {
+          ++fuzz_rejected;
+        }
+        continue;
+      }
+      if (invalid) {  // an invalid call: the cache one position too short
         try {
           verify::Case bad = c;
           bad.capacity = c.input_pos + c.S - 1;

@@ -28,11 +28,11 @@ inline double median(std::vector<double> v) {
 }
 
 // A filled cache of `context` positions and the tensors of one call of S new tokens.
-struct BenchProblem {
+struct BenchInputs {
   KVCache cache;
   Tensor q, k_new, v_new, out;
   uint32_t S, input_pos;
-  BenchProblem(Context& ctx, uint32_t context, uint32_t S, uint32_t Hq, uint32_t Hkv, uint32_t D, DType dtype)
+  BenchInputs(Context& ctx, uint32_t context, uint32_t S, uint32_t Hq, uint32_t Hkv, uint32_t D, DType dtype)
       : cache(ctx, {context, Hkv, D, dtype}),
         q(Tensor::from(ctx, {S, Hq, D}, pseudo_random(size_t{S} * Hq * D, 3), "q")),
         k_new(Tensor::from(ctx, {S, Hkv, D}, pseudo_random(size_t{S} * Hkv * D, 4), "k_new")),
@@ -54,7 +54,7 @@ struct Timing {
 
 // `batch` calls back to back per submission; a submission timed only at its ends gives
 // the per-call time, and (if stages) one timed pass by pass gives the stage split.
-inline Timing time_calls(Sdpa& sdpa, BenchProblem& pb, SdpaOptions opt, int warmup, int repeats, int batch,
+inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmup, int repeats, int batch,
                          bool stages) {
   opt.profile = true;
   opt.repeat = batch;

@@ -56,11 +56,11 @@ Runner add_tune(CLI::App& app) {
     Sdpa sdpa(ctx);
     Tuning best = sdpa.tuning();
 
-    std::map<uint32_t, BenchProblem*> decode_problems;
-    std::vector<std::unique_ptr<BenchProblem>> keep;
+    std::map<uint32_t, BenchInputs*> decode_inputs;
+    std::vector<std::unique_ptr<BenchInputs>> keep;
     for (auto c : a->decode) {
-      keep.push_back(std::make_unique<BenchProblem>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
-      decode_problems[c] = keep.back().get();
+      keep.push_back(std::make_unique<BenchInputs>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
+      decode_inputs[c] = keep.back().get();
     }
     double best_score = 1e30;
     for (auto wgs : a->split_candidates) {
@@ -68,16 +68,16 @@ Runner add_tune(CLI::App& app) {
       opt.algorithm = Algorithm::SplitKvDecode;
       opt.split_kv_workgroups = wgs;
       const double s = score(a->decode, [&](uint32_t c) {
-        return time_calls(sdpa, *decode_problems[c], opt, 2, a->repeats, 10, false).per_call_ms;
+        return time_calls(sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false).per_call_ms;
       });
       fmt::print("split-kv workgroups {:>5}: {:8.1f} us (geometric mean over decode C)\n", wgs, s * 1e3);
       if (s < best_score) best_score = s, best.split_kv_workgroups = wgs;
     }
 
-    std::map<uint32_t, BenchProblem*> prefill_problems;
+    std::map<uint32_t, BenchInputs*> prefill_inputs;
     for (auto c : a->prefill) {
-      keep.push_back(std::make_unique<BenchProblem>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
-      prefill_problems[c] = keep.back().get();
+      keep.push_back(std::make_unique<BenchInputs>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
+      prefill_inputs[c] = keep.back().get();
     }
     best_score = 1e30;
     for (auto bc : a->tile_candidates) {
@@ -85,7 +85,7 @@ Runner add_tune(CLI::App& app) {
       opt.algorithm = Algorithm::FlashPrefill;
       opt.flash_keys_per_tile = bc;
       const double s = score(a->prefill, [&](uint32_t c) {
-        return time_calls(sdpa, *prefill_problems[c], opt, 2, a->repeats, 4, false).per_call_ms;
+        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false).per_call_ms;
       });
       fmt::print("flash-prefill keys/tile {:>3}: {:8.1f} us (geometric mean over prefill C; falls back to what fits)\n",
                  bc, s * 1e3);
@@ -100,11 +100,11 @@ Runner add_tune(CLI::App& app) {
         sdpa.set_tuning(t);
         SdpaOptions opt;
         opt.algorithm = Algorithm::SplitKvDecode;
-        std::vector<std::unique_ptr<BenchProblem>> f16_problems;
+        std::vector<std::unique_ptr<BenchInputs>> f16_inputs;
         const double s = score(a->decode, [&](uint32_t c) {
-          f16_problems.push_back(
-              std::make_unique<BenchProblem>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F16));
-          return time_calls(sdpa, *f16_problems.back(), opt, 2, a->repeats, 10, false).per_call_ms;
+          f16_inputs.push_back(
+              std::make_unique<BenchInputs>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F16));
+          return time_calls(sdpa, *f16_inputs.back(), opt, 2, a->repeats, 10, false).per_call_ms;
         });
         (native ? t_native : t_packed) = s;
         fmt::print("f16 cache, {:<14}: {:8.1f} us (split-kv, geometric mean over decode C)\n",

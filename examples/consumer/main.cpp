@@ -23,7 +23,7 @@ int main() {
   Sdpa sdpa(ctx);
   Tensor out = sdpa.forward(Tensor::from(ctx, {1, Hq, D}, q), Tensor::from(ctx, {1, Hkv, D}, kn),
                             Tensor::from(ctx, {1, Hkv, D}, vn), cache, pos);
-  reference::Problem p{1, Hq, Hkv, D, pos, true, 0};
+  reference::CallSpec p{1, Hq, Hkv, D, pos, true, 0};
   reference::update_cache(kc, vc, kn, vn, p);
   auto cmp = reference::compare(out.download(), reference::attention(q, kc, vc, p));
   std::printf("consumer: %s on %s, max abs error %.2e vs float64\n", to_string(sdpa.choose(1, pos, cache.config(), Hq)),

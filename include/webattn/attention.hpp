@@ -48,11 +48,10 @@ class KVCache {
   std::vector<float> download_keys() const;
   std::vector<float> download_values() const;
 
-  gpu::Buffer& keys() const { return *keys_; }
-  gpu::Buffer& values() const { return *values_; }
   Context& context() const { return *ctx_; }
 
  private:
+  friend struct detail::Access;
   KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu::Buffer> keys,
           std::shared_ptr<gpu::Buffer> values);
   Context* ctx_;
@@ -71,20 +70,24 @@ const char* to_string(Algorithm a);
 Algorithm algorithm_from_string(const std::string& name);  // throws ShapeError listing the names
 std::vector<Algorithm> all_algorithms();                   // every explicit algorithm
 
+// Every option is checked like a shape: a value outside what is allowed throws ShapeError
+// naming it and the allowed values (forward, plan and validate alike).
 struct SdpaOptions {
-  Algorithm algorithm = Algorithm::Auto;
-  float scale = 0;      // 0: 1/sqrt(D)
+  Algorithm algorithm = Algorithm::Auto;  // a value of the enum (others: ShapeError)
+  float scale = 0;      // finite, >= 0; 0: 1/sqrt(D)
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.
   bool profile_span_only = false;
   // Benchmarks: record the whole call this many times back to back in one submission
-  // (steady state: no idle GPU between calls). Results are those of the last one.
+  // (steady state: no idle GPU between calls). Results are those of the last one. >= 1.
   int repeat = 1;
-  // split-kv: aim for about this many (chunk, kv head) workgroups (0: the Sdpa's tuning).
+  // split-kv: aim for about this many (chunk, kv head) workgroups: 1 to 65536 (0: the Sdpa's tuning).
   uint32_t split_kv_workgroups = 0;
-  // flash-prefill: keys per tile and threads along them (0: the Sdpa's tuning).
+  // flash-prefill: keys per tile, 16, 32, 48 or 64 (a size the device's workgroup memory
+  // cannot hold for this head dim falls back to the largest that fits), and threads along
+  // them, 16 (64-row tiles) or 8 (128-row tiles; 16 where those do not fit). 0: the Sdpa's tuning.
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
   // Plans: the longest context (input_pos + S) a step will have (0: the cache capacity).
@@ -95,7 +98,7 @@ struct SdpaOptions {
 // Tunables of the fused kernels. `webattn tune` measures candidates on a device and
 // saves the winners per adapter; Sdpa loads them (see tuning_path()).
 struct Tuning {
-  uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups
+  uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
   uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = 16
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
@@ -132,6 +135,7 @@ class Sdpa {
   explicit Sdpa(Context& ctx);
   ~Sdpa();
   const Tuning& tuning() const;
+  // Throws ShapeError naming a tunable outside its allowed set (see Tuning, SdpaOptions).
   void set_tuning(const Tuning& tuning);
 
   ForwardInfo forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
@@ -146,8 +150,17 @@ class Sdpa {
   SdpaPlan plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
                 const SdpaOptions& options = {}) const;
 
-  // What Algorithm::Auto runs for S new tokens at input_pos on this device.
+  // What Algorithm::Auto runs for S new tokens at input_pos on this device: the
+  // highest-ranked algorithm that supports the call. UnsupportedError, listing each
+  // algorithm's reason, when none does.
   Algorithm choose(uint32_t seq_len, uint32_t input_pos, const KVCacheConfig& cache, uint32_t q_heads) const;
+
+  // Every check forward() would make for q [seq_len, q_heads, D] at input_pos on a cache
+  // with this config (and, with options.max_context set, every check plan() would make),
+  // without GPU work or tensors: ShapeError / UnsupportedError as those calls would throw
+  // them. Returns the algorithm that would run.
+  Algorithm validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
+                     const SdpaOptions& options = {}) const;
 
  private:
   struct Impl;

@@ -17,6 +17,9 @@ namespace webattn {
 namespace gpu {
 class Device;
 }
+namespace detail {
+struct Access;
+}
 
 struct DeviceLimits {
   uint64_t max_buffer_size = 0;
@@ -101,10 +104,8 @@ class Context {
   WGPUInstance instance_handle() const;
   WGPUDevice device_handle() const;
 
-  gpu::Device& device() const { return *device_; }
-  std::shared_ptr<gpu::Device> shared_device() const { return device_; }
-
  private:
+  friend struct detail::Access;
   explicit Context(std::shared_ptr<gpu::Device> device);
   std::shared_ptr<gpu::Device> device_;
 };

@@ -6,7 +6,8 @@
 
 namespace webattn::reference {
 
-struct Problem {
+// One SDPA call: its shapes, position, mask and scale.
+struct CallSpec {
   uint32_t seq_len = 1;    // S: new tokens (queries) this step
   uint32_t q_heads = 1;    // Hq
   uint32_t kv_heads = 1;   // Hkv; Hq % Hkv == 0
@@ -18,12 +19,12 @@ struct Problem {
 
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.
 void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, const std::vector<float>& k_new,
-                  const std::vector<float>& v_new, const Problem& p);
+                  const std::vector<float>& v_new, const CallSpec& p);
 
 // out [S, Hq, D] = softmax(q·Kᵀ·scale + mask)·V over the (already updated) cache,
 // every product and sum in float64. A row whose inputs hold NaN gives NaN.
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const Problem& p);
+                              const std::vector<float>& v_cache, const CallSpec& p);
 
 // Error metrics of a float result against the float64 reference.
 struct Comparison {

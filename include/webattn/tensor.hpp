@@ -12,6 +12,9 @@ namespace webattn {
 namespace gpu {
 class Buffer;
 }
+namespace detail {
+struct Access;
+}
 
 class Tensor {
  public:
@@ -40,9 +43,8 @@ class Tensor {
   WGPUBuffer wgpu_buffer() const;
   uint64_t wgpu_offset() const;
 
-  gpu::Buffer& buffer() const { return *buffer_; }
-
  private:
+  friend struct detail::Access;
   Tensor(std::vector<uint32_t> shape, const std::string& label, std::shared_ptr<gpu::Buffer> buffer)
       : shape_(std::move(shape)), label_(label), buffer_(std::move(buffer)) {}
   std::vector<uint32_t> shape_;

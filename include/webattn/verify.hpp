@@ -42,7 +42,9 @@ struct Result {
 Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed,
                 const Tuning* tuning = nullptr);
 
-// Whether `algo` can run this case at all on this device (else UnsupportedError).
+// Whether `algo` can run this case at all on this device (else UnsupportedError), as the
+// algorithm table says; why_unsupported gives the reason ("" when it can; Auto always can).
 bool supported(Context& ctx, const Case& c, Algorithm algo);
+std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo);
 
 }  // namespace webattn::verify

@@ -1,5 +1,7 @@
 #include "attention/cache_windows.hpp"
 
+#include "internal.hpp"
+
 #include <algorithm>
 #include <numeric>
 
@@ -54,37 +56,48 @@ std::string describe_cache(const KVCacheConfig& c) {
          std::to_string(cache_row_bytes(c) * c.capacity) + " bytes per cache";
 }
 
-uint32_t max_cache_windows(const gpu::Device& dev) {
-  const uint32_t per_stage = dev.limits().max_storage_buffers_per_shader_stage;
+uint32_t max_cache_windows(const DeviceLimits& lim) {
+  const uint32_t per_stage = lim.max_storage_buffers_per_shader_stage;
   const uint32_t n = per_stage > kOtherStorageBindings ? (per_stage - kOtherStorageBindings) / 2 : 1;
   return std::clamp(n, 1u, kFirstExtraValue - kFirstExtraKey);
 }
 
-CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& c) {
+void validate_cache_config(const DeviceLimits& lim, const KVCacheConfig& config) {
+  if (config.capacity == 0) throw ShapeError("KV cache capacity must be at least 1, got 0");
+  if (config.kv_heads == 0) throw ShapeError("KV cache kv_heads must be at least 1, got 0");
+  if (config.head_dim == 0 || config.head_dim % 4 != 0)
+    throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
+  if (cache_row_bytes(config) * config.capacity > lim.max_buffer_size)
+    throw UnsupportedError(describe_cache(config) + ", over this device's maxBufferSize " +
+                           std::to_string(lim.max_buffer_size));
+  cache_windows(lim, config);  // throws if it needs more bindings than kernels can have
+}
+
+CacheWindows cache_windows(const DeviceLimits& lim, const KVCacheConfig& c) {
   CacheWindows w;
   w.row_elems = uint64_t{c.kv_heads} * c.head_dim;
   w.row_bytes = cache_row_bytes(c);
   w.total_bytes = w.row_bytes * c.capacity;
-  const uint64_t limit = dev.limits().max_storage_buffer_binding_size;
+  const uint64_t limit = lim.max_storage_buffer_binding_size;
   if (w.total_bytes <= limit) {
     w.rows = c.capacity;
     return w;
   }
   // Windows start at multiples of the offset alignment: whole rows, a multiple of `step` rows.
-  const uint64_t align = std::max<uint64_t>(4, dev.limits().min_storage_buffer_offset_alignment);
+  const uint64_t align = std::max<uint64_t>(4, lim.min_storage_buffer_offset_alignment);
   const uint64_t step = align / std::gcd(align, w.row_bytes);
   const uint64_t rows = limit / w.row_bytes / step * step;
   if (rows == 0)
     throw UnsupportedError(describe_cache(c) + "; one position (" + std::to_string(w.row_bytes) +
                            " bytes) does not fit this device's maxStorageBufferBindingSize " + std::to_string(limit));
   const uint64_t count = (c.capacity + rows - 1) / rows;
-  if (count > max_cache_windows(dev))
+  if (count > max_cache_windows(lim))
     throw UnsupportedError(describe_cache(c) + ": " + std::to_string(count) + " bindings of at most " +
                            std::to_string(rows * w.row_bytes) + " bytes (maxStorageBufferBindingSize " +
                            std::to_string(limit) + "), but this device's " +
-                           std::to_string(dev.limits().max_storage_buffers_per_shader_stage) +
-                           " storage buffers per shader stage allow " + std::to_string(max_cache_windows(dev)) +
-                           " per cache, i.e. " + std::to_string(max_cache_windows(dev) * rows) + " positions");
+                           std::to_string(lim.max_storage_buffers_per_shader_stage) +
+                           " storage buffers per shader stage allow " + std::to_string(max_cache_windows(lim)) +
+                           " per cache, i.e. " + std::to_string(max_cache_windows(lim) * rows) + " positions");
   w.count = static_cast<uint32_t>(count);
   w.rows = static_cast<uint32_t>(rows);
   return w;
@@ -112,9 +125,9 @@ std::string cache_access_wgsl(const CacheWindows& w, const std::vector<CacheAcce
   return s;
 }
 
-gpu::Binding cache_window0(uint32_t index, const CacheWindows& w, const gpu::Buffer& cache) {
-  if (w.count == 1) return {index, &cache};
-  return {index, &cache, 0, uint64_t{w.rows} * w.row_bytes};
+NamedBinding cache_window0(const std::string& var, const CacheWindows& w, const gpu::Buffer& cache) {
+  if (w.count == 1) return {var, &cache};
+  return {var, &cache, 0, uint64_t{w.rows} * w.row_bytes};
 }
 
 void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows& w, const KVCache& cache,
@@ -125,8 +138,8 @@ void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows&
     const bool values = a != CacheAccess::ReadKeys;
     for (uint32_t k = 1; k < w.count; ++k) {
       const uint64_t offset = k * window, size = std::min(window, w.total_bytes - offset);
-      if (keys) bindings.push_back({kFirstExtraKey + k - 1, &cache.keys(), offset, size});
-      if (values) bindings.push_back({kFirstExtraValue + k - 1, &cache.values(), offset, size});
+      if (keys) bindings.push_back({kFirstExtraKey + k - 1, &gpu_keys(cache), offset, size});
+      if (values) bindings.push_back({kFirstExtraValue + k - 1, &gpu_values(cache), offset, size});
     }
   }
 }

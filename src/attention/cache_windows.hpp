@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/kernel_io.hpp"
 #include "gpu/recorder.hpp"
 #include "webattn/attention.hpp"
 
@@ -29,10 +30,18 @@ std::string describe_cache(const KVCacheConfig& c);
 
 // The most windows any kernel can bind: the flash / split-kv passes bind 3 other storage
 // buffers besides K and V windows.
-uint32_t max_cache_windows(const gpu::Device& dev);
+uint32_t max_cache_windows(const DeviceLimits& limits);
+inline uint32_t max_cache_windows(const gpu::Device& dev) { return max_cache_windows(dev.limits()); }
 // Windows for this cache on this device; throws UnsupportedError naming the sizes when it
 // needs more than max_cache_windows().
-CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& config);
+CacheWindows cache_windows(const DeviceLimits& limits, const KVCacheConfig& config);
+inline CacheWindows cache_windows(const gpu::Device& dev, const KVCacheConfig& config) {
+  return cache_windows(dev.limits(), config);
+}
+// The rules every cache obeys, owned or wrapped: capacity and kv_heads >= 1, head_dim a
+// positive multiple of 4 (ShapeError); within maxBufferSize and the windows a kernel can
+// bind (UnsupportedError naming the sizes).
+void validate_cache_config(const DeviceLimits& limits, const KVCacheConfig& config);
 
 // Which accessors a kernel uses. `binding` is the kernel's own binding of window 0.
 enum class CacheAccess {
@@ -47,7 +56,7 @@ std::string cache_access_wgsl(const CacheWindows& w, const std::vector<CacheAcce
 // window's bytes long) for the given uses.
 void bind_cache_windows(std::vector<gpu::Binding>& bindings, const CacheWindows& w, const KVCache& cache,
                         const std::vector<CacheAccess>& uses);
-// Window 0 of the K or V cache.
-gpu::Binding cache_window0(uint32_t index, const CacheWindows& w, const gpu::Buffer& cache);
+// Window 0 of the K or V cache, bound to the kernel's variable `var`.
+NamedBinding cache_window0(const std::string& var, const CacheWindows& w, const gpu::Buffer& cache);
 
 }  // namespace webattn::attention

@@ -15,22 +15,31 @@ constexpr uint64_t kCapChunksPerHead = 64;
 
 constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations per row in the score phase
 
-uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
-  return uint64_t{rows} * d4 * 16 + uint64_t{kKeysPerTile} * (d4 + 1) * 16 + rows * kKeysPerTile * 4 +
-         5 * rows * 4 + kWorkgroup * 16 + kWorkgroup * 4 + 16;  // + the row-reduce prelude's width probe
+// The module for `rows` query rows (a power of two) per kv head; `extra` is generated text
+// (the cache window accessors). same_vis: every row sees the same keys (S = 1 or not
+// causal), so the kernel's per-row visibility test is compiled out.
+gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
+                     const std::string& extra, bool same_vis = false) {
+  return {"split_kv_decode",
+          {reduce_prelude, "attention_params", kv},
+          "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
+              "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
+              "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
+          {}};
 }
 
-bool fits(const gpu::Device& dev, uint32_t rows, uint32_t d4) {
-  return shared_bytes(rows, d4) <= dev.limits().max_compute_workgroup_storage_size;
+// Workgroup memory of the kernel as its WGSL declares it, with the portable row reduction
+// (which adds one array to the subgroup one), so what fits does not depend on the prelude.
+uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
+  return workgroup_bytes(spec(rows, d4, "row_reduce_shared", "kv_f32", ""));
 }
 
 // The row-reduction prelude: bare shuffles where the adapter reports subgroups at least 32
-// wide (trusting that report: an in-kernel check cost 2x on the H200), shuffles at the
-// real width combined through memory where it reports narrower ones (lavapipe: 8; this
-// path costs 2x on the H200, so it is not the default there), memory alone without
-// subgroups.
-// $WEBATTN_ROW_REDUCE (row_reduce_subgroup32 / row_reduce_subgroup / row_reduce_shared)
-// overrides the choice, for tests and measurements.
+// wide (trusting that report: an in-kernel check of the real width cost 2x on the H200),
+// shuffles at the real width combined through memory where it reports narrower ones
+// (lavapipe: 8; that path also costs 2x on the H200, so it is not used there), memory
+// alone without subgroups. $WEBATTN_ROW_REDUCE (row_reduce_subgroup32 /
+// row_reduce_subgroup / row_reduce_shared) overrides the choice, for tests and measurements.
 const char* reduce_prelude(const gpu::Device& dev) {
   if (const char* forced = std::getenv("WEBATTN_ROW_REDUCE")) {
     for (const char* name : {"row_reduce_subgroup32", "row_reduce_subgroup", "row_reduce_shared"})
@@ -46,22 +55,79 @@ uint32_t padded_rows(uint32_t rows) {
   while (p < rows) p *= 2;
   return p;
 }
-}  // namespace
 
-bool split_kv_supported(const gpu::Device& dev, uint32_t rows, uint32_t head_dim, std::string* why_not) {
-  std::string why;
+uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
+
+// Few query rows per kv head: only context-parallel work fills the GPU. Beyond 16 rows it
+// is still preferred to three-pass where flash-prefill cannot run.
+int auto_rank(const CallShape& sh) { return sh.rows() <= 16 ? 30 : 15; }
+
+std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+  const uint32_t rows = sh.rows(), head_dim = sh.cache.head_dim;
   if (rows > kMaxRows)
-    why = "split-kv: " + std::to_string(rows) + " query rows per kv head (S x Hq/Hkv) exceed its limit of " +
-          std::to_string(kMaxRows);
-  else if (head_dim / 4 > kWorkgroup)
-    why = "split-kv: head_dim " + std::to_string(head_dim) + " exceeds its limit of " + std::to_string(kWorkgroup * 4);
-  else if (!fits(dev, padded_rows(rows), head_dim / 4))
-    why = "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
-          " do not fit the device's workgroup memory (" +
-          std::to_string(dev.limits().max_compute_workgroup_storage_size) + " bytes)";
-  if (why_not) *why_not = why;
-  return why.empty();
+    return "split-kv: " + std::to_string(rows) + " query rows per kv head (S x Hq/Hkv) exceed its limit of " +
+           std::to_string(kMaxRows);
+  if (head_dim / 4 > kWorkgroup)
+    return "split-kv: head_dim " + std::to_string(head_dim) + " exceeds its limit of " +
+           std::to_string(kWorkgroup * 4);
+  if (shared_bytes(padded_rows(rows), head_dim / 4) > dev.limits.max_compute_workgroup_storage_size)
+    return "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
+           " do not fit the device's workgroup memory (" +
+           std::to_string(dev.limits.max_compute_workgroup_storage_size) + " bytes)";
+  return "";
 }
+
+// Partial states for every context length a step can have. The chunk count is not
+// monotonic in the context length (chunk lengths round up to whole tiles), so take the
+// largest over the range.
+std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
+  uint64_t most_chunks = 1;
+  for (uint32_t len = std::max(sh.min_context, 1u); len <= sh.max_context; ++len)
+    most_chunks = std::max<uint64_t>(
+        most_chunks, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks * sh.rows();
+  return {{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16}, {"split_kv partial m,l", partials * 8}};
+}
+
+std::vector<PreparedPass> prepare(const PrepareInputs& in) {
+  const CallShape& sh = in.shape;
+  const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
+  const uint32_t target = in.settings.split_kv_workgroups;
+  const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
+  const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
+  const bool same_vis = sh.seq_len == 1 || !in.settings.causal;
+  const auto& w = in.windows;
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  std::vector<gpu::Binding> windows;
+  bind_cache_windows(windows, w, in.op.cache, reads);
+  const auto chunking = [target](KernelParams& prm) {
+    prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target);
+    prm.n_chunks = n_chunks(prm.context_len, prm.chunk_len);
+  };
+  std::vector<PreparedPass> passes;
+  passes.push_back(make_pass(
+      in.device,
+      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis),
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
+      [chunking, kv_heads](KernelParams& prm) {
+        chunking(prm);
+        return gpu::Grid{prm.n_chunks, kv_heads, 1};
+      },
+      windows));
+
+  // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
+  uint32_t wg = 1;
+  while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
+  passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}},
+                             {{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}},
+                             [chunking, rows, kv_heads](KernelParams& prm) {
+                               chunking(prm);
+                               return gpu::Grid{rows, kv_heads, 1};
+                             }));
+  return passes;
+}
+}  // namespace
 
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups) {
   const uint64_t per_wg = (uint64_t{context_len} * kv_heads + target_workgroups - 1) / target_workgroups;
@@ -75,52 +141,7 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
   return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, cap));
 }
 
-void encode_split_kv(gpu::Recorder& rec, Workspace& ws, const Problem& pb, uint32_t target_workgroups) {
-  auto& dev = pb.cache.context().device();
-  KernelParams prm = pb.params;
-  const uint32_t d4 = prm.head_dim / 4;
-  const uint32_t g = prm.q_heads / prm.kv_heads;
-  const uint32_t rows = prm.seq_len * g;
-  const uint32_t rows_pow2 = padded_rows(rows);
-  const uint32_t bk = kKeysPerTile;
-  prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target_workgroups);
-  prm.n_chunks = (prm.context_len + prm.chunk_len - 1) / prm.chunk_len;
-  const uint64_t partials = uint64_t{prm.kv_heads} * prm.n_chunks * rows;
-  gpu::Buffer& part_o = ws.get("split_kv partial o", partials * d4 * 16);
-  gpu::Buffer& part_ml = ws.get("split_kv partial m,l", partials * 8);
-
-  const std::string header = "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(bk) +
-                             "u;\nconst ROWS: u32 = " + std::to_string(rows_pow2) +
-                             "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) + "u;\nconst SAME_VIS: bool = " +
-                             (prm.seq_len == 1 || prm.causal == 0 ? "true" : "false") + ";\n";
-  const std::string kv = pb.kv;
-  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
-  const auto& decode = dev.pipelines().get(
-      {"split_kv_decode", {reduce_prelude(dev), "attention_params", kv}, header + cache_access_wgsl(pb.windows, reads), {}});
-  std::vector<gpu::Binding> bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()),
-                                     cache_window0(3, pb.windows, pb.cache.values()), {4, &part_o}, {5, &part_ml}};
-  bind_cache_windows(bindings, pb.windows, pb.cache, reads);
-  rec.dispatch("split_kv_decode", decode, prm, bindings, {prm.n_chunks, prm.kv_heads, 1});
-
-  // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
-  uint32_t wg = 1;
-  while (wg * 2 <= std::min<uint32_t>(1024, dev.limits().max_compute_invocations_per_workgroup)) wg *= 2;
-  const auto& reduce = dev.pipelines().get({"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}});
-  rec.dispatch("split_kv_reduce", reduce, prm, {{1, &part_o}, {2, &part_ml}, {3, &pb.out.buffer()}},
-               {rows, prm.kv_heads, 1});
-}
-
-void reserve_split_kv(Workspace& ws, const KernelParams& prm, uint32_t max_context, uint32_t target_workgroups) {
-  // The chunk count is not monotonic in the context length (chunk lengths round up to
-  // whole tiles), so take the largest over every length a step can have.
-  uint64_t most_chunks = 1;
-  for (uint32_t len = prm.seq_len; len <= max_context; ++len) {
-    const uint32_t chunk = split_kv_chunk_len(len, prm.kv_heads, target_workgroups);
-    most_chunks = std::max<uint64_t>(most_chunks, (len + chunk - 1) / chunk);
-  }
-  const uint64_t partials = uint64_t{prm.kv_heads} * most_chunks * prm.seq_len * (prm.q_heads / prm.kv_heads);
-  ws.get("split_kv partial o", partials * (prm.head_dim / 4) * 16);
-  ws.get("split_kv partial m,l", partials * 8);
-}
+extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,
+                                           prepare};
 
 }  // namespace webattn::attention

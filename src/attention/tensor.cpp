@@ -1,5 +1,7 @@
 #include "webattn/tensor.hpp"
 
+#include "internal.hpp"
+
 #include "gpu/buffer.hpp"
 
 namespace webattn {
@@ -12,7 +14,7 @@ std::string shape_string(const std::vector<uint32_t>& shape) {
 
 Tensor::Tensor(Context& ctx, std::vector<uint32_t> shape, const std::string& label)
     : shape_(std::move(shape)), label_(label) {
-  buffer_ = std::make_shared<gpu::Buffer>(ctx.device(), bytes(), label);
+  buffer_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), bytes(), label);
 }
 
 Tensor Tensor::from(Context& ctx, std::vector<uint32_t> shape, const std::vector<float>& values,
@@ -27,7 +29,7 @@ Tensor Tensor::wrap(Context& ctx, WGPUBuffer buffer, uint64_t offset, std::vecto
   uint64_t n = 1;
   for (auto d : shape) n *= d;
   if (shape.empty() || n == 0) throw ShapeError("'" + label + "': cannot view an empty shape " + shape_string(shape));
-  auto view = std::make_shared<gpu::Buffer>(ctx.device(), buffer, offset, n * 4, label);
+  auto view = std::make_shared<gpu::Buffer>(gpu_device(ctx), buffer, offset, n * 4, label);
   return Tensor(std::move(shape), label, std::move(view));
 }
 

@@ -5,51 +5,80 @@
 namespace webattn::attention {
 
 namespace {
-// Bytes of the [Hq, S, stride] score matrix; throws if one binding cannot hold it.
-uint64_t score_matrix_bytes(const gpu::Device& dev, const KernelParams& prm) {
-  const uint64_t score_bytes = uint64_t{prm.q_heads} * prm.seq_len * prm.scores_stride * 4;
-  if (score_bytes > dev.limits().max_storage_buffer_binding_size)
-    throw UnsupportedError("three-pass attention needs a " + std::to_string(score_bytes) + "-byte score matrix (" +
-                           std::to_string(prm.q_heads) + " heads x S " + std::to_string(prm.seq_len) + " x " +
-                           std::to_string(prm.scores_stride) +
-                           "), over this device's maxStorageBufferBindingSize " +
-                           std::to_string(dev.limits().max_storage_buffer_binding_size) +
-                           "; use the flash-prefill or split-kv algorithm");
-  return score_bytes;
-}
-}  // namespace
 
-void reserve_three_pass(Workspace& ws, const gpu::Device& dev, KernelParams prm, uint32_t max_context) {
-  prm.scores_stride = (max_context + 3) / 4 * 4;
-  ws.get("scores", score_matrix_bytes(dev, prm));
+constexpr uint32_t kTile = 32;        // qk_scores / av_*: 32 rows (and keys) per workgroup
+constexpr uint32_t kSoftmaxWg = 256;
+
+uint32_t scores_stride(uint32_t context_len) { return (context_len + 3) / 4 * 4; }
+
+// Bytes of the [Hq, S, stride] score matrix for the longest context.
+uint64_t score_bytes(const CallShape& sh) {
+  return uint64_t{sh.q_heads} * sh.seq_len * scores_stride(sh.max_context) * 4;
 }
 
-void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced) {
-  auto& dev = pb.cache.context().device();
-  KernelParams prm = pb.params;
-  prm.scores_stride = (prm.context_len + 3) / 4 * 4;
-  gpu::Buffer& scores = ws.get("scores", score_matrix_bytes(dev, prm));
-  const std::string kv = pb.kv;
-  const uint32_t tile = 32, d4n = prm.head_dim / 4;
+int auto_rank(const CallShape&) { return 10; }  // the fallback: runs whatever the fused kernels cannot
+int never(const CallShape&) { return 0; }      // kept for the experiment only
+
+std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+  const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
+  if (bytes <= limit) return "";
+  return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +
+         std::to_string(sh.q_heads) + " heads x S " + std::to_string(sh.seq_len) + " x " +
+         std::to_string(scores_stride(sh.max_context)) + "), over this device's maxStorageBufferBindingSize " +
+         std::to_string(limit) + "; use the flash-prefill or split-kv algorithm";
+}
+
+std::vector<Scratch> scratch(const CallShape& sh, const Settings&, const AdapterSummary&) {
+  return {{"scores", score_bytes(sh)}};
+}
+
+std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
+  const gpu::Buffer& scores = in.workspace.at("scores");
+  const uint32_t d4n = in.shape.cache.head_dim / 4;
+  const auto& w = in.windows;
+  std::vector<PreparedPass> passes;
 
   const std::vector<CacheAccess> reads_k{CacheAccess::ReadKeys};
-  const auto& qk = dev.pipelines().get({"qk_scores", {"attention_params", kv}, cache_access_wgsl(pb.windows, reads_k), {}});
-  std::vector<gpu::Binding> qk_bindings{{1, &pb.q.buffer()}, cache_window0(2, pb.windows, pb.cache.keys()), {3, &scores}};
-  bind_cache_windows(qk_bindings, pb.windows, pb.cache, reads_k);
-  rec.dispatch("qk_scores", qk, prm, qk_bindings,
-               {(prm.scores_stride + tile - 1) / tile, (prm.seq_len + tile - 1) / tile, prm.q_heads});
+  std::vector<gpu::Binding> k_windows;
+  bind_cache_windows(k_windows, w, in.op.cache, reads_k);
+  passes.push_back(make_pass(
+      in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), {}},
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
+      [](KernelParams& prm) {
+        prm.scores_stride = scores_stride(prm.context_len);
+        return gpu::Grid{(prm.scores_stride + kTile - 1) / kTile, (prm.seq_len + kTile - 1) / kTile, prm.q_heads};
+      },
+      k_windows));
 
-  const uint32_t wg = 256;
-  const auto& sm = dev.pipelines().get({"softmax", {"attention_params"}, "", {{"WG", wg}}});
-  rec.dispatch("softmax", sm, prm, {{1, &scores}}, {prm.seq_len, prm.q_heads, 1});
+  passes.push_back(make_pass(in.device, {"softmax", {"attention_params"}, "", {{"WG", kSoftmaxWg}}},
+                             {{"scores", &scores}}, [](KernelParams& prm) {
+                               prm.scores_stride = scores_stride(prm.context_len);
+                               return gpu::Grid{prm.seq_len, prm.q_heads, 1};
+                             }));
 
-  const char* av_name = coalesced ? "av_coalesced" : "av_strided";
+  const char* av = coalesced ? "av_coalesced" : "av_strided";
+  const char* v_var = coalesced ? "v_cache" : "v_words";
   const std::vector<CacheAccess> reads_v{coalesced ? CacheAccess::ReadValues : CacheAccess::ReadValueWords};
-  const auto& av = dev.pipelines().get({av_name, {"attention_params", kv}, cache_access_wgsl(pb.windows, reads_v), {}});
-  std::vector<gpu::Binding> av_bindings{{1, &scores}, cache_window0(2, pb.windows, pb.cache.values()),
-                                        {3, &pb.out.buffer()}};
-  bind_cache_windows(av_bindings, pb.windows, pb.cache, reads_v);
-  rec.dispatch(av_name, av, prm, av_bindings, {(d4n + 7) / 8, (prm.seq_len + tile - 1) / tile, prm.q_heads});
+  std::vector<gpu::Binding> v_windows;
+  bind_cache_windows(v_windows, w, in.op.cache, reads_v);
+  passes.push_back(make_pass(
+      in.device, {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v), {}},
+      {{"probs", &scores}, cache_window0(v_var, w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
+      [d4n](KernelParams& prm) {
+        prm.scores_stride = scores_stride(prm.context_len);
+        return gpu::Grid{(d4n + 7) / 8, (prm.seq_len + kTile - 1) / kTile, prm.q_heads};
+      },
+      v_windows));
+  return passes;
 }
+
+}  // namespace
+
+extern const AlgorithmEntry three_pass_strided_entry{
+    Algorithm::ThreePassStrided, "three-pass-strided", never, supports, scratch,
+    [](const PrepareInputs& in) { return prepare(in, false); }};
+extern const AlgorithmEntry three_pass_coalesced_entry{
+    Algorithm::ThreePassCoalesced, "three-pass-coalesced", auto_rank, supports, scratch,
+    [](const PrepareInputs& in) { return prepare(in, true); }};
 
 }  // namespace webattn::attention

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "attention/algorithm.hpp"
 #include "webattn/attention.hpp"
 #include "webattn/errors.hpp"
 
@@ -43,7 +44,11 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
   } catch (const nlohmann::json::exception& e) {
     throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
   }
-  if (t.split_kv_workgroups == 0) throw Error("tuning file " + path + ": split_kv_workgroups must be positive");
+  try {
+    attention::validate_tuning(t);
+  } catch (const ShapeError& e) {
+    throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
+  }
   return t;
 }
 

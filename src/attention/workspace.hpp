@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gpu/buffer.hpp"
+#include "webattn/errors.hpp"
 
 namespace webattn::attention {
 
@@ -16,6 +17,12 @@ class Workspace {
     auto& slot = buffers_[name];
     if (!slot || slot->size() < bytes) slot = std::make_unique<gpu::Buffer>(device_, bytes, name);
     return *slot;
+  }
+  // A buffer get() made before (prepared passes bind what was reserved).
+  gpu::Buffer& at(const std::string& name) const {
+    const auto it = buffers_.find(name);
+    if (it == buffers_.end()) throw Error("scratch buffer '" + name + "' was never reserved");
+    return *it->second;
   }
 
  private:

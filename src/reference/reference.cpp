@@ -9,7 +9,7 @@
 namespace webattn::reference {
 
 void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, const std::vector<float>& k_new,
-                  const std::vector<float>& v_new, const Problem& p) {
+                  const std::vector<float>& v_new, const CallSpec& p) {
   const size_t row = size_t{p.kv_heads} * p.head_dim;
   const size_t n = size_t{p.seq_len} * row, at = size_t{p.input_pos} * row;
   if (k_new.size() != n || v_new.size() != n) throw std::invalid_argument("k_new/v_new size mismatch");
@@ -20,7 +20,7 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
 }
 
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const Problem& p) {
+                              const std::vector<float>& v_cache, const CallSpec& p) {
   const uint32_t S = p.seq_len, Hq = p.q_heads, Hkv = p.kv_heads, D = p.head_dim;
   if (Hkv == 0 || Hq % Hkv != 0) throw std::invalid_argument("q_heads must be a multiple of kv_heads");
   const uint32_t group = Hq / Hkv;

@@ -1,0 +1,175 @@
+// The algorithm table and what reads it generically: names, option checks, Auto's choice,
+// parameter filling and encoding of prepared passes.
+#include "attention/algorithm.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "attention/launch.hpp"
+
+namespace webattn::attention {
+
+// Each launcher defines its entry.
+extern const AlgorithmEntry three_pass_strided_entry, three_pass_coalesced_entry, flash_prefill_entry,
+    split_kv_entry;
+
+const std::vector<const AlgorithmEntry*>& algorithm_table() {
+  static const std::vector<const AlgorithmEntry*> table = {&three_pass_strided_entry, &three_pass_coalesced_entry,
+                                                           &flash_prefill_entry, &split_kv_entry};
+  return table;
+}
+
+namespace {
+std::string algorithm_names() {
+  std::string names = "auto";
+  for (const AlgorithmEntry* e : algorithm_table()) names += std::string(", ") + e->name;
+  return names;
+}
+
+const AlgorithmEntry* find_entry(Algorithm a) {
+  for (const AlgorithmEntry* e : algorithm_table())
+    if (e->id == a) return e;
+  return nullptr;
+}
+
+// ShapeError unless `value` is one of `allowed` (the message lists them; 0 explained by `zero`).
+void expect_one_of(const char* what, uint32_t value, std::initializer_list<uint32_t> allowed, const char* zero) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+  std::string list;
+  for (uint32_t a : allowed) list += (list.empty() ? "" : ", ") + (a == 0 ? "0 (" + std::string(zero) + ")" : std::to_string(a));
+  throw ShapeError(std::string(what) + " " + std::to_string(value) + " is not allowed; allowed: " + list);
+}
+
+constexpr uint32_t kMaxSplitKvWorkgroups = 65536;
+
+void expect_workgroups(const char* what, uint32_t value, bool zero_means_tuning) {
+  if ((value == 0 && zero_means_tuning) || (value >= 1 && value <= kMaxSplitKvWorkgroups)) return;
+  throw ShapeError(std::string(what) + " " + std::to_string(value) + " is not allowed; allowed: " +
+                   (zero_means_tuning ? "0 (the Sdpa's tuning) or " : "") + "1 to " +
+                   std::to_string(kMaxSplitKvWorkgroups));
+}
+}  // namespace
+
+const AlgorithmEntry& algorithm_entry(Algorithm a) {
+  if (const AlgorithmEntry* e = find_entry(a)) return *e;
+  throw ShapeError("algorithm " + std::to_string(static_cast<int>(a)) + " is not an explicit algorithm; expected " +
+                   "one of: " + algorithm_names());
+}
+
+void validate_tuning(const Tuning& t) {
+  expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
+  expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
+  expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "16");
+}
+
+Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCacheConfig& c, bool has_shader_f16) {
+  if (o.algorithm != Algorithm::Auto) algorithm_entry(o.algorithm);  // throws for values outside the enum
+  if (!(o.scale >= 0) || !std::isfinite(o.scale))
+    throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(o.scale));
+  if (o.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(o.repeat));
+  expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
+  expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
+  expect_one_of("flash_threads_x", o.flash_threads_x, {0, 8, 16}, "the Sdpa's tuning");
+  validate_tuning(tune);
+  Settings s;
+  s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
+  s.causal = o.causal;
+  s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
+  s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
+  s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
+  s.native_f16 = tune.native_f16 && c.dtype == DType::F16 && has_shader_f16;
+  return s;
+}
+
+const AlgorithmEntry& choose(const CallShape& shape, const Settings& settings, const AdapterSummary& device) {
+  const AlgorithmEntry* best = nullptr;
+  int best_rank = 0;
+  std::string reasons;
+  for (const AlgorithmEntry* e : algorithm_table()) {
+    const int rank = e->auto_rank(shape);
+    if (rank <= best_rank) continue;
+    const std::string why = e->supports(shape, settings, device);
+    if (why.empty()) {
+      best = e;
+      best_rank = rank;
+    } else {
+      reasons += "; " + why;
+    }
+  }
+  if (!best) throw UnsupportedError("no algorithm can run this call" + reasons);
+  return *best;
+}
+
+const AlgorithmEntry& select(Algorithm requested, const CallShape& shape, const Settings& settings,
+                             const AdapterSummary& device) {
+  if (requested == Algorithm::Auto) return choose(shape, settings, device);
+  const AlgorithmEntry& e = algorithm_entry(requested);
+  if (std::string why = e.supports(shape, settings, device); !why.empty()) throw UnsupportedError(why);
+  return e;
+}
+
+void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const char* what) {
+  if (uint64_t{input_pos} + seq_len > limit)
+    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(seq_len) + " exceeds " +
+                     what + " " + std::to_string(limit));
+}
+
+KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos) {
+  KernelParams prm;
+  prm.seq_len = shape.seq_len;
+  prm.q_heads = shape.q_heads;
+  prm.kv_heads = shape.cache.kv_heads;
+  prm.head_dim = shape.cache.head_dim;
+  prm.input_pos = input_pos;
+  prm.context_len = input_pos + shape.seq_len;
+  prm.causal = settings.causal ? 1u : 0u;
+  prm.scale = settings.scale;
+  return prm;
+}
+
+void encode_passes(gpu::Recorder& rec, const std::vector<PreparedPass>& passes, const KernelParams& common) {
+  for (const PreparedPass& pass : passes) {
+    KernelParams prm = common;
+    const gpu::Grid grid = pass.fill(prm);
+    rec.dispatch(pass.label, *pass.pipeline, prm, pass.bindings, grid);
+  }
+}
+
+std::string kv_prelude(DType dtype, bool native_f16) {
+  if (dtype == DType::F32) return "kv_f32";
+  return native_f16 ? "kv_f16_native" : "kv_f16";
+}
+
+gpu::Grid flat_grid(const DeviceLimits& limits, uint64_t threads, uint32_t workgroup, uint32_t* row_threads) {
+  const uint64_t groups = (threads + workgroup - 1) / workgroup;
+  const uint64_t max_dim = limits.max_compute_workgroups_per_dimension;
+  const auto x = static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(groups, 1), max_dim));
+  const auto y = static_cast<uint32_t>((groups + x - 1) / x);
+  *row_threads = x * workgroup;
+  return {x, std::max(y, 1u), 1};
+}
+
+}  // namespace webattn::attention
+
+namespace webattn {
+
+const char* to_string(Algorithm a) {
+  if (a == Algorithm::Auto) return "auto";
+  const attention::AlgorithmEntry* e = attention::find_entry(a);
+  return e ? e->name : "?";
+}
+
+std::vector<Algorithm> all_algorithms() {
+  std::vector<Algorithm> out;
+  for (const attention::AlgorithmEntry* e : attention::algorithm_table()) out.push_back(e->id);
+  return out;
+}
+
+Algorithm algorithm_from_string(const std::string& name) {
+  if (name == "auto") return Algorithm::Auto;
+  for (const attention::AlgorithmEntry* e : attention::algorithm_table())
+    if (name == e->name) return e->id;
+  throw ShapeError("unknown algorithm '" + name + "'; expected one of: " + attention::algorithm_names());
+}
+
+}  // namespace webattn
