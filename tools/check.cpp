@@ -68,9 +68,9 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
 Runner add_check(CLI::App& app) {
   auto a = std::make_shared<CheckArgs>();
   a->device.add(app);
-  app.add_option("--cases", a->cases, "random shapes (besides the presets)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", a->seed, "random seed");
-  app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)");
+  app.add_option("--cases", a->cases, "random shapes (besides the presets)")->check(at_least(0, 100000000));
+  app.add_option("--seed", a->seed, "random seed")->check(at_least(0));
+  app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)")->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
   app.add_flag("!--no-presets", a->presets, "skip the named model shapes");
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
@@ -78,15 +78,51 @@ Runner add_check(CLI::App& app) {
   app.add_option("--fuzz", a->fuzz,
                  "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
                  "about 1 in 8 deliberately invalid (must raise a ShapeError)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")->delimiter(',');
+      ->check(at_least(0, 100000000));
+  app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")
+      ->delimiter(',')
+      ->check(kMultipleOf4);
+  app.footer(std::string("A check that compared nothing fails (exit 4); cases an algorithm cannot run on this\n"
+                         "device are counted as skipped.\n") + kExitCodesHelp);
   return [a] {
-    Context ctx(a->device.options());
-    fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
+    if (a->head_dims.empty()) throw BadArgument("--head-dims: give at least one head dim");
+    if (a->cases == 0 && !a->presets && a->fuzz == 0)
+      throw BadArgument("nothing to check: --cases 0 with --no-presets and no --fuzz");
+    check_writable(a->json, "--json");
     std::vector<Algorithm> algos;
     for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
     if (algos.empty()) algos = all_algorithms();
     const auto cases = make_cases(*a);
+    Context ctx = a->device.open();
+    fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
+    // Before any kernel: is there anything this device can compare?
+    if (a->fuzz == 0) {
+      size_t runnable = 0;
+      std::string why;
+      Sdpa limits(ctx);
+      for (const auto& c : cases)
+        for (Algorithm algo : algos)
+          for (const auto& dt : a->dtypes) {
+            if (verify::supported(ctx, c, algo)) {
+              ++runnable;
+              continue;
+            }
+            if (!why.empty()) continue;
+            SdpaOptions opt;
+            opt.algorithm = algo;
+            try {
+              limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dt == "f16" ? DType::F16 : DType::F32},
+                              opt);
+            } catch (const Error& e) {
+              why = std::string(to_string(algo)) + " on " + c.str() + ": " + e.what();
+            }
+          }
+      if (runnable == 0) {
+        fmt::print(stderr, "webattn: error: nothing to check: this device can run none of the {} case(s) with the "
+                           "algorithms asked for (e.g. {})\n", cases.size() * algos.size() * a->dtypes.size(), why);
+        return kExitNothingRan;
+      }
+    }
     int passed = 0, failed = 0, skipped = 0;
     double worst_abs = 0, worst_rel = 0;
     nlohmann::json rows = nlohmann::json::array();
@@ -174,8 +210,13 @@ Runner add_check(CLI::App& app) {
                verify::tolerance(DType::F16).rel_l2);
     fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
                skipped);
-    if (!a->json.empty()) std::ofstream(a->json) << rows.dump(1) << "\n";
-    return failed == 0 ? 0 : 1;
+    if (!a->json.empty()) write_file(a->json, rows.dump(1) + "\n", "--json");
+    if (failed) return kExitCheckFailed;
+    if (passed == 0) {
+      fmt::print(stderr, "webattn: error: the check compared nothing (0 passed)\n");
+      return kExitNothingRan;
+    }
+    return kExitOk;
   };
 }
 

@@ -146,6 +146,16 @@ class Sdpa {
   SdpaPlan plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
                 const SdpaOptions& options = {}) const;
 
+  // Checks a call without touching the GPU: S = seq_len query rows of q_heads heads
+  // written at input_pos into a cache of this config, with these options. Throws what
+  // forward() / plan() would: ShapeError for invalid shapes or positions (zero sizes,
+  // head_dim not a multiple of 4, q_heads not a multiple of kv_heads, input_pos + S over
+  // the capacity, bad scale/repeat/max_context), UnsupportedError for what this device's
+  // limits refuse (maxBufferSize, maxStorageBufferBindingSize for q / out and the
+  // three-pass score matrix, workgroup memory of the chosen algorithm, cache windows).
+  void validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
+                const SdpaOptions& options = {}) const;
+
   // What Algorithm::Auto runs for S new tokens at input_pos on this device.
   Algorithm choose(uint32_t seq_len, uint32_t input_pos, const KVCacheConfig& cache, uint32_t q_heads) const;
 

@@ -10,24 +10,27 @@ namespace webattn {
 const char* to_string(DType d) { return d == DType::F16 ? "f16" : "f32"; }
 
 namespace {
-// Shape rules and the device limit every cache obeys, owned or wrapped.
-void validate(const Context& ctx, const KVCacheConfig& config, uint64_t bytes) {
+uint64_t cache_bytes(const KVCacheConfig& c) { return attention::cache_row_bytes(c) * c.capacity; }
+}  // namespace
+
+// Shape rules and the device limits every cache obeys, owned or wrapped.
+void attention::validate_cache(const Context& ctx, const KVCacheConfig& config) {
   if (config.capacity == 0) throw ShapeError("KV cache capacity must be at least 1, got 0");
   if (config.kv_heads == 0) throw ShapeError("KV cache kv_heads must be at least 1, got 0");
   if (config.head_dim == 0 || config.head_dim % 4 != 0)
     throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
   const auto& lim = ctx.adapter().limits;
-  if (bytes > lim.max_buffer_size)
+  // kv_heads * head_dim * 4 fits 64 bits; times capacity may not (absurd sizes from a CLI).
+  uint64_t bytes = 0;
+  if (__builtin_mul_overflow(attention::cache_row_bytes(config), uint64_t{config.capacity}, &bytes) ||
+      bytes > lim.max_buffer_size)
     throw UnsupportedError(attention::describe_cache(config) + ", over this device's maxBufferSize " +
                            std::to_string(lim.max_buffer_size));
   attention::cache_windows(ctx.device(), config);  // throws if it needs more bindings than kernels can have
 }
 
-uint64_t cache_bytes(const KVCacheConfig& c) { return attention::cache_row_bytes(c) * c.capacity; }
-}  // namespace
-
 KVCache::KVCache(Context& ctx, const KVCacheConfig& config) : ctx_(&ctx), config_(config) {
-  validate(ctx, config, cache_bytes(config));
+  attention::validate_cache(ctx, config);
   keys_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "k_cache");
   values_ = std::make_shared<gpu::Buffer>(ctx.device(), cache_bytes(config), "v_cache");
 }
@@ -38,8 +41,8 @@ KVCache::KVCache(Context& ctx, const KVCacheConfig& config, std::shared_ptr<gpu:
 
 KVCache KVCache::wrap(Context& ctx, const KVCacheConfig& config, WGPUBuffer keys, uint64_t keys_offset,
                       WGPUBuffer values, uint64_t values_offset) {
+  attention::validate_cache(ctx, config);
   const uint64_t bytes = cache_bytes(config);
-  validate(ctx, config, bytes);
   if (keys == values && keys_offset < values_offset + bytes && values_offset < keys_offset + bytes)
     throw ShapeError("host KV cache: keys at offset " + std::to_string(keys_offset) + " and values at offset " +
                      std::to_string(values_offset) + " overlap in the same buffer (each cache takes " +

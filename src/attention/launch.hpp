@@ -30,6 +30,9 @@ gpu::Grid flat_grid(gpu::Device& device, uint64_t threads, uint32_t workgroup, u
 void encode_cache_update(gpu::Recorder& rec, const KVCache& cache, const Tensor& k_new, const Tensor& v_new,
                          uint32_t input_pos);
 
+// Whether the [Hq, S, context rounded up to 4] fp32 score matrix fits one binding.
+bool three_pass_supported(const gpu::Device& dev, uint32_t q_heads, uint32_t seq_len, uint32_t context_len,
+                          std::string* why_not);
 // Three-pass: qk_scores -> softmax -> av_{strided|coalesced}. Throws UnsupportedError
 // if the score matrix exceeds the device's binding size.
 void encode_three_pass(gpu::Recorder& rec, Workspace& ws, const Problem& pb, bool coalesced);

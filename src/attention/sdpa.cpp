@@ -115,6 +115,26 @@ struct Operands {
   Tensor out;
 };
 
+// The checks that need no tensors: S rows of Hq heads against a (valid) cache config
+// with these options on this device. Returns the algorithm that will run.
+Algorithm check_call(const Sdpa& sdpa, const gpu::Device& dev, uint32_t S, uint32_t Hq, const KVCacheConfig& c,
+                     const SdpaOptions& options) {
+  if (S == 0) throw ShapeError("S (q.shape[0]) must be at least 1, got 0");
+  if (Hq == 0 || Hq % c.kv_heads != 0)
+    throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
+                     std::to_string(c.kv_heads));
+  if (!(options.scale >= 0) || !std::isfinite(options.scale))
+    throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(options.scale));
+  if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
+  const Algorithm algo = options.algorithm == Algorithm::Auto ? sdpa.choose(S, 0, c, Hq) : options.algorithm;
+  std::string why;
+  if (algo == Algorithm::FlashPrefill && !attention::flash_prefill_supported(dev, c.head_dim, &why))
+    throw UnsupportedError(why);
+  if (algo == Algorithm::SplitKvDecode && !attention::split_kv_supported(dev, S * (Hq / c.kv_heads), c.head_dim, &why))
+    throw UnsupportedError(why);
+  return algo;
+}
+
 Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, const Operands& op,
                    const SdpaOptions& options) {
   const auto& c = op.cache.config();
@@ -126,12 +146,9 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
   const auto& qs = op.q.shape();
   if (qs.size() != 3) throw ShapeError("q must be [S, Hq, D], got " + shape_string(qs));
   const uint32_t S = qs[0], Hq = qs[1], D = qs[2];
-  if (S == 0) throw ShapeError("S (q.shape[0]) must be at least 1, got 0");
   if (D != c.head_dim)
     throw ShapeError("q head_dim " + std::to_string(D) + " differs from the cache's " + std::to_string(c.head_dim));
-  if (Hq == 0 || Hq % c.kv_heads != 0)
-    throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
-                     std::to_string(c.kv_heads));
+  const Algorithm algo = check_call(sdpa, ctx.device(), S, Hq, c, options);
   expect_shape(op.k_new, "k_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
   expect_shape(op.v_new, "v_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
   expect_shape(op.out, "out", {S, Hq, D}, "[S, Hq, D]");
@@ -148,21 +165,13 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
       if (shares(t->buffer(), *c))
         throw ShapeError("'" + t->label() + "' and the KV cache are in the same WGPUBuffer; the cache update writes "
                          "the cache in a pass that reads it, which WebGPU forbids within one buffer");
-  if (!(options.scale >= 0) || !std::isfinite(options.scale))
-    throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(options.scale));
-  if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
 
   Recipe r;
   r.seq_len = S;
   r.q_heads = Hq;
   r.cache = c;
-  r.algo = options.algorithm == Algorithm::Auto ? sdpa.choose(S, 0, c, Hq) : options.algorithm;
+  r.algo = algo;
   auto& dev = ctx.device();
-  std::string why;
-  if (r.algo == Algorithm::FlashPrefill && !attention::flash_prefill_supported(dev, D, &why))
-    throw UnsupportedError(why);
-  if (r.algo == Algorithm::SplitKvDecode && !attention::split_kv_supported(dev, S * (Hq / c.kv_heads), D, &why))
-    throw UnsupportedError(why);
   r.scale = options.scale > 0 ? options.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   r.causal = options.causal;
   const bool native_f16 = tune.native_f16 && c.dtype == DType::F16 && ctx.has_shader_f16();
@@ -220,6 +229,37 @@ Tensor Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, 
   Tensor out(*impl_->ctx, q.shape(), "out");
   forward(q, k_new, v_new, cache, input_pos, out, options);
   return out;
+}
+
+void Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
+                    const SdpaOptions& options) const {
+  const Context& ctx = *impl_->ctx;
+  attention::validate_cache(ctx, cache);
+  const Algorithm algo = check_call(*this, ctx.device(), seq_len, q_heads, cache, options);
+  if (options.max_context > cache.capacity)
+    throw ShapeError("max_context " + std::to_string(options.max_context) + " exceeds cache capacity " +
+                     std::to_string(cache.capacity));
+  if (uint64_t{input_pos} + seq_len > cache.capacity)
+    throw ShapeError("input_pos " + std::to_string(input_pos) + " + S " + std::to_string(seq_len) +
+                     " exceeds cache capacity " + std::to_string(cache.capacity));
+  // q and out are bound whole by every algorithm; k_new / v_new are written in pieces, so
+  // only their buffers' size is limited.
+  const auto& lim = ctx.device().limits();
+  const auto tensor_limit = [&](const char* name, uint32_t heads, uint64_t limit, const char* limit_name) {
+    uint64_t bytes = 0;  // S * heads * D * 4 may overflow 64 bits for absurd heads
+    const bool overflow = __builtin_mul_overflow(uint64_t{seq_len} * heads, uint64_t{cache.head_dim} * 4, &bytes);
+    if (overflow || bytes > limit)
+      throw UnsupportedError(std::string(name) + " " + shape_string({seq_len, heads, cache.head_dim}) + " needs " +
+                             (overflow ? std::string("over 2^64") : std::to_string(bytes)) +
+                             " bytes, over this device's " + limit_name + " " + std::to_string(limit));
+  };
+  tensor_limit("q", q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
+  tensor_limit("k_new", cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
+  if (algo == Algorithm::ThreePassStrided || algo == Algorithm::ThreePassCoalesced) {
+    const uint32_t context = std::max(input_pos + seq_len, options.max_context);
+    std::string why;
+    if (!attention::three_pass_supported(ctx.device(), q_heads, seq_len, context, &why)) throw UnsupportedError(why);
+  }
 }
 
 struct SdpaPlan::Impl {

@@ -4,18 +4,26 @@
 
 namespace webattn::attention {
 
+bool three_pass_supported(const gpu::Device& dev, uint32_t q_heads, uint32_t seq_len, uint32_t context_len,
+                          std::string* why_not) {
+  const uint64_t stride = (uint64_t{context_len} + 3) / 4 * 4;
+  const uint64_t score_bytes = uint64_t{q_heads} * seq_len * stride * 4;
+  const uint64_t limit = dev.limits().max_storage_buffer_binding_size;
+  if (score_bytes <= limit) return true;
+  if (why_not)
+    *why_not = "three-pass attention needs a " + std::to_string(score_bytes) + "-byte score matrix (" +
+               std::to_string(q_heads) + " heads x S " + std::to_string(seq_len) + " x " + std::to_string(stride) +
+               "), over this device's maxStorageBufferBindingSize " + std::to_string(limit) +
+               "; use the flash-prefill or split-kv algorithm";
+  return false;
+}
+
 namespace {
 // Bytes of the [Hq, S, stride] score matrix; throws if one binding cannot hold it.
 uint64_t score_matrix_bytes(const gpu::Device& dev, const KernelParams& prm) {
-  const uint64_t score_bytes = uint64_t{prm.q_heads} * prm.seq_len * prm.scores_stride * 4;
-  if (score_bytes > dev.limits().max_storage_buffer_binding_size)
-    throw UnsupportedError("three-pass attention needs a " + std::to_string(score_bytes) + "-byte score matrix (" +
-                           std::to_string(prm.q_heads) + " heads x S " + std::to_string(prm.seq_len) + " x " +
-                           std::to_string(prm.scores_stride) +
-                           "), over this device's maxStorageBufferBindingSize " +
-                           std::to_string(dev.limits().max_storage_buffer_binding_size) +
-                           "; use the flash-prefill or split-kv algorithm");
-  return score_bytes;
+  std::string why;
+  if (!three_pass_supported(dev, prm.q_heads, prm.seq_len, prm.scores_stride, &why)) throw UnsupportedError(why);
+  return uint64_t{prm.q_heads} * prm.seq_len * prm.scores_stride * 4;
 }
 }  // namespace
 
