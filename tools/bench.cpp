@@ -59,7 +59,7 @@ struct Point {
 
 // A context list: a lone 0 skips the mode; otherwise every length must be positive.
 std::vector<uint32_t> lengths(const std::vector<uint32_t>& list, const std::string& option) {
-  if (list.size() == 1 && list[0] == 0) return {};
+  if (list.empty() || (list.size() == 1 && list[0] == 0)) return {};
   for (auto c : list)
     if (c == 0)
       throw BadArgument(option + ": context length 0 among other lengths; a lone `" + option +
@@ -87,12 +87,16 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--heads", a->heads, "query heads (overrides the preset)")->check(at_least(1));
   app.add_option("--kv-heads", a->kv_heads, "kv heads (overrides the preset; must divide --heads)")->check(at_least(1));
   app.add_option("--head-dim", a->head_dim, "head dim (overrides the preset)")->check(kMultipleOf4);
-  app.add_option("--prefill", a->prefill, "prefill context lengths (S = C, input_pos 0); a lone 0 skips prefill")
-      ->delimiter(',')
-      ->check(at_least(0));
-  app.add_option("--decode", a->decode, "decode context lengths (S = 1, input_pos C-1); a lone 0 skips decode")
-      ->delimiter(',')
-      ->check(at_least(0));
+  CLI::Option* prefill_opt =
+      app.add_option("--prefill", a->prefill,
+                     "prefill context lengths (S = C, input_pos 0); a lone 0 skips prefill. Neither --prefill nor "
+                     "--decode given: prefill 64,128 and decode 256,512; only one given: only that mode")
+          ->delimiter(',')
+          ->check(at_least(0));
+  CLI::Option* decode_opt =
+      app.add_option("--decode", a->decode, "decode context lengths (S = 1, input_pos C-1); a lone 0 skips decode")
+          ->delimiter(',')
+          ->check(at_least(0));
   app.add_option("--algorithm", a->algorithms, "algorithms (default: all that apply to each point)")
       ->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
@@ -108,8 +112,11 @@ Runner add_bench(CLI::App& app) {
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
-  return [a] {
+  return [a, prefill_opt, decode_opt] {
     // ---- arguments alone ----
+    // One mode asked for: the other's default sweep is not wanted.
+    if (prefill_opt->count() && !decode_opt->count()) a->decode.clear();
+    if (decode_opt->count() && !prefill_opt->count()) a->prefill.clear();
     const Preset& pre = find_preset(a->preset);
     const uint32_t Hq = a->heads.value_or(pre.q_heads), Hkv = a->kv_heads.value_or(pre.kv_heads),
                    D = a->head_dim.value_or(pre.head_dim);
@@ -122,7 +129,8 @@ Runner add_bench(CLI::App& app) {
     if (!explicit_algos) algos = all_algorithms();
     const auto prefill = lengths(a->prefill, "--prefill"), decode = lengths(a->decode, "--decode");
     if (prefill.empty() && decode.empty())
-      throw BadArgument("nothing to run: --prefill and --decode both skip (0); give at least one context length");
+      throw BadArgument("nothing to run: no context length left in --prefill / --decode (a lone 0 skips a mode); "
+                        "give at least one");
     check_writable(a->json, "--json");
     check_writable(a->csv, "--csv");
 

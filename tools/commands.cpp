@@ -41,9 +41,8 @@ CLI::Validator at_least(long long min, long long max) {
 
 const CLI::Validator kMultipleOf4(
     [](std::string& s) -> std::string {
-      const std::string e = at_least(4)(s);
-      if (!e.empty()) return e;
-      return std::stoll(s) % 4 ? "must be a positive multiple of 4, got " + s : std::string{};
+      return at_least(4)(s).empty() && std::stoll(s) % 4 == 0 ? std::string{}
+                                                              : "must be a positive multiple of 4, got " + s;
     },
     "multiple of 4");
 
@@ -58,14 +57,18 @@ const CLI::Validator kAlgorithmName(
     },
     "ALGORITHM");
 
-void check_writable(const std::string& path, const std::string& option) {
+void check_writable(const std::string& path, const std::string& option, bool create_folders) {
   if (path.empty()) return;
   namespace fs = std::filesystem;
   const fs::path p(path);
-  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   std::error_code ec;
+  if (create_folders)  // the nearest folder that exists is where the missing ones will be made
+    while (!fs::exists(dir, ec) && dir.has_relative_path() && dir != dir.parent_path()) dir = dir.parent_path();
   if (!fs::is_directory(dir, ec))
-    throw BadArgument(option + " " + path + ": folder " + dir.string() + " does not exist");
+    throw BadArgument(option + " " + path + ": " +
+                      (fs::exists(dir, ec) ? dir.string() + " is not a folder"
+                                           : "folder " + dir.string() + " does not exist"));
   if (fs::exists(p, ec)) {
     if (fs::is_directory(p, ec)) throw BadArgument(option + " " + path + ": is a folder, not a file");
     if (access(path.c_str(), W_OK) != 0) throw BadArgument(option + " " + path + ": the file is not writable");

@@ -39,9 +39,10 @@ extern const CLI::Validator kMultipleOf4;
 // An algorithm name, as algorithm_from_string() takes it.
 extern const CLI::Validator kAlgorithmName;
 
-// Throws BadArgument unless `path` can be written (its folder exists and is writable; if
-// the file exists it is a writable file). Empty path: nothing to check.
-void check_writable(const std::string& path, const std::string& option);
+// Throws BadArgument unless `path` can be written: its folder exists (with create_folders,
+// as for the tuning file, the nearest existing ancestor) and is writable, and if the file
+// exists it is a writable file. Empty path: nothing to check.
+void check_writable(const std::string& path, const std::string& option, bool create_folders = false);
 // Writes text to path; throws webattn::Error naming the option and path if it fails.
 void write_file(const std::string& path, const std::string& text, const std::string& option);
 

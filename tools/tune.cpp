@@ -65,7 +65,7 @@ Runner add_tune(CLI::App& app) {
       if (list->empty()) throw BadArgument("an empty list: --decode, --prefill, --split-workgroups and "
                                            "--keys-per-tile each need at least one value");
     const std::string path = a->file.empty() ? tuning_path() : a->file;
-    if (!a->dry_run) check_writable(path, a->file.empty() ? "tuning file" : "--file");
+    if (!a->dry_run) check_writable(path, a->file.empty() ? "tuning file" : "--file", true);
     Context ctx = a->device.open();
     if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot tune");
     fmt::print("device: {} ({}); tuning key '{}'\n", ctx.adapter().device, ctx.adapter().backend,
