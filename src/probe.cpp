@@ -118,7 +118,8 @@ class Prober {
                                        std::to_string(f.chains) + "u;\nconst UNROLL: u32 = " +
                                        std::to_string(f.unroll) + "u;\n",
                                    {{"WG", f.workgroup_size}}});
-    return dev_.pipelines().get({f.kind == CeilingKind::Copy ? "bandwidth_copy" : "bandwidth_read", {},
+    return dev_.pipelines().get({f.kind == CeilingKind::Copy ? "bandwidth_copy" : "bandwidth_read",
+                                 {"bandwidth_params"},
                                  std::string("alias E = ") + wgsl_type(f.width) + ";\nconst ITEMS: u32 = " +
                                      std::to_string(f.items) + "u;\n",
                                  {{"WG", f.workgroup_size}, {"GRID_STRIDE", f.workgroups ? 1.0 : 0.0}}});

@@ -133,10 +133,10 @@ TEST(Pipeline, ShaderErrorCarriesTheWgslLine) {
 TEST(Pipeline, CacheHitsOnSameSpecAndMissesOnNewConstant) {
   auto& cache = ctx().device().pipelines();
   const size_t h0 = cache.hits(), m0 = cache.misses();
-  const auto& a = cache.get({"bandwidth_copy", {}, kCopyHeader, {{"WG", 64}}});
-  const auto& b = cache.get({"bandwidth_copy", {}, kCopyHeader, {{"WG", 64}}});
+  const auto& a = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
+  const auto& b = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   EXPECT_EQ(&a, &b);
-  const auto& c = cache.get({"bandwidth_copy", {}, kCopyHeader, {{"WG", 128}}});
+  const auto& c = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 128}}});
   EXPECT_NE(&a, &c);
   EXPECT_EQ(cache.hits() - h0, 1u);
   EXPECT_GE(cache.misses() - m0, 1u);
@@ -152,7 +152,7 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
   a.upload(v);
   b.fill_u32(0x7fc00001u);
   c.fill_u32(0x7fc00001u);
-  const auto& p = ctx().device().pipelines().get({"bandwidth_copy", {}, kCopyHeader, {{"WG", 64}}});
+  const auto& p = ctx().device().pipelines().get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   struct {
     uint32_t n4, row, threads;
     float unused;
@@ -171,7 +171,7 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
 }
 
 TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
-  const auto& p = ctx().device().pipelines().get({"bandwidth_copy", {}, kCopyHeader, {{"WG", 64}}});
+  const auto& p = ctx().device().pipelines().get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   gpu::Buffer a(ctx().device(), 64, "a");
   gpu::Recorder rec(ctx().device(), false);
   struct {

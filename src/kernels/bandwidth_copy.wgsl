@@ -1,20 +1,9 @@
 // Copy-bandwidth probe: dst = src in one of the forms src/probe.cpp tries.
-// Generated header: `alias E = f32 | vec2<f32> | vec4<f32>;` (vector width) and
-// `const ITEMS: u32` (elements per thread per step, all loaded before any is stored).
+// Prelude bandwidth_params: Params, WG, GRID_STRIDE, src. Generated header:
+// `alias E = f32 | vec2<f32> | vec4<f32>;` (vector width) and `const ITEMS: u32`
+// (elements per thread per step, all loaded before any is stored).
 // Step s, item k of thread t touches element s * ITEMS * threads + k * threads + t, so
 // neighbouring threads touch neighbouring elements. Bytes moved: 2 * sizeof(E) * n.
-struct Params {
-  n: u32,            // elements of E
-  row_threads: u32,  // threads per grid row: x-workgroups * WG
-  threads: u32,      // threads in the whole grid
-  never: f32,        // unused here (the read-only probe's guard); same struct for both
-}
-override WG: u32 = 256u;
-// false: one step, the grid covers the buffer; true: a fixed grid loops over it.
-override GRID_STRIDE: bool = false;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<E>;
 @group(0) @binding(2) var<storage, read_write> dst: array<E>;
 
 @compute @workgroup_size(WG)

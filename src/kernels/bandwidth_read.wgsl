@@ -1,19 +1,8 @@
 // Read-only bandwidth probe: every element of src is loaded once and summed per thread.
 // The sum is stored only where it equals p.never, a value the data cannot produce (the
 // probe fills src with non-negative values and passes -1), so nothing is written, yet the
-// compiler must keep every load. Same header, indexing and forms as bandwidth_copy.wgsl.
+// compiler must keep every load. Same prelude, header, indexing and forms as bandwidth_copy.wgsl.
 // Bytes moved: sizeof(E) * n.
-struct Params {
-  n: u32,
-  row_threads: u32,
-  threads: u32,
-  never: f32,
-}
-override WG: u32 = 256u;
-override GRID_STRIDE: bool = false;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<E>;
 @group(0) @binding(2) var<storage, read_write> sink: array<E>;
 
 @compute @workgroup_size(WG)
