@@ -103,7 +103,7 @@ assert kinds == ["copy", "read", "fma"], kinds
 assert all(j[k] > 0 for k in ("copy_gbps", "read_gbps", "fma_gflops")), j
 print("ok   probe --json lists every form tried:", [f["form"] for f in j["tried"]])
 EOF
-expect 3 300 "measured .* by .webattn probe. .*ceilings.json" -- bench --heads 2 --kv-heads 1 --head-dim 8 \
+expect 3 300 "ceilings \(floors\): saved in $tmp/cache/webattn/ceilings.json, measured 20" -- bench --heads 2 --kv-heads 1 --head-dim 8 \
   --prefill 0 --decode 8,100000000 --algorithm split-kv --repeats 1 --warmup 0 --batch 1 --json "$tmp/b.json"
 grep -qE "^decode +8 split-kv +f32 +[0-9.]+ +[0-9.]+ +[0-9.]+% read" "$tmp/out" ||
   { echo "FAIL the runnable point has no result row"; failures=$((failures + 1)); }

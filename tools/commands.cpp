@@ -127,8 +127,8 @@ ProbeResult ceilings_for(Context& ctx, bool reprobe) {
   std::optional<ProbeResult> saved;
   if (!reprobe) saved = load_ceilings(path, ctx.adapter());
   if (saved) {
-    fmt::print("ceilings (floors): measured {} by `webattn probe` ({} MiB buffers), from {}:\n",
-               saved->measured_at, saved->buffer_bytes >> 20, path);
+    fmt::print("ceilings (floors): saved in {}, measured {} ({} MiB buffers; `--reprobe` measures again):\n", path,
+               saved->measured_at, saved->buffer_bytes >> 20);
     print_ceilings(*saved);
     return *saved;
   }
