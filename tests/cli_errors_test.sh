@@ -72,6 +72,9 @@ expect 2 10 "--decode: must be at least 1, got 0" -- tune --decode 0
 expect 2 10 "--keys-per-tile: 20 not in" -- tune --keys-per-tile 20
 touch "$tmp/a-file"
 expect 2 10 "--file $tmp/a-file/sub/t.json: $tmp/a-file is not a folder" -- tune --file "$tmp/a-file/sub/t.json"
+export WEBATTN_CEILINGS_FILE="$tmp/a-file/c.json"
+expect 2 10 "ceilings file $tmp/a-file/c.json: $tmp/a-file is not a folder" -- probe
+unset WEBATTN_CEILINGS_FILE
 
 # ---- points the device cannot run: refused before any GPU work (exit 4: nothing ran) ----
 expect 4 10 "decode +100000000 .*not run: a KV cache of capacity 100000000 .*maxBufferSize" -- \

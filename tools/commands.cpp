@@ -135,9 +135,14 @@ ProbeResult ceilings_for(Context& ctx, bool reprobe) {
   fmt::print(stderr, "{}: measuring the device ceilings (webattn probe) ...\n",
              reprobe ? "--reprobe" : "no ceilings saved for this adapter");
   ProbeResult r = probe_device(ctx);
-  save_ceilings(path, ctx.adapter(), r);
-  fmt::print("ceilings (floors): measured now, {} ({:.1f} s, {} MiB buffers), saved to {}:\n", r.measured_at,
-             r.seconds, r.buffer_bytes >> 20, path);
+  std::string saved_to = "saved to " + path;
+  try {
+    save_ceilings(path, ctx.adapter(), r);
+  } catch (const std::exception& e) {  // the figures still serve this run
+    saved_to = std::string("NOT saved: ") + e.what();
+  }
+  fmt::print("ceilings (floors): measured now, {} ({:.1f} s, {} MiB buffers), {}:\n", r.measured_at, r.seconds,
+             r.buffer_bytes >> 20, saved_to);
   print_ceilings(r);
   return r;
 }
@@ -225,6 +230,7 @@ Runner add_probe(CLI::App& app) {
                          "keyed by adapter; bench and tune reuse them.\n") + kExitCodesHelp);
   return [a] {
     check_writable(a->json, "--json");
+    if (!a->no_save) check_writable(ceilings_path(), "ceilings file", true);
     Context ctx = a->device.open();
     const auto& ad = ctx.adapter();
     fmt::print("device: {} ({})\n", ad.device, ad.backend);
