@@ -115,14 +115,18 @@ struct Operands {
   Tensor out;
 };
 
-// The checks that need no tensors: S rows of Hq heads against a (valid) cache config
-// with these options on this device. Returns the algorithm that will run.
-Algorithm check_call(const Sdpa& sdpa, const gpu::Device& dev, uint32_t S, uint32_t Hq, const KVCacheConfig& c,
-                     const SdpaOptions& options) {
+// The checks that need no tensors (forward, plan and validate share them): S rows of Hq
+// heads against a (valid) cache config, then the options on this device, which returns
+// the algorithm that will run.
+void check_rows(uint32_t S, uint32_t Hq, const KVCacheConfig& c) {
   if (S == 0) throw ShapeError("S (q.shape[0]) must be at least 1, got 0");
   if (Hq == 0 || Hq % c.kv_heads != 0)
     throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
                      std::to_string(c.kv_heads));
+}
+
+Algorithm check_options(const Sdpa& sdpa, const gpu::Device& dev, uint32_t S, uint32_t Hq, const KVCacheConfig& c,
+                        const SdpaOptions& options) {
   if (!(options.scale >= 0) || !std::isfinite(options.scale))
     throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(options.scale));
   if (options.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(options.repeat));
@@ -146,9 +150,9 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
   const auto& qs = op.q.shape();
   if (qs.size() != 3) throw ShapeError("q must be [S, Hq, D], got " + shape_string(qs));
   const uint32_t S = qs[0], Hq = qs[1], D = qs[2];
+  check_rows(S, Hq, c);
   if (D != c.head_dim)
     throw ShapeError("q head_dim " + std::to_string(D) + " differs from the cache's " + std::to_string(c.head_dim));
-  const Algorithm algo = check_call(sdpa, ctx.device(), S, Hq, c, options);
   expect_shape(op.k_new, "k_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
   expect_shape(op.v_new, "v_new", {S, c.kv_heads, D}, "[S, Hkv, D]");
   expect_shape(op.out, "out", {S, Hq, D}, "[S, Hq, D]");
@@ -165,6 +169,7 @@ Recipe make_recipe(const Sdpa& sdpa, const Context& ctx, const Tuning& tune, con
       if (shares(t->buffer(), *c))
         throw ShapeError("'" + t->label() + "' and the KV cache are in the same WGPUBuffer; the cache update writes "
                          "the cache in a pass that reads it, which WebGPU forbids within one buffer");
+  const Algorithm algo = check_options(sdpa, ctx.device(), S, Hq, c, options);
 
   Recipe r;
   r.seq_len = S;
@@ -235,7 +240,8 @@ void Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, cons
                     const SdpaOptions& options) const {
   const Context& ctx = *impl_->ctx;
   attention::validate_cache(ctx, cache);
-  const Algorithm algo = check_call(*this, ctx.device(), seq_len, q_heads, cache, options);
+  check_rows(seq_len, q_heads, cache);
+  const Algorithm algo = check_options(*this, ctx.device(), seq_len, q_heads, cache, options);
   if (options.max_context > cache.capacity)
     throw ShapeError("max_context " + std::to_string(options.max_context) + " exceeds cache capacity " +
                      std::to_string(cache.capacity));
