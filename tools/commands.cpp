@@ -255,6 +255,10 @@ Runner add_probe(CLI::App& app) {
     fmt::print("best of {} forms in {:.1f} s ({} MiB buffers):\n", r.tried.size(), r.seconds,
                r.buffer_bytes >> 20);
     print_ceilings(r);
+    if (a->copy_mib && a->copy_mib < 64)
+      fmt::print("note: --copy-mib {} buffers measure caches and launch overheads more than memory; bench's "
+                 "%-of-floor from these figures would be off{}\n", a->copy_mib,
+                 a->no_save ? "" : " (they are saved: run `webattn probe` without --copy-mib to replace them)");
     if (!a->no_save) {
       save_ceilings(ceilings_path(), ad, r);
       fmt::print("saved to {} (bench and tune use these; `webattn probe` again to re-measure)\n", ceilings_path());
