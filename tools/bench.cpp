@@ -200,48 +200,54 @@ Runner add_bench(CLI::App& app) {
     std::vector<Row> rows;
     size_t done = 0, total = 0;
     for (const auto& pt : points) total += pt.run.size();
-    for (auto& pt : points) {
-      for (const auto& why : pt.refused) not_run(pt, why);
-      if (pt.run.empty()) continue;
-      const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
-      std::unique_ptr<BenchProblem> made;
-      try {
-        made = std::make_unique<BenchProblem>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
-      } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
-        not_run(pt, e.what());
-        pt.refused.push_back(e.what());
-        refused += explicit_algos ? pt.run.size() : 1;
-        done += pt.run.size();
-        continue;
-      }
-      const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
-      for (Algorithm algo : pt.run) {
-        ++done;
-        fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), pt.dtype);
-        SdpaOptions opt;
-        opt.algorithm = algo;
-        opt.split_kv_workgroups = a->split_workgroups;
-        opt.flash_threads_x = a->flash_threads_x;
-        Timing tm;
+    // A GPU error stops the sweep, but what ran is still reported and written below.
+    std::string gpu_error;
+    try {
+      for (auto& pt : points) {
+        for (const auto& why : pt.refused) not_run(pt, why);
+        if (pt.run.empty()) continue;
+        const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
+        std::unique_ptr<BenchProblem> made;
         try {
-          tm = time_calls(sdpa, *made, opt, a->warmup, a->repeats, a->batch, true);
-        } catch (const UnsupportedError& e) {
-          fmt::print(stderr, "\r");
-          fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, to_string(algo), pt.dtype, e.what());
-          pt.refused.push_back(std::string(to_string(algo)) + ": " + e.what());
-          if (explicit_algos) ++refused;
+          made = std::make_unique<BenchProblem>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
+        } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
+          not_run(pt, e.what());
+          pt.refused.push_back(e.what());
+          refused += explicit_algos ? pt.run.size() : 1;
+          done += pt.run.size();
           continue;
         }
-        Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
-              cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes)};
-        std::string stages;
-        for (const auto& n : r.stage_order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
-        fmt::print(stderr, "\r");
-        fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
-                   r.algorithm, r.dtype, r.total_ms * 1e3, r.floor.ms * 1e3, 100 * r.floor.ms / r.total_ms,
-                   r.floor.ceiling, stages);
-        rows.push_back(r);
+        const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
+        for (Algorithm algo : pt.run) {
+          ++done;
+          fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), pt.dtype);
+          SdpaOptions opt;
+          opt.algorithm = algo;
+          opt.split_kv_workgroups = a->split_workgroups;
+          opt.flash_threads_x = a->flash_threads_x;
+          Timing tm;
+          try {
+            tm = time_calls(sdpa, *made, opt, a->warmup, a->repeats, a->batch, true);
+          } catch (const UnsupportedError& e) {
+            fmt::print(stderr, "\r");
+            fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, to_string(algo), pt.dtype, e.what());
+            pt.refused.push_back(std::string(to_string(algo)) + ": " + e.what());
+            if (explicit_algos) ++refused;
+            continue;
+          }
+          Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
+                cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes)};
+          std::string stages;
+          for (const auto& n : r.stage_order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
+          fmt::print(stderr, "\r");
+          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
+                     r.algorithm, r.dtype, r.total_ms * 1e3, r.floor.ms * 1e3, 100 * r.floor.ms / r.total_ms,
+                     r.floor.ceiling, stages);
+          rows.push_back(r);
+        }
       }
+    } catch (const GpuError& e) {
+      gpu_error = e.what();
     }
     fmt::print(stderr, "\r");
     // The published experiment: the AV stage, strided vs coalesced, same run.
@@ -299,6 +305,10 @@ Runner add_bench(CLI::App& app) {
         for (const auto& why : pt.refused)
           j["not_run"].push_back({{"mode", pt.mode}, {"context", pt.C}, {"dtype", pt.dtype}, {"reason", why}});
       write_file(a->json, j.dump(1) + "\n", "--json");
+    }
+    if (!gpu_error.empty()) {
+      fmt::print(stderr, "\nwebattn: error: the sweep stopped after {} results: {}\n", rows.size(), gpu_error);
+      return kExitRuntime;
     }
     if (refused == requested) {
       fmt::print(stderr, "webattn: error: none of the {} requested points could run (see \"not run\" above)\n",
