@@ -141,67 +141,73 @@ Runner add_check(CLI::App& app) {
                    r.cmp.nonfinite ? fmt::format(" {} non-finite/unwritten", r.cmp.nonfinite) : "");
       return ok;
     };
-    for (const auto& c : cases)
-      for (Algorithm algo : algos)
-        for (const auto& dt : a->dtypes) {
-          ++done;
-          if (!verify::supported(ctx, c, algo)) {
-            ++skipped;
-            continue;
-          }
-          const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
-          auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
-          const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
-          if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
-          rows.push_back({{"case", c.str()},
-                          {"algorithm", to_string(algo)},
-                          {"dtype", dt},
-                          {"max_abs", r.cmp.max_abs},
-                          {"rel_l2", r.cmp.rel_l2},
-                          {"cache_exact", r.cache_exact},
-                          {"nonfinite", r.cmp.nonfinite},
-                          {"passed", ok}});
-        }
+    // A GPU error stops the check, but the results so far are still counted and written.
+    std::string gpu_error;
     int fuzz_rejected = 0;
-    std::mt19937 frng(a->seed * 104729u + 17);
-    for (int i = 0; i < a->fuzz; ++i) {
-      fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
-      verify::Case c;
-      c.Hkv = 1 + frng() % 4;
-      c.Hq = c.Hkv * (1 + frng() % 8);
-      c.D = a->head_dims[frng() % a->head_dims.size()];
-      c.S = frng() % 2 ? 1 + frng() % 4 : 1 + frng() % 130;
-      c.input_pos = frng() % 3 ? frng() % 400 : 0;
-      c.capacity = c.input_pos + c.S + frng() % 20;
-      c.causal = frng() % 6 != 0;
-      if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
-      const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
-      std::vector<Algorithm> choices = all_algorithms();
-      choices.push_back(Algorithm::Auto);
-      const Algorithm algo = choices[frng() % choices.size()];
-      if (frng() % 8 == 0) {  // an invalid call: the cache one position too short
-        try {
-          verify::Case bad = c;
-          bad.capacity = c.input_pos + c.S - 1;
-          if (bad.capacity == 0) bad.capacity = 1, bad.input_pos = 1;
-          Context& cx = ctx;
-          KVCache cache(cx, {bad.capacity, bad.Hkv, bad.D, dtype});
-          Tensor q(cx, {bad.S, bad.Hq, bad.D}), k(cx, {bad.S, bad.Hkv, bad.D}), v(cx, {bad.S, bad.Hkv, bad.D});
-          Sdpa sdpa(cx);
-          sdpa.forward(q, k, v, cache, bad.input_pos);
-          fmt::print("FAIL fuzz invalid call accepted: {}\n", bad.str());
-          ++failed;
-        } catch (const ShapeError&) {
-          ++fuzz_rejected;
+    try {
+      for (const auto& c : cases)
+        for (Algorithm algo : algos)
+          for (const auto& dt : a->dtypes) {
+            ++done;
+            if (!verify::supported(ctx, c, algo)) {
+              ++skipped;
+              continue;
+            }
+            const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+            auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
+            const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
+            if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
+            rows.push_back({{"case", c.str()},
+                            {"algorithm", to_string(algo)},
+                            {"dtype", dt},
+                            {"max_abs", r.cmp.max_abs},
+                            {"rel_l2", r.cmp.rel_l2},
+                            {"cache_exact", r.cache_exact},
+                            {"nonfinite", r.cmp.nonfinite},
+                            {"passed", ok}});
+          }
+      std::mt19937 frng(a->seed * 104729u + 17);
+      for (int i = 0; i < a->fuzz; ++i) {
+        fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
+        verify::Case c;
+        c.Hkv = 1 + frng() % 4;
+        c.Hq = c.Hkv * (1 + frng() % 8);
+        c.D = a->head_dims[frng() % a->head_dims.size()];
+        c.S = frng() % 2 ? 1 + frng() % 4 : 1 + frng() % 130;
+        c.input_pos = frng() % 3 ? frng() % 400 : 0;
+        c.capacity = c.input_pos + c.S + frng() % 20;
+        c.causal = frng() % 6 != 0;
+        if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
+        const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
+        std::vector<Algorithm> choices = all_algorithms();
+        choices.push_back(Algorithm::Auto);
+        const Algorithm algo = choices[frng() % choices.size()];
+        if (frng() % 8 == 0) {  // an invalid call: the cache one position too short
+          try {
+            verify::Case bad = c;
+            bad.capacity = c.input_pos + c.S - 1;
+            if (bad.capacity == 0) bad.capacity = 1, bad.input_pos = 1;
+            Context& cx = ctx;
+            KVCache cache(cx, {bad.capacity, bad.Hkv, bad.D, dtype});
+            Tensor q(cx, {bad.S, bad.Hq, bad.D}), k(cx, {bad.S, bad.Hkv, bad.D}), v(cx, {bad.S, bad.Hkv, bad.D});
+            Sdpa sdpa(cx);
+            sdpa.forward(q, k, v, cache, bad.input_pos);
+            fmt::print("FAIL fuzz invalid call accepted: {}\n", bad.str());
+            ++failed;
+          } catch (const ShapeError&) {
+            ++fuzz_rejected;
+          }
+          continue;
         }
-        continue;
+        if (!verify::supported(ctx, c, algo)) {
+          ++skipped;
+          continue;
+        }
+        tally(verify::run_case(ctx, c, algo, dtype, ++seed),
+              fmt::format("fuzz {:<22} {:<3} {}", to_string(algo), to_string(dtype), c.str()));
       }
-      if (!verify::supported(ctx, c, algo)) {
-        ++skipped;
-        continue;
-      }
-      tally(verify::run_case(ctx, c, algo, dtype, ++seed),
-            fmt::format("fuzz {:<22} {:<3} {}", to_string(algo), to_string(dtype), c.str()));
+    } catch (const GpuError& e) {
+      gpu_error = e.what();
     }
     if (a->fuzz) fmt::print("fuzz: {} calls, {} invalid ones rejected as they should be\n", a->fuzz, fuzz_rejected);
     fmt::print(stderr, "\r");
@@ -211,6 +217,10 @@ Runner add_check(CLI::App& app) {
     fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
                skipped);
     if (!a->json.empty()) write_file(a->json, rows.dump(1) + "\n", "--json");
+    if (!gpu_error.empty()) {
+      fmt::print(stderr, "webattn: error: the check stopped: {}\n", gpu_error);
+      return kExitRuntime;
+    }
     if (failed) return kExitCheckFailed;
     if (passed == 0) {
       fmt::print(stderr, "webattn: error: the check compared nothing (0 passed)\n");
