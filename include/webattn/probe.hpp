@@ -57,7 +57,7 @@ struct ProbeOptions {
   uint32_t fma_iterations = 0;
   int repeats = 10;  // timed runs per form (fewer on a device where a run takes over 20 ms)
   int warmup = 1;
-  // Only the reference form of each ceiling (vec4 copy / read, one per thread, WG 256;
+  // Only the first reference form of each ceiling (vec4 copy / read, one per thread, WG 256;
   // 8 scalar fma chains unrolled x4 in 8192 workgroups of 256): quick looks and tests.
   bool reference_only = false;
   // Called after each form is measured (progress output).
