@@ -75,6 +75,50 @@ std::string join_reasons(const std::vector<std::string>& reasons) {
   return all;
 }
 
+std::string csv_text(const AdapterSummary& ad, const std::vector<Row>& rows) {
+  std::ostringstream c;
+  c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
+       "flops,bytes\n";
+  for (const auto& r : rows)
+    c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
+      << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
+      << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << "\n";
+  return c.str();
+}
+
+// The device, the ceilings used, every result and every point not run (bench/plot.py reads it).
+nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, const std::vector<Row>& rows,
+                            const std::vector<Point>& points) {
+  nlohmann::json j;
+  j["device"] = ad.device;
+  j["backend"] = ad.backend;
+  j["adapter_type"] = ad.adapter_type;
+  j["probe"] = {{"copy_gbps", ceil.copy_gbps},       {"read_gbps", ceil.read_gbps},
+                {"fma_gflops", ceil.fma_gflops},     {"copy_form", ceil.copy.describe()},
+                {"read_form", ceil.read.describe()}, {"fma_form", ceil.fma.describe()},
+                {"measured_at", ceil.measured_at}};
+  j["floor"] = "max(flops / fma_gflops, bytes / read_gbps)";
+  j["results"] = nlohmann::json::array();
+  for (const auto& r : rows)
+    j["results"].push_back({{"mode", r.mode},
+                            {"context", r.context},
+                            {"S", r.S},
+                            {"input_pos", r.input_pos},
+                            {"algorithm", r.algorithm},
+                            {"dtype", r.dtype},
+                            {"total_ms", r.total_ms},
+                            {"floor_ms", r.floor.ms},
+                            {"floor_ceiling", r.floor.ceiling},
+                            {"flops", r.flops},
+                            {"bytes", r.bytes},
+                            {"stages_ms", r.stage_ms}});
+  j["not_run"] = nlohmann::json::array();
+  for (const auto& pt : points)
+    for (const auto& why : pt.refused)
+      j["not_run"].push_back({{"mode", pt.mode}, {"context", pt.C}, {"dtype", pt.dtype}, {"reason", why}});
+  return j;
+}
+
 }  // namespace
 
 Runner add_bench(CLI::App& app) {
@@ -263,47 +307,12 @@ Runner add_bench(CLI::App& app) {
                      s.mode, s.context, s.dtype, st * 1e3, co * 1e3, 100 * (co - st) / st, st / co);
         }
     }
-    if (!a->csv.empty()) {
-      std::ostringstream c;
-      c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
-           "flops,bytes\n";
-      for (const auto& r : rows)
-        c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
-          << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
-          << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << "\n";
-      write_file(a->csv, c.str(), "--csv");
-    }
+    if (!a->csv.empty()) write_file(a->csv, csv_text(ad, rows), "--csv");
     if (!a->json.empty()) {
-      nlohmann::json j;
-      j["device"] = ad.device;
-      j["backend"] = ad.backend;
-      j["adapter_type"] = ad.adapter_type;
-      j["probe"] = {{"copy_gbps", ceil.copy_gbps},   {"read_gbps", ceil.read_gbps},
-                    {"fma_gflops", ceil.fma_gflops}, {"copy_form", ceil.copy.describe()},
-                    {"read_form", ceil.read.describe()}, {"fma_form", ceil.fma.describe()},
-                    {"measured_at", ceil.measured_at}};
-      j["floor"] = "max(flops / fma_gflops, bytes / read_gbps)";
+      nlohmann::json j = results_json(ad, ceil, rows, points);
       j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
       j["repeats"] = a->repeats;
       j["batch"] = a->batch;
-      j["results"] = nlohmann::json::array();
-      for (const auto& r : rows)
-        j["results"].push_back({{"mode", r.mode},
-                                {"context", r.context},
-                                {"S", r.S},
-                                {"input_pos", r.input_pos},
-                                {"algorithm", r.algorithm},
-                                {"dtype", r.dtype},
-                                {"total_ms", r.total_ms},
-                                {"floor_ms", r.floor.ms},
-                                {"floor_ceiling", r.floor.ceiling},
-                                {"flops", r.flops},
-                                {"bytes", r.bytes},
-                                {"stages_ms", r.stage_ms}});
-      j["not_run"] = nlohmann::json::array();
-      for (const auto& pt : points)
-        for (const auto& why : pt.refused)
-          j["not_run"].push_back({{"mode", pt.mode}, {"context", pt.C}, {"dtype", pt.dtype}, {"reason", why}});
       write_file(a->json, j.dump(1) + "\n", "--json");
     }
     if (!gpu_error.empty()) {
