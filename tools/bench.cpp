@@ -124,10 +124,8 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
 Runner add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   a->device.add(app);
-  std::vector<std::string> preset_names;
-  for (const auto& p : presets()) preset_names.push_back(p.name);
   app.add_option("--preset", a->preset, "model shape: llama3-8b (Hq 32, Hkv 8, D 128), llama3.2-1b (D 64)")
-      ->check(CLI::IsMember(preset_names));
+      ->check(CLI::IsMember(preset_names()));
   app.add_option("--heads", a->heads, "query heads (overrides the preset)")->check(at_least(1));
   app.add_option("--kv-heads", a->kv_heads, "kv heads (overrides the preset; must divide --heads)")->check(at_least(1));
   app.add_option("--head-dim", a->head_dim, "head dim (overrides the preset)")->check(kMultipleOf4);

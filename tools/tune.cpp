@@ -40,9 +40,7 @@ double score(const std::vector<uint32_t>& sizes, Make&& run_one) {
 Runner add_tune(CLI::App& app) {
   auto a = std::make_shared<TuneArgs>();
   a->device.add(app);
-  std::vector<std::string> preset_names;
-  for (const auto& p : presets()) preset_names.push_back(p.name);
-  app.add_option("--preset", a->preset, "model shape to tune for")->check(CLI::IsMember(preset_names));
+  app.add_option("--preset", a->preset, "model shape to tune for")->check(CLI::IsMember(preset_names()));
   app.add_option("--file", a->file, "tuning file (default: $WEBATTN_TUNING_FILE or ~/.cache/webattn/tuning.json)");
   app.add_option("--decode", a->decode, "decode context lengths to tune split-kv on")
       ->delimiter(',')
