@@ -9,5 +9,5 @@ mkdir -p "$out"
 "$bin/webattn" tune --preset llama3-8b > "$out/tune.txt" 2>&1
 for C in 512 4096 16384 32768 65536 131072; do
   "$bin/webattn" bench --preset llama3-8b --prefill 0 --decode $C --dtype f32 f16 --algorithm split-kv \
-    --repeats 20 --probe-mib 1024 --json "$out/decode-$C.json" 2>/dev/null | grep "^decode"
+    --repeats 20 --json "$out/decode-$C.json" 2>/dev/null | grep "^decode"
 done

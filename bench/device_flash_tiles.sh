@@ -7,7 +7,7 @@ w="$bin/webattn"
 for tx in 16 8; do
   echo "== flash-threads-x $tx"
   "$w" bench --preset llama3-8b --prefill 512,1024,2048,4096 --decode 0 --dtype f32 f16 --algorithm flash-prefill \
-    --flash-threads-x $tx --repeats 20 --probe-mib 1024 2>/dev/null | grep -E "^prefill"
+    --flash-threads-x $tx --repeats 20 2>/dev/null | grep -E "^prefill"
   "$w" bench --preset llama3.2-1b --prefill 512,2048 --decode 0 --dtype f32 --algorithm flash-prefill \
-    --flash-threads-x $tx --repeats 20 --probe-mib 256 2>/dev/null | grep -E "^prefill"
+    --flash-threads-x $tx --repeats 20 2>/dev/null | grep -E "^prefill"
 done

@@ -11,16 +11,16 @@ mkdir -p "$out"
 w="$bin/webattn"
 {
   "$w" devices
-  "$w" probe --copy-mib 1024 --fma-iterations 8192 --repeats 20
+  "$w" probe   # every form tried is printed; bench and tune reuse the saved ceilings
   "$w" check --cases ${CHECK_CASES:-40} 2>/dev/null | tail -3
   "$w" tune --preset llama3-8b 2>&1   # the benches below use what it saves
 } > "$out/device-probe-check.txt" 2>&1
 for preset in llama3-8b llama3.2-1b; do
   "$w" bench --preset $preset --prefill 128,512,2048 --decode 512,4096,16384 --dtype f32 f16 --repeats 20 \
-     --probe-mib 1024 --json "$out/bench-$preset.json" 2>/dev/null > "$out/bench-$preset.txt"
+     --json "$out/bench-$preset.json" 2>/dev/null > "$out/bench-$preset.txt"
 done
 "$w" bench --preset llama3-8b --prefill 0 --decode 32768,65536,131072 --dtype f32 f16 --algorithm split-kv \
-   --repeats 20 --probe-mib 1024 --json "$out/bench-long.json" 2>/dev/null > "$out/bench-long.txt"
+   --repeats 20 --json "$out/bench-long.json" 2>/dev/null > "$out/bench-long.txt"
 {
   python3 "$bin/torch_sdpa.py" --heads 32 --kv-heads 8 --head-dim 128
   python3 "$bin/torch_sdpa.py" --heads 32 --kv-heads 8 --head-dim 64

@@ -13,15 +13,15 @@ w="$bin/webattn"
 stamp() { echo "== $(date +%T) $*"; }
 {
   stamp devices; "$w" devices
-  stamp probe; "$w" probe --copy-mib 1024 --fma-iterations 8192 --repeats 20
+  stamp probe; "$w" probe
   stamp check; "$w" check --cases 40 2>/dev/null | tail -4
   stamp tests; "$bin/webattn_tests" --gtest_filter='Plan.*:Embed.*:Windows.*:HardInputs.*:Errors.*' 2>&1 | grep -E "^\[ +(OK|FAILED|PASSED|SKIPPED) |tests ran"
   stamp tune; "$w" tune --preset llama3-8b 2>&1 | tail -4
 } > "$out/probe-check-tests.txt" 2>&1
 decode="512 4096 16384 32768 65536 131072"
 "$w" bench --preset llama3-8b --prefill 0 --decode $decode --dtype f32 f16 --algorithm split-kv --repeats 20 \
-  --probe-mib 1024 --json "$out/bench-decode.json" > "$out/bench-decode.txt" 2>/dev/null
-"$w" bench --preset llama3-8b --prefill 128 512 2048 --decode 0 --dtype f32 f16 --repeats 20 --probe-mib 1024 \
+  --json "$out/bench-decode.json" > "$out/bench-decode.txt" 2>/dev/null
+"$w" bench --preset llama3-8b --prefill 128 512 2048 --decode 0 --dtype f32 f16 --repeats 20 \
   --json "$out/bench-prefill.json" > "$out/bench-prefill.txt" 2>/dev/null
 {
   stamp "decode_loop f32"; "$bin/decode_loop" --prompt 512 --steps 256

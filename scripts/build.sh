@@ -11,6 +11,6 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$root/build" -j "$(nproc)"
 w="$root/build/webattn"
 "$w" devices
-"$w" probe --copy-mib 64 --fma-iterations 512 --repeats 5
+"$w" probe
 "$w" check --cases 8 --head-dims 8,64
 "$w" bench --preset llama3-8b --prefill 64,128 --decode 256,512 --repeats 3 --warmup 1 --batch 2

@@ -16,6 +16,9 @@
 using namespace webattn;
 
 namespace {
+// The probe kernels' generated headers: a vec4 copy one element per thread, 8 vec4 fma chains.
+const char* const kCopyHeader = "alias E = vec4<f32>;\nconst ITEMS: u32 = 1u;\n";
+const char* const kFmaHeader = "alias V = vec4<f32>;\nconst CHAINS: u32 = 8u;\nconst UNROLL: u32 = 1u;\n";
 Context& ctx() { return webattn::testing::test_context(); }
 }  // namespace
 
@@ -131,10 +134,10 @@ TEST(Pipeline, ShaderErrorCarriesTheWgslLine) {
 TEST(Pipeline, CacheHitsOnSameSpecAndMissesOnNewConstant) {
   auto& cache = gpu_device(ctx()).pipelines();
   const size_t h0 = cache.hits(), m0 = cache.misses();
-  const auto& a = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
-  const auto& b = cache.get({"copy_vec4", {}, "", {{"WG", 64}}});
+  const auto& a = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
+  const auto& b = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   EXPECT_EQ(&a, &b);
-  const auto& c = cache.get({"copy_vec4", {}, "", {{"WG", 128}}});
+  const auto& c = cache.get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 128}}});
   EXPECT_NE(&a, &c);
   EXPECT_EQ(cache.hits() - h0, 1u);
   EXPECT_GE(cache.misses() - m0, 1u);
@@ -150,10 +153,11 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
   a.upload(v);
   b.fill_u32(0x7fc00001u);
   c.fill_u32(0x7fc00001u);
-  const auto& p = gpu_device(ctx()).pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  const auto& p = gpu_device(ctx()).pipelines().get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   struct {
-    uint32_t n4, row;
-  } params{n4, 16 * 64};
+    uint32_t n4, row, threads;
+    float unused;
+  } params{n4, 16 * 64, 16 * 64, 0.f};
   gpu::Recorder rec(gpu_device(ctx()), true);
   rec.dispatch("a->b", p, params, {{1, &a}, {2, &b}}, {16, 1, 1});
   rec.dispatch("b->c", p, params, {{1, &b}, {2, &c}}, {16, 1, 1});
@@ -168,12 +172,13 @@ TEST(Recorder, OverrideConstantsAndSeveralDispatchesInOneSubmit) {
 }
 
 TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
-  const auto& p = gpu_device(ctx()).pipelines().get({"copy_vec4", {}, "", {{"WG", 64}}});
+  const auto& p = gpu_device(ctx()).pipelines().get({"bandwidth_copy", {"bandwidth_params"}, kCopyHeader, {{"WG", 64}}});
   gpu::Buffer a(gpu_device(ctx()), 64, "a");
   gpu::Recorder rec(gpu_device(ctx()), false);
   struct {
-    uint32_t n4, row;
-  } params{4, 64};
+    uint32_t n4, row, threads;
+    float unused;
+  } params{4, 64, 64, 0.f};
   // Binding 2 missing: Dawn rejects the bind group.
   rec.dispatch("missing-binding", p, params, {{1, &a}}, {1, 1, 1});
   try {
@@ -186,13 +191,15 @@ TEST(Recorder, ValidationErrorBecomesAnExceptionNamingThePass) {
 
 TEST(Profiler, TimesArePositiveAndGrowWithWork) {
   if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
-  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, kFmaHeader, {{"WG", 64}}});
   gpu::Buffer sink(gpu_device(ctx()), 64 * 64 * 16, "sink");
   auto run = [&](uint32_t iters) {
     struct {
       uint32_t it;
       float seed;
-    } params{iters, 1.0f};
+      uint32_t row;
+      float never;
+    } params{iters, 1.0f, 64 * 64, -1.f};
     double best = 1e30;
     for (int i = 0; i < 3; ++i) {
       gpu::Recorder rec(gpu_device(ctx()), true);
@@ -211,23 +218,28 @@ TEST(Probe, ReportsPositiveBandwidthAndFmaRate) {
   if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
   ProbeOptions o;
   o.copy_bytes = 8 << 20;
-  o.fma_iterations = 256;
-  o.fma_workgroups = 64;
+  o.fma_iterations = 4;
   o.repeats = 3;
   o.warmup = 1;
+  o.reference_only = true;
   auto r = probe_device(ctx(), o);
   EXPECT_GT(r.copy_gbps, 0.0);
+  EXPECT_GT(r.read_gbps, 0.0);
   EXPECT_GT(r.fma_gflops, 0.0);
+  ASSERT_EQ(r.tried.size(), 3u);  // one form per ceiling
+  EXPECT_EQ(r.fma.describe(), "scalar, 8 chains, unroll x4, 8192 workgroups of 256, 4 iterations");
 }
 
 TEST(Recorder, SpanOnlyTimesTheSubmissionEndsAndNotEachPass) {
   if (!ctx().has_timestamps()) GTEST_SKIP() << "no timestamp-query on this adapter";
-  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, "", {{"WG", 64}}});
+  const auto& fma = gpu_device(ctx()).pipelines().get({"fma_throughput", {}, kFmaHeader, {{"WG", 64}}});
   gpu::Buffer sink(gpu_device(ctx()), 64 * 64 * 16, "sink");
   struct {
     uint32_t it;
     float seed;
-  } params{256, 1.0f};
+    uint32_t row;
+    float never;
+  } params{256, 1.0f, 64 * 64, -1.f};
   gpu::Recorder rec(gpu_device(ctx()), true, /*span_only=*/true);
   rec.mark("begin");
   rec.dispatch("fma-a", fma, params, {{1, &sink}}, {64, 1, 1});

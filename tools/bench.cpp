@@ -1,13 +1,14 @@
 // `webattn bench`: per-stage GPU time of prefill and decode for every algorithm, with
-// the AV strided/coalesced ratio and % of the device floor (bytes / measured bandwidth,
-// FLOPs / measured FMA rate, whichever is larger).
+// the AV strided/coalesced ratio and % of the device floor (FLOPs / FMA ceiling or
+// bytes / read-only bandwidth ceiling, whichever is larger; ceilings from `webattn probe`).
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <fstream>
-#include <memory>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "attention/cost.hpp"
 #include "commands.hpp"
@@ -16,7 +17,6 @@
 #include "webattn/attention.hpp"
 #include "webattn/errors.hpp"
 #include "webattn/probe.hpp"
-#include "webattn/verify.hpp"
 
 namespace webattn::cli {
 
@@ -25,7 +25,7 @@ namespace {
 struct BenchArgs {
   DeviceArgs device;
   std::string preset = "llama3-8b";
-  uint32_t heads = 0, kv_heads = 0, head_dim = 0;
+  std::optional<uint32_t> heads, kv_heads, head_dim;
   std::vector<uint32_t> prefill = {64, 128};
   std::vector<uint32_t> decode = {256, 512};
   std::vector<std::string> algorithms;
@@ -35,7 +35,7 @@ struct BenchArgs {
   uint32_t split_workgroups = 0;
   uint32_t flash_threads_x = 0;
   std::string json, csv;
-  uint32_t probe_mib = 64;
+  bool reprobe = false;
 };
 
 struct Row {
@@ -43,108 +43,254 @@ struct Row {
   uint32_t context, S, input_pos;
   std::map<std::string, double> stage_ms;
   std::vector<std::string> stage_order;
-  double total_ms, floor_ms, flops, bytes;
+  double total_ms, flops, bytes;
+  Floor floor;
 };
+
+// One requested (mode, context, dtype) and the algorithms that will run on it; `refused`
+// says why nothing (or not every explicitly requested algorithm) can.
+struct Point {
+  std::string mode;
+  uint32_t C, S, pos;
+  std::string dtype;
+  std::vector<Algorithm> run;
+  std::vector<std::string> refused;  // "<algorithm>: <reason>" or "<reason>"
+};
+
+// A context list: a lone 0 skips the mode; otherwise every length must be positive.
+std::vector<uint32_t> lengths(const std::vector<uint32_t>& list, const std::string& option) {
+  if (list.empty() || (list.size() == 1 && list[0] == 0)) return {};
+  for (auto c : list)
+    if (c == 0)
+      throw BadArgument(option + ": context length 0 among other lengths; a lone `" + option +
+                        " 0` skips that mode, lengths must be at least 1");
+  return list;
+}
+
+// One line for all of a point's reasons (already deduplicated: a cache too big for any
+// algorithm is said once).
+std::string join_reasons(const std::vector<std::string>& reasons) {
+  std::string all;
+  for (const auto& r : reasons) all += (all.empty() ? "" : "; ") + r;
+  return all;
+}
+
+std::string csv_text(const AdapterSummary& ad, const std::vector<Row>& rows) {
+  std::ostringstream c;
+  c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
+       "flops,bytes\n";
+  for (const auto& r : rows)
+    c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
+      << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
+      << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << "\n";
+  return c.str();
+}
+
+// The device, the ceilings used, every result and every point not run (bench/plot.py reads it).
+nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, const std::vector<Row>& rows,
+                            const std::vector<Point>& points) {
+  nlohmann::json j;
+  j["device"] = ad.device;
+  j["backend"] = ad.backend;
+  j["adapter_type"] = ad.adapter_type;
+  j["probe"] = {{"copy_gbps", ceil.copy_gbps},       {"read_gbps", ceil.read_gbps},
+                {"fma_gflops", ceil.fma_gflops},     {"copy_form", ceil.copy.describe()},
+                {"read_form", ceil.read.describe()}, {"fma_form", ceil.fma.describe()},
+                {"measured_at", ceil.measured_at}};
+  j["floor"] = "max(flops / fma_gflops, bytes / read_gbps)";
+  j["results"] = nlohmann::json::array();
+  for (const auto& r : rows)
+    j["results"].push_back({{"mode", r.mode},
+                            {"context", r.context},
+                            {"S", r.S},
+                            {"input_pos", r.input_pos},
+                            {"algorithm", r.algorithm},
+                            {"dtype", r.dtype},
+                            {"total_ms", r.total_ms},
+                            {"floor_ms", r.floor.ms},
+                            {"floor_ceiling", r.floor.ceiling},
+                            {"flops", r.flops},
+                            {"bytes", r.bytes},
+                            {"stages_ms", r.stage_ms}});
+  j["not_run"] = nlohmann::json::array();
+  for (const auto& pt : points)
+    for (const auto& why : pt.refused)
+      j["not_run"].push_back({{"mode", pt.mode}, {"context", pt.C}, {"dtype", pt.dtype}, {"reason", why}});
+  return j;
+}
 
 }  // namespace
 
 Runner add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   a->device.add(app);
-  app.add_option("--preset", a->preset, "model shape: llama3-8b (Hq 32, Hkv 8, D 128), llama3.2-1b (D 64)");
-  app.add_option("--heads", a->heads, "query heads (overrides the preset)");
-  app.add_option("--kv-heads", a->kv_heads, "kv heads (overrides the preset)");
-  app.add_option("--head-dim", a->head_dim, "head dim (overrides the preset)");
-  app.add_option("--prefill", a->prefill, "prefill context lengths (S = C, input_pos 0); 0 to skip")->delimiter(',');
-  app.add_option("--decode", a->decode, "decode context lengths (S = 1, input_pos C-1); 0 to skip")->delimiter(',');
-  app.add_option("--algorithm", a->algorithms, "algorithms (default: all that apply)");
+  app.add_option("--preset", a->preset, "model shape: llama3-8b (Hq 32, Hkv 8, D 128), llama3.2-1b (D 64)")
+      ->check(CLI::IsMember(preset_names()));
+  app.add_option("--heads", a->heads, "query heads (overrides the preset)")->check(at_least(1));
+  app.add_option("--kv-heads", a->kv_heads, "kv heads (overrides the preset; must divide --heads)")->check(at_least(1));
+  app.add_option("--head-dim", a->head_dim, "head dim (overrides the preset)")->check(kMultipleOf4);
+  CLI::Option* prefill_opt =
+      app.add_option("--prefill", a->prefill,
+                     "prefill context lengths (S = C, input_pos 0); a lone 0 skips prefill. Neither --prefill nor "
+                     "--decode given: prefill 64,128 and decode 256,512; only one given: only that mode")
+          ->delimiter(',')
+          ->check(at_least(0));
+  CLI::Option* decode_opt =
+      app.add_option("--decode", a->decode, "decode context lengths (S = 1, input_pos C-1); a lone 0 skips decode")
+          ->delimiter(',')
+          ->check(at_least(0));
+  app.add_option("--algorithm", a->algorithms, "algorithms (default: all that apply to each point)")
+      ->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
-  app.add_option("--repeats", a->repeats, "timed runs per point (median reported)")->check(CLI::PositiveNumber);
-  app.add_option("--warmup", a->warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  app.add_option("--repeats", a->repeats, "timed runs per point (median reported)")->check(at_least(1, 1000000));
+  app.add_option("--warmup", a->warmup, "untimed runs first")->check(at_least(0, 1000000));
   app.add_option("--batch", a->batch,
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: default)");
+      ->check(at_least(1, 100000));
+  app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: tuning)")
+      ->check(at_least(0));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
-  app.add_option("--probe-mib", a->probe_mib, "buffer size for the bandwidth probe");
+  app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
-  return [a] {
+  return [a, prefill_opt, decode_opt] {
+    // ---- arguments alone ----
+    // One mode asked for: the other's default sweep is not wanted.
+    if (prefill_opt->count() && !decode_opt->count()) a->decode.clear();
+    if (decode_opt->count() && !prefill_opt->count()) a->prefill.clear();
     const Preset& pre = find_preset(a->preset);
-    const uint32_t Hq = a->heads ? a->heads : pre.q_heads, Hkv = a->kv_heads ? a->kv_heads : pre.kv_heads,
-                   D = a->head_dim ? a->head_dim : pre.head_dim;
-    Context ctx(a->device.options());
+    const uint32_t Hq = a->heads.value_or(pre.q_heads), Hkv = a->kv_heads.value_or(pre.kv_heads),
+                   D = a->head_dim.value_or(pre.head_dim);
+    if (Hq % Hkv)
+      throw BadArgument("query heads " + std::to_string(Hq) + " (--heads) are not a multiple of kv heads " +
+                        std::to_string(Hkv) + " (--kv-heads): each kv head serves Hq/Hkv query heads");
+    std::vector<Algorithm> algos;
+    for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
+    const bool explicit_algos = !algos.empty();
+    if (!explicit_algos) algos = all_algorithms();
+    const auto prefill = lengths(a->prefill, "--prefill"), decode = lengths(a->decode, "--decode");
+    if (prefill.empty() && decode.empty())
+      throw BadArgument("nothing to run: no context length left in --prefill / --decode (a lone 0 skips a mode); "
+                        "give at least one");
+    check_writable(a->json, "--json");
+    check_writable(a->csv, "--csv");
+
+    // ---- the device's limits (no kernel runs): which points can run ----
+    Context ctx = a->device.open();
     const auto& ad = ctx.adapter();
     fmt::print("device: {} ({}){}\n", ad.device, ad.backend,
                ad.adapter_type == "CPU" ? "  -- a CPU adapter: these are NOT GPU timings" : "");
     if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot time kernels");
-    ProbeOptions po;
-    po.copy_bytes = uint64_t{a->probe_mib} << 20;
-    po.repeats = 10;
-    const ProbeResult probe = probe_device(ctx, po);
-    fmt::print("floors from probe: copy {:.1f} GB/s, fp32 FMA {:.1f} GFLOP/s\n", probe.copy_gbps, probe.fma_gflops);
+    Sdpa sdpa(ctx);
+    std::vector<Point> points;
+    for (const auto& dt : a->dtypes) {
+      const auto add = [&](const char* mode, uint32_t C, uint32_t S) { points.push_back({mode, C, S, C - S, dt, {}, {}}); };
+      for (auto C : prefill) add("prefill", C, C);
+      for (auto C : decode) add("decode", C, 1);
+    }
+    std::stable_sort(points.begin(), points.end(), [](const Point& x, const Point& y) {
+      return x.mode != y.mode ? x.mode == "prefill" : x.C < y.C;
+    });
+    size_t requested = 0, refused = 0;
+    for (auto& pt : points) {
+      const KVCacheConfig cfg{pt.C, Hkv, D, pt.dtype == "f16" ? DType::F16 : DType::F32};
+      std::vector<std::string> why;
+      for (Algorithm algo : algos) {
+        SdpaOptions opt;
+        opt.algorithm = algo;
+        opt.split_kv_workgroups = a->split_workgroups;
+        opt.flash_threads_x = a->flash_threads_x;
+        try {
+          sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
+          pt.run.push_back(algo);
+        } catch (const UnsupportedError& e) {
+          why.push_back(e.what());
+        }
+      }
+      // Explicit algorithms are each a requested point; by default a point is one request
+      // served by the algorithms that apply, refused only if none does.
+      requested += explicit_algos ? algos.size() : 1;
+      if (explicit_algos) refused += why.size();
+      else if (pt.run.empty()) ++refused;
+      if (explicit_algos || pt.run.empty()) {
+        std::sort(why.begin(), why.end());
+        why.erase(std::unique(why.begin(), why.end()), why.end());
+        pt.refused = why;
+      }
+    }
+    const auto not_run = [](const Point& pt, const std::string& reason) {
+      fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, "-", pt.dtype, reason);
+    };
+    if (refused == requested) {
+      for (const auto& pt : points) not_run(pt, join_reasons(pt.refused));
+      fmt::print(stderr, "webattn: error: this device can run none of the {} requested points (see above)\n",
+                 requested);
+      return kExitNothingRan;
+    }
+
+    // ---- ceilings, then the runs ----
+    const ProbeResult ceil = ceilings_for(ctx, a->reprobe);
     fmt::print("shape: Hq {} Hkv {} D {}; {} calls back to back per submission, median of {} submissions after {} "
-               "warm-up\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass timestamps; floor = max(FLOPs/FMA rate, bytes/bandwidth)\n",
+               "warm-up\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass "
+               "timestamps\nfloor = max(FLOPs / FMA ceiling, bytes / read-only bandwidth ceiling); `by` names the "
+               "ceiling that sets it\n",
                Hq, Hkv, D, a->batch, a->repeats, a->warmup);
     fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n\n");
-
-    std::vector<Algorithm> algos;
-    for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
-    if (algos.empty()) algos = all_algorithms();
-
-    struct Point {
-      std::string mode;
-      uint32_t C, S, pos;
-    };
-    std::vector<Point> points;
-    for (auto C : a->prefill)
-      if (C) points.push_back({"prefill", C, C, 0});
-    for (auto C : a->decode)
-      if (C) points.push_back({"decode", C, 1, C - 1});
-
+    fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10} {:>10} {:>7} {:<4}  {}\n", "mode", "C", "algorithm", "kv",
+               "total us", "floor us", "%floor", "by", "stages (us)");
     std::vector<Row> rows;
-    Sdpa sdpa(ctx);
-    const size_t total = points.size() * algos.size() * a->dtypes.size();
-    size_t done = 0;
-    fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10} {:>10} {:>7}  {}\n", "mode", "C", "algorithm", "kv", "total us",
-               "floor us", "%floor", "stages (us)");
-    for (const auto& pt : points)
-      for (const auto& dt : a->dtypes) {
-        const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+    size_t done = 0, total = 0;
+    for (const auto& pt : points) total += pt.run.size();
+    // A GPU error stops the sweep, but what ran is still reported and written below.
+    std::string gpu_error;
+    try {
+      for (auto& pt : points) {
+        for (const auto& why : pt.refused) not_run(pt, why);
+        if (pt.run.empty()) continue;
+        const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
         std::unique_ptr<BenchInputs> made;
         try {
           made = std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
-        } catch (const UnsupportedError& e) {  // e.g. a cache this device cannot hold: say so, go on
-          done += algos.size();
-          fmt::print(stderr, "\r");
-          fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, "-", dt, e.what());
+        } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
+          not_run(pt, e.what());
+          pt.refused.push_back(e.what());
+          refused += explicit_algos ? pt.run.size() : 1;
+          done += pt.run.size();
           continue;
         }
-        BenchInputs& pb = *made;
-        const verify::Case vc{pt.S, Hq, Hkv, D, pt.pos, pt.C};
-        for (Algorithm algo : algos) {
+        const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
+        for (Algorithm algo : pt.run) {
           ++done;
-          fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), dt);
-          if (!verify::supported(ctx, vc, algo)) continue;
+          fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), pt.dtype);
           SdpaOptions opt;
           opt.algorithm = algo;
           opt.split_kv_workgroups = a->split_workgroups;
           opt.flash_threads_x = a->flash_threads_x;
-          const Timing tm = time_calls(sdpa, pb, opt, a->warmup, a->repeats, a->batch, true);
-          const auto& order = tm.stage_order;
-          const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
-          Row r{pt.mode, to_string(algo), dt, pt.C, pt.S, pt.pos, tm.stage_ms, order, tm.per_call_ms, 0, cost.flops,
-                cost.bytes};
-          r.floor_ms = std::max(cost.flops / (probe.fma_gflops * 1e9), cost.bytes / (probe.copy_gbps * 1e9)) * 1e3;
+          Timing tm;
+          try {
+            tm = time_calls(sdpa, *made, opt, a->warmup, a->repeats, a->batch, true);
+          } catch (const UnsupportedError& e) {
+            fmt::print(stderr, "\r");
+            fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, to_string(algo), pt.dtype, e.what());
+            pt.refused.push_back(std::string(to_string(algo)) + ": " + e.what());
+            if (explicit_algos) ++refused;
+            continue;
+          }
+          Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
+                cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes)};
           std::string stages;
-          for (const auto& n : order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
+          for (const auto& n : r.stage_order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
           fmt::print(stderr, "\r");
-          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {:>10.1f} {:>6.1f}%  {}\n", r.mode, r.context, r.algorithm,
-                     r.dtype, r.total_ms * 1e3, r.floor_ms * 1e3, 100 * r.floor_ms / r.total_ms, stages);
+          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
+                     r.algorithm, r.dtype, r.total_ms * 1e3, r.floor.ms * 1e3, 100 * r.floor.ms / r.total_ms,
+                     r.floor.ceiling, stages);
           rows.push_back(r);
         }
       }
+    } catch (const GpuError& e) {
+      gpu_error = e.what();
+    }
     fmt::print(stderr, "\r");
     // The published experiment: the AV stage, strided vs coalesced, same run.
     bool header = false;
@@ -159,39 +305,29 @@ Runner add_bench(CLI::App& app) {
                      s.mode, s.context, s.dtype, st * 1e3, co * 1e3, 100 * (co - st) / st, st / co);
         }
     }
-    if (!a->csv.empty()) {
-      std::ofstream c(a->csv);
-      c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,flops,bytes\n";
-      for (const auto& r : rows)
-        c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
-          << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor_ms * 1e3 << ','
-          << 100 * r.floor_ms / r.total_ms << ',' << r.flops << ',' << r.bytes << "\n";
-    }
+    if (!a->csv.empty()) write_file(a->csv, csv_text(ad, rows), "--csv");
     if (!a->json.empty()) {
-      nlohmann::json j;
-      j["device"] = ad.device;
-      j["backend"] = ad.backend;
-      j["adapter_type"] = ad.adapter_type;
-      j["probe"] = {{"copy_gbps", probe.copy_gbps}, {"fma_gflops", probe.fma_gflops}};
+      nlohmann::json j = results_json(ad, ceil, rows, points);
       j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
       j["repeats"] = a->repeats;
       j["batch"] = a->batch;
-      j["results"] = nlohmann::json::array();
-      for (const auto& r : rows)
-        j["results"].push_back({{"mode", r.mode},
-                                {"context", r.context},
-                                {"S", r.S},
-                                {"input_pos", r.input_pos},
-                                {"algorithm", r.algorithm},
-                                {"dtype", r.dtype},
-                                {"total_ms", r.total_ms},
-                                {"floor_ms", r.floor_ms},
-                                {"flops", r.flops},
-                                {"bytes", r.bytes},
-                                {"stages_ms", r.stage_ms}});
-      std::ofstream(a->json) << j.dump(1) << "\n";
+      write_file(a->json, j.dump(1) + "\n", "--json");
     }
-    return 0;
+    if (!gpu_error.empty()) {
+      fmt::print(stderr, "\nwebattn: error: the sweep stopped after {} results: {}\n", rows.size(), gpu_error);
+      return kExitRuntime;
+    }
+    if (refused == requested) {
+      fmt::print(stderr, "webattn: error: none of the {} requested points could run (see \"not run\" above)\n",
+                 requested);
+      return kExitNothingRan;
+    }
+    if (refused) {
+      fmt::print(stderr, "webattn: {} of {} requested points were not run (device limits, see above)\n", refused,
+                 requested);
+      return kExitSomeRefused;
+    }
+    return kExitOk;
   };
 }
 

@@ -68,9 +68,9 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
 Runner add_check(CLI::App& app) {
   auto a = std::make_shared<CheckArgs>();
   a->device.add(app);
-  app.add_option("--cases", a->cases, "random shapes (besides the presets)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", a->seed, "random seed");
-  app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)");
+  app.add_option("--cases", a->cases, "random shapes (besides the presets)")->check(at_least(0, 100000000));
+  app.add_option("--seed", a->seed, "random seed")->check(at_least(0));
+  app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)")->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
   app.add_flag("!--no-presets", a->presets, "skip the named model shapes");
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
@@ -79,15 +79,51 @@ Runner add_check(CLI::App& app) {
                  "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")->delimiter(',');
+      ->check(at_least(0, 100000000));
+  app.add_option("--head-dims", a->head_dims, "head dims the random shapes draw from")
+      ->delimiter(',')
+      ->check(kMultipleOf4);
+  app.footer(std::string("A check that compared nothing fails (exit 4); cases an algorithm cannot run on this\n"
+                         "device are counted as skipped.\n") + kExitCodesHelp);
   return [a] {
-    Context ctx(a->device.options());
-    fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
+    if (a->head_dims.empty()) throw BadArgument("--head-dims: give at least one head dim");
+    if (a->cases == 0 && !a->presets && a->fuzz == 0)
+      throw BadArgument("nothing to check: --cases 0 with --no-presets and no --fuzz");
+    check_writable(a->json, "--json");
     std::vector<Algorithm> algos;
     for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
     if (algos.empty()) algos = all_algorithms();
     const auto cases = make_cases(*a);
+    Context ctx = a->device.open();
+    fmt::print("device: {} ({})\n", ctx.adapter().device, ctx.adapter().backend);
+    // Before any kernel: is there anything this device can compare?
+    if (a->fuzz == 0) {
+      size_t runnable = 0;
+      std::string why;
+      Sdpa limits(ctx);
+      for (const auto& c : cases)
+        for (Algorithm algo : algos)
+          for (const auto& dt : a->dtypes) {
+            if (verify::supported(ctx, c, algo)) {
+              ++runnable;
+              continue;
+            }
+            if (!why.empty()) continue;
+            SdpaOptions opt;
+            opt.algorithm = algo;
+            try {
+              limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dt == "f16" ? DType::F16 : DType::F32},
+                              opt);
+            } catch (const Error& e) {
+              why = std::string(to_string(algo)) + " on " + c.str() + ": " + e.what();
+            }
+          }
+      if (runnable == 0) {
+        fmt::print(stderr, "webattn: error: nothing to check: this device can run none of the {} case(s) with the "
+                           "algorithms asked for (e.g. {})\n", cases.size() * algos.size() * a->dtypes.size(), why);
+        return kExitNothingRan;
+      }
+    }
     int passed = 0, failed = 0, skipped = 0;
     double worst_abs = 0, worst_rel = 0;
     nlohmann::json rows = nlohmann::json::array();
@@ -106,85 +142,91 @@ Runner add_check(CLI::App& app) {
                    r.cmp.nonfinite ? fmt::format(" {} non-finite/unwritten", r.cmp.nonfinite) : "");
       return ok;
     };
-    for (const auto& c : cases)
-      for (Algorithm algo : algos)
-        for (const auto& dt : a->dtypes) {
-          ++done;
-          if (const std::string why = verify::why_unsupported(ctx, c, algo); !why.empty()) {
-            ++skipped;
-            if (a->verbose) fmt::print("skip {:<22} {:<3} {}: {}\n", to_string(algo), dt, c.str(), why);
-            continue;
-          }
-          const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
-          auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
-          const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
-          if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
-          rows.push_back({{"case", c.str()},
-                          {"algorithm", to_string(algo)},
-                          {"dtype", dt},
-                          {"max_abs", r.cmp.max_abs},
-                          {"rel_l2", r.cmp.rel_l2},
-                          {"cache_exact", r.cache_exact},
-                          {"nonfinite", r.cmp.nonfinite},
-                          {"passed", ok}});
-        }
+    // A GPU error stops the check, but the results so far are still counted and written.
+    std::string gpu_error;
     int fuzz_rejected = 0;
-    std::mt19937 frng(a->seed * 104729u + 17);
-    for (int i = 0; i < a->fuzz; ++i) {
-      fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
-      verify::Case c;
-      c.Hkv = 1 + frng() % 4;
-      c.Hq = c.Hkv * (1 + frng() % 8);
-      c.D = a->head_dims[frng() % a->head_dims.size()];
-      c.S = frng() % 2 ? 1 + frng() % 4 : 1 + frng() % 130;
-      c.input_pos = frng() % 3 ? frng() % 400 : 0;
-      c.capacity = c.input_pos + c.S + frng() % 20;
-      c.causal = frng() % 6 != 0;
-      if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
-      const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
-      std::vector<Algorithm> choices = all_algorithms();
-      choices.push_back(Algorithm::Auto);
-      const Algorithm algo = choices[frng() % choices.size()];
-      const bool invalid = frng() % 8 == 0;
-      if (invalid && frng() % 4 == 0) {  // an invalid call: an option outside its allowed set
-        SdpaOptions bad;
-        const uint32_t kind = frng() % 4;
-        if (kind == 0) bad.algorithm = static_cast<Algorithm>(5 + frng() % 100);
-        if (kind == 1) bad.flash_keys_per_tile = 16 * (frng() % 5) + 1 + frng() % 15;
-        if (kind == 2) bad.flash_threads_x = 17 + frng() % 100;
-        if (kind == 3) bad.split_kv_workgroups = 65537 + frng() % 100000;
-        try {
-          Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype}, bad);
-          fmt::print("FAIL fuzz invalid option accepted: {}\n", c.str());
-          ++failed;
-        } catch (const ShapeError&) {
-          ++fuzz_rejected;
+    try {
+      for (const auto& c : cases)
+        for (Algorithm algo : algos)
+          for (const auto& dt : a->dtypes) {
+            ++done;
+            if (const std::string why = verify::why_unsupported(ctx, c, algo); !why.empty()) {
+              ++skipped;
+              if (a->verbose) fmt::print("skip {:<22} {:<3} {}: {}\n", to_string(algo), dt, c.str(), why);
+              continue;
+            }
+            const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+            auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
+            const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
+            if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
+            rows.push_back({{"case", c.str()},
+                            {"algorithm", to_string(algo)},
+                            {"dtype", dt},
+                            {"max_abs", r.cmp.max_abs},
+                            {"rel_l2", r.cmp.rel_l2},
+                            {"cache_exact", r.cache_exact},
+                            {"nonfinite", r.cmp.nonfinite},
+                            {"passed", ok}});
+          }
+      std::mt19937 frng(a->seed * 104729u + 17);
+      for (int i = 0; i < a->fuzz; ++i) {
+        fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
+        verify::Case c;
+        c.Hkv = 1 + frng() % 4;
+        c.Hq = c.Hkv * (1 + frng() % 8);
+        c.D = a->head_dims[frng() % a->head_dims.size()];
+        c.S = frng() % 2 ? 1 + frng() % 4 : 1 + frng() % 130;
+        c.input_pos = frng() % 3 ? frng() % 400 : 0;
+        c.capacity = c.input_pos + c.S + frng() % 20;
+        c.causal = frng() % 6 != 0;
+        if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
+        const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
+        std::vector<Algorithm> choices = all_algorithms();
+        choices.push_back(Algorithm::Auto);
+        const Algorithm algo = choices[frng() % choices.size()];
+        const bool invalid = frng() % 8 == 0;
+        if (invalid && frng() % 4 == 0) {  // an invalid call: an option outside its allowed set
+          SdpaOptions bad;
+          const uint32_t kind = frng() % 4;
+          if (kind == 0) bad.algorithm = static_cast<Algorithm>(5 + frng() % 100);
+          if (kind == 1) bad.flash_keys_per_tile = 16 * (frng() % 5) + 1 + frng() % 15;
+          if (kind == 2) bad.flash_threads_x = 17 + frng() % 100;
+          if (kind == 3) bad.split_kv_workgroups = 65537 + frng() % 100000;
+          try {
+            Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype}, bad);
+            fmt::print("FAIL fuzz invalid option accepted: {}\n", c.str());
+            ++failed;
+          } catch (const ShapeError&) {
+            ++fuzz_rejected;
+          }
+          continue;
         }
-        continue;
-      }
-      if (invalid) {  // an invalid call: the cache one position too short
-        try {
-          verify::Case bad = c;
-          bad.capacity = c.input_pos + c.S - 1;
-          if (bad.capacity == 0) bad.capacity = 1, bad.input_pos = 1;
-          Context& cx = ctx;
-          KVCache cache(cx, {bad.capacity, bad.Hkv, bad.D, dtype});
-          Tensor q(cx, {bad.S, bad.Hq, bad.D}), k(cx, {bad.S, bad.Hkv, bad.D}), v(cx, {bad.S, bad.Hkv, bad.D});
-          Sdpa sdpa(cx);
-          sdpa.forward(q, k, v, cache, bad.input_pos);
-          fmt::print("FAIL fuzz invalid call accepted: {}\n", bad.str());
-          ++failed;
-        } catch (const ShapeError&) {
-          ++fuzz_rejected;
+        if (invalid) {  // an invalid call: the cache one position too short
+          try {
+            verify::Case bad = c;
+            bad.capacity = c.input_pos + c.S - 1;
+            if (bad.capacity == 0) bad.capacity = 1, bad.input_pos = 1;
+            Context& cx = ctx;
+            KVCache cache(cx, {bad.capacity, bad.Hkv, bad.D, dtype});
+            Tensor q(cx, {bad.S, bad.Hq, bad.D}), k(cx, {bad.S, bad.Hkv, bad.D}), v(cx, {bad.S, bad.Hkv, bad.D});
+            Sdpa sdpa(cx);
+            sdpa.forward(q, k, v, cache, bad.input_pos);
+            fmt::print("FAIL fuzz invalid call accepted: {}\n", bad.str());
+            ++failed;
+          } catch (const ShapeError&) {
+            ++fuzz_rejected;
+          }
+          continue;
         }
-        continue;
+        if (!verify::supported(ctx, c, algo)) {
+          ++skipped;
+          continue;
+        }
+        tally(verify::run_case(ctx, c, algo, dtype, ++seed),
+              fmt::format("fuzz {:<22} {:<3} {}", to_string(algo), to_string(dtype), c.str()));
       }
-      if (!verify::supported(ctx, c, algo)) {
-        ++skipped;
-        continue;
-      }
-      tally(verify::run_case(ctx, c, algo, dtype, ++seed),
-            fmt::format("fuzz {:<22} {:<3} {}", to_string(algo), to_string(dtype), c.str()));
+    } catch (const GpuError& e) {
+      gpu_error = e.what();
     }
     if (a->fuzz) fmt::print("fuzz: {} calls, {} invalid ones rejected as they should be\n", a->fuzz, fuzz_rejected);
     fmt::print(stderr, "\r");
@@ -193,8 +235,17 @@ Runner add_check(CLI::App& app) {
                verify::tolerance(DType::F16).rel_l2);
     fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
                skipped);
-    if (!a->json.empty()) std::ofstream(a->json) << rows.dump(1) << "\n";
-    return failed == 0 ? 0 : 1;
+    if (!a->json.empty()) write_file(a->json, rows.dump(1) + "\n", "--json");
+    if (!gpu_error.empty()) {
+      fmt::print(stderr, "webattn: error: the check stopped: {}\n", gpu_error);
+      return kExitRuntime;
+    }
+    if (failed) return kExitCheckFailed;
+    if (passed == 0) {
+      fmt::print(stderr, "webattn: error: the check compared nothing (0 passed)\n");
+      return kExitNothingRan;
+    }
+    return kExitOk;
   };
 }
 

@@ -1,14 +1,88 @@
 #include "commands.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "webattn/attention.hpp"
+#include "webattn/errors.hpp"
 #include "webattn/probe.hpp"
 
 namespace webattn::cli {
+
+const char* const kExitCodesHelp =
+    "Exit codes: 0 everything asked ran (and passed); 1 check failed; 2 bad arguments (nothing ran);\n"
+    "3 some requested points exceed this device's limits (reported \"not run\", the rest ran);\n"
+    "4 the device can run none of what was asked (or nothing to check); 5 GPU/runtime error.";
+
+CLI::Validator at_least(long long min, long long max) {
+  return CLI::Validator(
+      [min, max](std::string& s) -> std::string {
+        long long v = 0;
+        size_t used = 0;
+        try {
+          v = std::stoll(s, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != s.size()) return "must be a whole number, got '" + s + "'";
+        if (v < min) return "must be at least " + std::to_string(min) + ", got " + s;
+        if (v > max) return "must be at most " + std::to_string(max) + ", got " + s;
+        return {};
+      },
+      "INT>=" + std::to_string(min));
+}
+
+const CLI::Validator kMultipleOf4(
+    [](std::string& s) -> std::string {
+      return at_least(4)(s).empty() && std::stoll(s) % 4 == 0 ? std::string{}
+                                                              : "must be a positive multiple of 4, got " + s;
+    },
+    "multiple of 4");
+
+const CLI::Validator kAlgorithmName(
+    [](std::string& s) -> std::string {
+      try {
+        algorithm_from_string(s);
+        return {};
+      } catch (const ShapeError& e) {
+        return e.what();
+      }
+    },
+    "ALGORITHM");
+
+void check_writable(const std::string& path, const std::string& option, bool create_folders) {
+  if (path.empty()) return;
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  std::error_code ec;
+  if (create_folders)  // the nearest folder that exists is where the missing ones will be made
+    while (!fs::exists(dir, ec) && dir.has_relative_path() && dir != dir.parent_path()) dir = dir.parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw BadArgument(option + " " + path + ": " +
+                      (fs::exists(dir, ec) ? dir.string() + " is not a folder"
+                                           : "folder " + dir.string() + " does not exist"));
+  if (fs::exists(p, ec)) {
+    if (fs::is_directory(p, ec)) throw BadArgument(option + " " + path + ": is a folder, not a file");
+    if (access(path.c_str(), W_OK) != 0) throw BadArgument(option + " " + path + ": the file is not writable");
+  } else if (access(dir.c_str(), W_OK) != 0) {
+    throw BadArgument(option + " " + path + ": folder " + dir.string() + " is not writable");
+  }
+}
+
+void write_file(const std::string& path, const std::string& text, const std::string& option) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) throw Error("could not write " + option + " file " + path);
+}
 
 void DeviceArgs::add(CLI::App& app) {
   app.add_option("--adapter", adapter, "adapter index (see `webattn devices`) or a substring of its name");
@@ -18,6 +92,59 @@ ContextOptions DeviceArgs::options() const {
   ContextOptions o;
   o.adapter = adapter;
   return o;
+}
+
+Context DeviceArgs::open() const {
+  if (!adapter.empty()) {
+    const auto all = Context::list_adapters();
+    const auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    const bool index = std::all_of(adapter.begin(), adapter.end(), [](unsigned char c) { return std::isdigit(c); });
+    const bool found = std::any_of(all.begin(), all.end(), [&](const AdapterSummary& a) {
+      return index ? adapter.size() < 10 && std::stoi(adapter) == a.index
+                   : lower(a.device).find(lower(adapter)) != std::string::npos;
+    });
+    if (!found) {
+      std::string names;
+      for (const auto& a : all) names += (names.empty() ? "" : ", ") + std::to_string(a.index) + ": " + a.device;
+      throw BadArgument("--adapter '" + adapter + "' matches no adapter; there are: " +
+                        (names.empty() ? std::string("none") : names));
+    }
+  }
+  return Context(options());
+}
+
+void print_ceilings(const ProbeResult& r) {
+  fmt::print("  copy bandwidth      {:10.1f} GB/s    (read + written; {})\n", r.copy_gbps, r.copy.describe());
+  fmt::print("  read-only bandwidth {:10.1f} GB/s    ({})\n", r.read_gbps, r.read.describe());
+  fmt::print("  fp32 FMA rate       {:10.1f} GFLOP/s ({})\n", r.fma_gflops, r.fma.describe());
+}
+
+ProbeResult ceilings_for(Context& ctx, bool reprobe) {
+  const std::string path = ceilings_path();
+  std::optional<ProbeResult> saved;
+  if (!reprobe) saved = load_ceilings(path, ctx.adapter());
+  if (saved) {
+    fmt::print("ceilings (floors): saved in {}, measured {} ({} MiB buffers; `--reprobe` measures again):\n", path,
+               saved->measured_at, saved->buffer_bytes >> 20);
+    print_ceilings(*saved);
+    return *saved;
+  }
+  fmt::print(stderr, "{}: measuring the device ceilings (webattn probe) ...\n",
+             reprobe ? "--reprobe" : "no ceilings saved for this adapter");
+  ProbeResult r = probe_device(ctx);
+  std::string saved_to = "saved to " + path;
+  try {
+    save_ceilings(path, ctx.adapter(), r);
+  } catch (const std::exception& e) {  // the figures still serve this run
+    saved_to = std::string("NOT saved: ") + e.what();
+  }
+  fmt::print("ceilings (floors): measured now, {} ({:.1f} s, {} MiB buffers), {}:\n", r.measured_at, r.seconds,
+             r.buffer_bytes >> 20, saved_to);
+  print_ceilings(r);
+  return r;
 }
 
 namespace {
@@ -52,10 +179,11 @@ Runner add_devices(CLI::App& app) {
   auto json_path = std::make_shared<std::string>();
   app.add_option("--json", *json_path, "also write the list as JSON to this file");
   return [json_path] {
+    check_writable(*json_path, "--json");
     auto adapters = Context::list_adapters();
     if (adapters.empty()) {
       fmt::print(stderr, "no WebGPU adapter found (Dawn needs a Vulkan driver; run scripts/setup.sh)\n");
-      return 1;
+      return kExitNothingRan;
     }
     nlohmann::json all = nlohmann::json::array();
     for (const auto& a : adapters) {
@@ -71,41 +199,78 @@ Runner add_devices(CLI::App& app) {
                  a.limits.max_compute_workgroups_per_dimension);
       all.push_back(adapter_json(a));
     }
-    if (!json_path->empty()) std::ofstream(*json_path) << all.dump(2) << "\n";
-    return 0;
+    if (!json_path->empty()) write_file(*json_path, all.dump(2) + "\n", "--json");
+    return kExitOk;
   };
 }
 
 Runner add_probe(CLI::App& app) {
-  auto dev = std::make_shared<DeviceArgs>();
-  auto opts = std::make_shared<ProbeOptions>();
-  auto json_path = std::make_shared<std::string>();
-  dev->add(app);
-  app.add_option("--repeats", opts->repeats, "timed repeats (median reported)")->check(CLI::PositiveNumber);
-  app.add_option("--copy-mib", opts->copy_bytes, "bytes per copy buffer")
-      ->transform([](const std::string& s) { return std::to_string(std::stoull(s) << 20); });
-  app.add_option("--fma-iterations", opts->fma_iterations, "FMA loop length per thread");
-  app.add_option("--json", *json_path, "write results as JSON");
-  return [=] {
-    Context ctx(dev->options());
-    const auto& a = ctx.adapter();
-    fmt::print("device: {} ({})\n", a.device, a.backend);
+  struct ProbeArgs {
+    DeviceArgs device;
+    ProbeOptions options;
+    uint32_t copy_mib = 0, fma_iterations = 0;
+    std::string json;
+    bool no_save = false;
+  };
+  auto a = std::make_shared<ProbeArgs>();
+  a->device.add(app);
+  app.add_option("--repeats", a->options.repeats, "timed runs per kernel form (median reported)")
+      ->check(at_least(1, 100000));
+  app.add_option("--copy-mib", a->copy_mib,
+                 "MiB per bandwidth buffer (default: sized from a first measurement, 64..256 MiB)")
+      ->check(at_least(1, 1 << 20));
+  app.add_option("--fma-iterations", a->fma_iterations,
+                 "FMA loop iterations per thread (default: sized from a first measurement, ~2 ms runs)")
+      ->check(at_least(1, 1000000000));
+  app.add_flag("--quick", a->options.reference_only,
+               "only the reference form of each ceiling (vec4 copy/read one per thread; 8 scalar fma chains)");
+  app.add_flag("--no-save", a->no_save, "do not save the ceilings for bench/tune (see ceilings file below)");
+  app.add_option("--json", a->json, "write the result, every form tried included, as JSON");
+  app.footer(std::string("Saves the ceilings to $WEBATTN_CEILINGS_FILE, else ceilings.json beside the tuning file,\n"
+                         "keyed by adapter; bench and tune reuse them.\n") + kExitCodesHelp);
+  return [a] {
+    check_writable(a->json, "--json");
+    if (!a->no_save) check_writable(ceilings_path(), "ceilings file", true);
+    Context ctx = a->device.open();
+    const auto& ad = ctx.adapter();
+    fmt::print("device: {} ({})\n", ad.device, ad.backend);
     if (!ctx.has_timestamps()) {
-      fmt::print(stderr, "this device has no timestamp-query feature: cannot time kernels\n");
-      return 1;
+      fmt::print(stderr, "webattn: error: this device has no timestamp-query feature: cannot time kernels\n");
+      return kExitNothingRan;
     }
-    ProbeResult r = probe_device(ctx, *opts);
-    fmt::print("copy bandwidth: {:9.1f} GB/s   ({:.1f} MiB read+written in {:.3f} ms, median of {})\n", r.copy_gbps,
-               r.copy_bytes / (1 << 20), r.copy_ms, r.repeats);
-    fmt::print("fp32 FMA rate:  {:9.1f} GFLOP/s ({:.3f} ms per run, median of {})\n", r.fma_gflops, r.fma_ms,
-               r.repeats);
-    if (!json_path->empty()) {
-      nlohmann::json j = {{"device", a.device},          {"backend", a.backend},       {"copy_gbps", r.copy_gbps},
-                          {"copy_ms", r.copy_ms},        {"copy_bytes", r.copy_bytes}, {"fma_gflops", r.fma_gflops},
-                          {"fma_ms", r.fma_ms},          {"repeats", r.repeats}};
-      std::ofstream(*json_path) << j.dump(2) << "\n";
+    const uint64_t device_max = std::min(ad.limits.max_storage_buffer_binding_size, ad.limits.max_buffer_size);
+    a->options.copy_bytes = uint64_t{a->copy_mib} << 20;
+    if (a->options.copy_bytes > device_max)
+      throw BadArgument("--copy-mib " + std::to_string(a->copy_mib) + " is over this device's " +
+                        (device_max == ad.limits.max_buffer_size ? "maxBufferSize" : "maxStorageBufferBindingSize") +
+                        " (" + std::to_string(device_max >> 20) + " MiB)");
+    a->options.fma_iterations = a->fma_iterations;
+    a->options.on_form = [](const ProbeForm& f) {
+      fmt::print("  {:<5} {:10.1f} {:<7} {:9.3f} ms (median of {:>2})  {}\n", to_string(f.kind), f.rate,
+                 f.kind == CeilingKind::Fma ? "GFLOP/s" : "GB/s", f.ms, f.runs, f.describe());
+    };
+    fmt::print("forms tried (copy counts bytes read + written; fewer than {} timed runs where one run takes over "
+               "20 ms):\n", a->options.repeats);
+    const ProbeResult r = probe_device(ctx, a->options);
+    fmt::print("best of {} forms in {:.1f} s ({} MiB buffers):\n", r.tried.size(), r.seconds,
+               r.buffer_bytes >> 20);
+    print_ceilings(r);
+    if (a->copy_mib && a->copy_mib < 64)
+      fmt::print("note: --copy-mib {} buffers measure caches and launch overheads more than memory; bench's "
+                 "%-of-floor from these figures would be off{}\n", a->copy_mib,
+                 a->no_save ? "" : " (they are saved: run `webattn probe` without --copy-mib to replace them)");
+    if (!a->no_save) {
+      save_ceilings(ceilings_path(), ad, r);
+      fmt::print("saved to {} (bench and tune use these; `webattn probe` again to re-measure)\n", ceilings_path());
     }
-    return 0;
+    if (!a->json.empty()) {
+      auto j = nlohmann::json::parse(to_json(r));
+      j["device"] = ad.device;
+      j["backend"] = ad.backend;
+      j["driver"] = ad.description;
+      write_file(a->json, j.dump(1) + "\n", "--json");
+    }
+    return kExitOk;
   };
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "webattn/attention.hpp"
+#include "webattn/probe.hpp"
 
 namespace webattn::cli {
 
@@ -28,6 +29,8 @@ inline double median(std::vector<double> v) {
 }
 
 // A filled cache of `context` positions and the tensors of one call of S new tokens.
+// The cache is filled in pieces of at most 32 MiB of fp32 rows, so filling a large cache
+// needs no host or device buffer of its own size.
 struct BenchInputs {
   KVCache cache;
   Tensor q, k_new, v_new, out;
@@ -40,11 +43,26 @@ struct BenchInputs {
         out(ctx, {S, Hq, D}, "out"),
         S(S),
         input_pos(context - S) {
-    const auto n = size_t{context} * Hkv * D;
-    cache.update(Tensor::from(ctx, {context, Hkv, D}, pseudo_random(n, 1)),
-                 Tensor::from(ctx, {context, Hkv, D}, pseudo_random(n, 2)), 0);
+    const uint32_t rows = std::max<uint32_t>(1, (32u << 20) / (Hkv * D * 4));
+    for (uint32_t p = 0; p < context; p += rows) {
+      const uint32_t n = std::min(rows, context - p);
+      const auto count = size_t{n} * Hkv * D;
+      cache.update(Tensor::from(ctx, {n, Hkv, D}, pseudo_random(count, 1 + 2 * p)),
+                   Tensor::from(ctx, {n, Hkv, D}, pseudo_random(count, 2 + 2 * p)), p);
+    }
   }
 };
+
+// The least time a call can take on this device: its FLOPs at the FMA ceiling or its
+// bytes at the read-only bandwidth ceiling (a call mostly reads), whichever is longer.
+struct Floor {
+  double ms = 0;
+  const char* ceiling = "";  // "fma" or "read"
+};
+inline Floor floor_of(const ProbeResult& c, double flops, double bytes) {
+  const double compute = flops / (c.fma_gflops * 1e6), memory = bytes / (c.read_gbps * 1e6);
+  return compute > memory ? Floor{compute, "fma"} : Floor{memory, "read"};
+}
 
 struct Timing {
   double per_call_ms = 0;                    // median over submissions of (span / batch)

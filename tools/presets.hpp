@@ -21,4 +21,10 @@ inline const std::vector<Preset>& presets() {
 
 const Preset& find_preset(const std::string& name);  // throws ShapeError listing the names
 
+inline std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const auto& p : presets()) names.push_back(p.name);
+  return names;
+}
+
 }  // namespace webattn::cli

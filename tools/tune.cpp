@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "attention/cost.hpp"
 #include "commands.hpp"
 #include "measure.hpp"
 #include "presets.hpp"
@@ -23,6 +24,7 @@ struct TuneArgs {
   std::vector<uint32_t> tile_candidates = {16, 32, 48, 64};
   int repeats = 10;
   bool dry_run = false;
+  bool reprobe = false;
 };
 
 // Geometric mean of per-call times over the sizes: no single size dominates the choice.
@@ -38,22 +40,64 @@ double score(const std::vector<uint32_t>& sizes, Make&& run_one) {
 Runner add_tune(CLI::App& app) {
   auto a = std::make_shared<TuneArgs>();
   a->device.add(app);
-  app.add_option("--preset", a->preset, "model shape to tune for");
+  app.add_option("--preset", a->preset, "model shape to tune for")->check(CLI::IsMember(preset_names()));
   app.add_option("--file", a->file, "tuning file (default: $WEBATTN_TUNING_FILE or ~/.cache/webattn/tuning.json)");
-  app.add_option("--decode", a->decode, "decode context lengths to tune split-kv on")->delimiter(',');
-  app.add_option("--prefill", a->prefill, "prefill lengths to tune flash-prefill on")->delimiter(',');
-  app.add_option("--split-workgroups", a->split_candidates, "split-kv target workgroup candidates")->delimiter(',');
-  app.add_option("--keys-per-tile", a->tile_candidates, "flash-prefill keys-per-tile candidates")->delimiter(',');
-  app.add_option("--repeats", a->repeats, "timed submissions per candidate")->check(CLI::PositiveNumber);
+  app.add_option("--decode", a->decode, "decode context lengths to tune split-kv on")
+      ->delimiter(',')
+      ->check(at_least(1));
+  app.add_option("--prefill", a->prefill, "prefill lengths to tune flash-prefill on")
+      ->delimiter(',')
+      ->check(at_least(1));
+  app.add_option("--split-workgroups", a->split_candidates, "split-kv target workgroup candidates")
+      ->delimiter(',')
+      ->check(at_least(1));
+  app.add_option("--keys-per-tile", a->tile_candidates, "flash-prefill keys-per-tile candidates")
+      ->delimiter(',')
+      ->check(CLI::IsMember({16, 32, 48, 64}));
+  app.add_option("--repeats", a->repeats, "timed submissions per candidate")->check(at_least(1, 1000000));
   app.add_flag("--dry-run", a->dry_run, "measure and print, but do not write the file");
+  app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
   return [a] {
     const Preset& pre = find_preset(a->preset);
-    Context ctx(a->device.options());
-    if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot tune");
+    for (const auto* list : {&a->decode, &a->prefill, &a->split_candidates, &a->tile_candidates})
+      if (list->empty()) throw BadArgument("an empty list: --decode, --prefill, --split-workgroups and "
+                                           "--keys-per-tile each need at least one value");
     const std::string path = a->file.empty() ? tuning_path() : a->file;
+    if (!a->dry_run) check_writable(path, a->file.empty() ? "tuning file" : "--file", true);
+    Context ctx = a->device.open();
+    if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot tune");
     fmt::print("device: {} ({}); tuning key '{}'\n", ctx.adapter().device, ctx.adapter().backend,
                tuning_key(ctx.adapter()));
     Sdpa sdpa(ctx);
+    // Every shape tuned on must run here: checked with the device's limits before any kernel.
+    const auto must_run = [&](uint32_t C, uint32_t S, DType dtype, Algorithm algo, const char* option) {
+      SdpaOptions opt;
+      opt.algorithm = algo;
+      try {
+        sdpa.validate(S, pre.q_heads, C - S, {C, pre.kv_heads, pre.head_dim, dtype}, opt);
+      } catch (const UnsupportedError& e) {
+        throw UnsupportedError(std::string(option) + " " + std::to_string(C) + " (" + to_string(algo) + ", " +
+                               to_string(dtype) + " cache) cannot run on this device: " + e.what());
+      }
+    };
+    for (auto c : a->decode) {
+      must_run(c, 1, DType::F32, Algorithm::SplitKvDecode, "--decode");
+      if (ctx.has_shader_f16()) must_run(c, 1, DType::F16, Algorithm::SplitKvDecode, "--decode");
+    }
+    for (auto c : a->prefill) must_run(c, c, DType::F32, Algorithm::FlashPrefill, "--prefill");
+    const ProbeResult ceil = ceilings_for(ctx, a->reprobe);
+    // The floor of a geometric mean of times: the geometric mean of the floors.
+    const auto floor_note = [&](const std::vector<uint32_t>& sizes, bool prefill, uint32_t elem_bytes, double ms) {
+      std::string by;
+      const double fl = score(sizes, [&](uint32_t c) {
+        const auto cost = attention::sdpa_cost(prefill ? c : 1, prefill ? 0 : c - 1, pre.q_heads, pre.kv_heads,
+                                               pre.head_dim, elem_bytes);
+        const Floor f = floor_of(ceil, cost.flops, cost.bytes);
+        by = f.ceiling;
+        return f.ms;
+      });
+      return fmt::format("{:5.1f}% of floor ({})", 100 * fl / ms, by == "fma" ? "FMA ceiling" : "read-only bandwidth");
+    };
     Tuning best = sdpa.tuning();
 
     std::map<uint32_t, BenchInputs*> decode_inputs;
@@ -70,7 +114,8 @@ Runner add_tune(CLI::App& app) {
       const double s = score(a->decode, [&](uint32_t c) {
         return time_calls(sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false).per_call_ms;
       });
-      fmt::print("split-kv workgroups {:>5}: {:8.1f} us (geometric mean over decode C)\n", wgs, s * 1e3);
+      fmt::print("split-kv workgroups {:>5}: {:8.1f} us (geometric mean over decode C), {}\n", wgs, s * 1e3,
+                 floor_note(a->decode, false, 4, s));
       if (s < best_score) best_score = s, best.split_kv_workgroups = wgs;
     }
 
@@ -87,8 +132,8 @@ Runner add_tune(CLI::App& app) {
       const double s = score(a->prefill, [&](uint32_t c) {
         return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false).per_call_ms;
       });
-      fmt::print("flash-prefill keys/tile {:>3}: {:8.1f} us (geometric mean over prefill C; falls back to what fits)\n",
-                 bc, s * 1e3);
+      fmt::print("flash-prefill keys/tile {:>3}: {:8.1f} us (geometric mean over prefill C; falls back to what fits), "
+                 "{}\n", bc, s * 1e3, floor_note(a->prefill, true, 4, s));
       if (s < best_score) best_score = s, best.flash_keys_per_tile = bc;
     }
     // f16 caches: native WGSL f16 reads against unpacked u32 words, where the device can.
@@ -107,8 +152,8 @@ Runner add_tune(CLI::App& app) {
           return time_calls(sdpa, *f16_inputs.back(), opt, 2, a->repeats, 10, false).per_call_ms;
         });
         (native ? t_native : t_packed) = s;
-        fmt::print("f16 cache, {:<14}: {:8.1f} us (split-kv, geometric mean over decode C)\n",
-                   native ? "native f16" : "packed u32", s * 1e3);
+        fmt::print("f16 cache, {:<14}: {:8.1f} us (split-kv, geometric mean over decode C), {}\n",
+                   native ? "native f16" : "packed u32", s * 1e3, floor_note(a->decode, false, 2, s));
       }
       best.native_f16 = t_native < t_packed;
     } else {
@@ -121,7 +166,7 @@ Runner add_tune(CLI::App& app) {
       save_tuning(path, ctx.adapter(), best);
       fmt::print("saved to {}\n", path);
     }
-    return 0;
+    return kExitOk;
   };
 }
 

@@ -27,6 +27,10 @@ uint64_t cache_row_bytes(const KVCacheConfig& c);
 // "a KV cache of capacity C x H heads x D (dtype) needs N bytes per cache": how every
 // size error about a cache begins.
 std::string describe_cache(const KVCacheConfig& c);
+// Throws ShapeError for a zero capacity / kv_heads or a head_dim that is not a positive
+// multiple of 4, UnsupportedError when the cache exceeds maxBufferSize or the bindings a
+// kernel can have. Needs no GPU work (KVCache's constructors and Sdpa::validate call it).
+void validate_cache(const Context& ctx, const KVCacheConfig& config);
 
 // The most windows any kernel can bind: the flash / split-kv passes bind 3 other storage
 // buffers besides K and V windows.

@@ -169,8 +169,21 @@ struct Prepared {
 
 Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
                          const SdpaOptions& options) const {
-  attention::validate_cache_config(impl_->ctx->adapter().limits, cache);
+  const DeviceLimits& lim = impl_->ctx->adapter().limits;
+  attention::validate_cache_config(lim, cache);
   check_position(input_pos, seq_len, cache.capacity, "cache capacity");
+  // q and out are bound whole by every algorithm; k_new / v_new are written in pieces, so
+  // only their buffers' size is limited.
+  const auto tensor_limit = [&](const char* name, uint32_t heads, uint64_t limit, const char* limit_name) {
+    uint64_t bytes = 0;  // S * heads * D * 4 may overflow 64 bits for absurd heads
+    const bool overflow = __builtin_mul_overflow(uint64_t{seq_len} * heads, uint64_t{cache.head_dim} * 4, &bytes);
+    if (overflow || bytes > limit)
+      throw UnsupportedError(std::string(name) + " " + shape_string({seq_len, heads, cache.head_dim}) + " needs " +
+                             (overflow ? std::string("over 2^64") : std::to_string(bytes)) + " bytes, over this device's " +
+                             limit_name + " " + std::to_string(limit));
+  };
+  tensor_limit("q", q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
+  tensor_limit("k_new", cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
   uint32_t min_context = input_pos + seq_len, max_context = min_context;
   if (options.max_context) {  // the plan such a call would be a step of
     max_context = plan_max_context(seq_len, cache.capacity, options);

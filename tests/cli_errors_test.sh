@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The CLI's usability contract (issue #15): malformed command lines end in seconds with a
+# message naming the bad value and the documented exit code; nothing asked for is lost.
+# Usage: cli_errors_test.sh path/to/webattn
+# Caches (tuning, ceilings) live in a temporary folder, never the user's.
+set -u
+w="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME="$tmp/cache" WEBATTN_TUNING_FILE="$tmp/cache/webattn/tuning.json"
+unset WEBATTN_CEILINGS_FILE
+failures=0
+
+# expect RC MAX_SECONDS PATTERN -- ARGS...: exit code RC within MAX_SECONDS, output matching PATTERN (grep -E).
+expect() {
+  local rc=$1 limit=$2 pattern=$3
+  shift 4
+  local t0 t1 got secs
+  t0=$(date +%s%N)
+  "$w" "$@" >"$tmp/out" 2>&1
+  got=$?
+  t1=$(date +%s%N)
+  secs=$(((t1 - t0) / 1000000))
+  local why=""
+  [ "$got" -eq "$rc" ] || why="exit $got, expected $rc"
+  grep -qE -- "$pattern" "$tmp/out" || why="${why:+$why; }output lacks /$pattern/"
+  [ "$secs" -le $((limit * 1000)) ] || why="${why:+$why; }took ${secs} ms, limit ${limit} s"
+  if [ -n "$why" ]; then
+    echo "FAIL webattn $*: $why"
+    sed 's/^/    | /' "$tmp/out" | tail -8
+    failures=$((failures + 1))
+  else
+    echo "ok   webattn $*  (exit $got, ${secs} ms)"
+  fi
+}
+
+# ---- bad arguments: exit 2 before any GPU work ----
+expect 2 10 "unknown algorithm 'bogus'.*expected one of" -- bench --algorithm bogus
+expect 2 10 "5 \(--heads\) are not a multiple of kv heads 2" -- bench --heads 5 --kv-heads 2
+expect 2 10 "--head-dim: must be a positive multiple of 4, got 6" -- bench --head-dim 6
+expect 2 10 "--heads: must be at least 1, got 0" -- bench --heads 0 --kv-heads 0 --head-dim 0
+expect 2 10 "--kv-heads: must be at least 1, got 0" -- bench --kv-heads 0
+expect 2 10 "--head-dim: must be a positive multiple of 4, got 0" -- bench --head-dim 0
+expect 2 10 "--json /nonexistent/dir/x.json: folder /nonexistent/dir does not exist" -- \
+  bench --json /nonexistent/dir/x.json
+expect 2 10 "--csv /nonexistent/dir/x.csv: folder /nonexistent/dir does not exist" -- bench --csv /nonexistent/dir/x.csv
+expect 2 10 "--json /nonexistent/dir/x.json: folder /nonexistent/dir does not exist" -- \
+  check --json /nonexistent/dir/x.json
+expect 2 10 "--json /nonexistent/dir/x.json" -- probe --json /nonexistent/dir/x.json
+expect 2 10 "--json /nonexistent/dir/x.json" -- devices --json /nonexistent/dir/x.json
+expect 2 10 "--json $tmp: is a folder" -- bench --json "$tmp"
+expect 2 10 "nothing to run" -- bench --prefill 0 --decode 0
+expect 2 10 "--prefill: context length 0 among other lengths" -- bench --prefill 0,512
+expect 2 10 "--decode: must be at most 4294967295, got 4294967296" -- bench --decode 4294967296
+expect 2 10 "--copy-mib: must be at least 1, got -1" -- probe --copy-mib -1
+expect 2 10 "--copy-mib: must be at least 1, got 0" -- probe --copy-mib 0
+expect 2 10 "--copy-mib 1048576 is over this device's max" -- probe --copy-mib 1048576
+expect 2 10 "--fma-iterations: must be at least 1, got 0" -- probe --fma-iterations 0
+expect 2 10 "--repeats: must be at least 1, got 0" -- bench --repeats 0
+expect 2 10 "--repeats: must be at least 1, got 0" -- probe --repeats 0
+expect 2 10 "--repeats: must be at least 1, got 0" -- tune --repeats 0
+expect 2 10 "--warmup: must be at least 0, got -1" -- bench --warmup -1
+expect 2 10 "--batch: must be a whole number, got 'x'" -- bench --batch x
+expect 2 10 "--cases: must be at least 0, got -1" -- check --cases -1
+expect 2 10 "--fuzz: must be at least 0, got -3" -- check --fuzz -3
+expect 2 10 "--head-dims: must be a positive multiple of 4, got 6" -- check --head-dims 8,6
+expect 2 10 "nothing to check: --cases 0 with --no-presets and no --fuzz" -- check --cases 0 --no-presets
+expect 2 10 "--dtype: f64 not in" -- bench --dtype f64
+expect 2 10 "--preset: foo not in" -- bench --preset foo
+expect 2 10 "--adapter '99' matches no adapter; there are: 0: " -- bench --adapter 99
+expect 2 10 "--decode: must be at least 1, got 0" -- tune --decode 0
+expect 2 10 "--keys-per-tile: 20 not in" -- tune --keys-per-tile 20
+touch "$tmp/a-file"
+expect 2 10 "--file $tmp/a-file/sub/t.json: $tmp/a-file is not a folder" -- tune --file "$tmp/a-file/sub/t.json"
+export WEBATTN_CEILINGS_FILE="$tmp/a-file/c.json"
+expect 2 10 "ceilings file $tmp/a-file/c.json: $tmp/a-file is not a folder" -- probe
+unset WEBATTN_CEILINGS_FILE
+
+# ---- points the device cannot run: refused before any GPU work (exit 4: nothing ran) ----
+expect 4 10 "decode +100000000 .*not run: a KV cache of capacity 100000000 .*maxBufferSize" -- \
+  bench --prefill 0 --decode 100000000
+expect 4 10 "not run: .*maxBufferSize" -- bench --prefill 0 --decode 4294967295
+expect 4 10 "none of the 1 requested points" -- bench --prefill 0 --decode 4294967295
+# q of S x 32 heads x 128 fp32 one byte over this device's binding limit.
+binding=$("$w" devices --json "$tmp/devices.json" >/dev/null && python3 -c \
+  "import json,sys; print(json.load(open(sys.argv[1]))[0]['limits']['maxStorageBufferBindingSize'])" "$tmp/devices.json")
+S=$((binding / 16384 + 1))
+expect 4 10 "prefill +$S .*not run: q \[$S, 32, 128\] needs .* bytes, over this device's maxStorageBufferBindingSize" -- \
+  bench --prefill "$S" --algorithm flash-prefill --dtype f16
+expect 4 10 "nothing to check: this device can run none of the 1 case" -- \
+  check --cases 1 --no-presets --head-dims 8 --algorithm split-kv --dtype f32
+expect 4 10 "--decode 100000000 \(split-kv, f32 cache\) cannot run on this device" -- tune --decode 100000000
+
+# ---- help documents the exit codes ----
+for sub in devices probe check bench tune; do
+  expect 0 10 "Exit codes: 0 everything asked ran" -- "$sub" --help
+done
+
+# ---- ceilings measured once and reused; a sweep with a refused point goes on (exit 3) ----
+expect 0 120 "saved to $tmp/cache/webattn/ceilings.json" -- probe --quick --json "$tmp/probe.json"
+python3 - "$tmp/probe.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+j = json.load(open(sys.argv[1]))
+kinds = [f["ceiling"] for f in j["tried"]]
+assert kinds == ["copy", "read", "fma"], kinds
+assert all(j[k] > 0 for k in ("copy_gbps", "read_gbps", "fma_gflops")), j
+print("ok   probe --json lists every form tried:", [f["form"] for f in j["tried"]])
+EOF
+expect 3 300 "ceilings \(floors\): saved in $tmp/cache/webattn/ceilings.json, measured 20" -- bench --heads 2 --kv-heads 1 --head-dim 8 \
+  --prefill 0 --decode 8,100000000 --algorithm split-kv --repeats 1 --warmup 0 --batch 1 --json "$tmp/b.json"
+grep -qE "^decode +8 split-kv +f32 +[0-9.]+ +[0-9.]+ +[0-9.]+% read" "$tmp/out" ||
+  { echo "FAIL the runnable point has no result row"; failures=$((failures + 1)); }
+grep -qE "^decode +100000000 .*not run: " "$tmp/out" ||
+  { echo "FAIL the refused point has no 'not run' row"; failures=$((failures + 1)); }
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert len(j['results'])==1 and len(j['not_run'])==1, j" \
+  "$tmp/b.json" || { echo "FAIL bench --json lacks the result or the refusal"; failures=$((failures + 1)); }
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all CLI cases passed"
