@@ -308,6 +308,8 @@ EMSCRIPTEN_BINDINGS(webattn) {
   using emscripten::allow_raw_pointers;
   using emscripten::async;
   using emscripten::class_;
+  // Objects made by a call belong to the JS handle (its delete() frees them).
+  const auto owned = emscripten::return_value_policy::take_ownership();
   emscripten::function("createInstance", &create_instance);
   emscripten::function("referenceAttention", &reference_attention);
   emscripten::function("algorithms", &algorithms);
@@ -324,10 +326,10 @@ EMSCRIPTEN_BINDINGS(webattn) {
       .smart_ptr<std::shared_ptr<JsContext>>("ContextPtr")
       .class_function("adopt", &JsContext::adopt)
       .function("adapter", &JsContext::adapter)
-      .function("tensor", &JsContext::tensor, allow_raw_pointers())
-      .function("cache", &JsContext::cache, allow_raw_pointers())
+      .function("tensor", &JsContext::tensor, allow_raw_pointers(), owned)
+      .function("cache", &JsContext::cache, allow_raw_pointers(), owned)
       .function("forward", &JsContext::forward, async())
-      .function("plan", &JsContext::plan, allow_raw_pointers(), async())
+      .function("plan", &JsContext::plan, allow_raw_pointers(), owned, async())
       .function("choose", &JsContext::choose)
       .function("verify", &JsContext::verify, async());
 }
