@@ -77,10 +77,12 @@ export class KVCache {
   }
   /** The stored keys as fp32 [capacity, kvHeads, headDim] (f16 caches widened). Needs CopySrc usage. */
   downloadKeys() {
+    this._owner._check();
     return call(() => this._native.downloadKeys());
   }
   /** The stored values, as downloadKeys(). */
   downloadValues() {
+    this._owner._check();
     return call(() => this._native.downloadValues());
   }
   destroy() {
@@ -137,6 +139,7 @@ export class Webattn {
     this._native = native;
     this._devicePtr = devicePtr;
     this._lost = null;
+    this._buffers = new Map();  // GPUBuffer -> its one imported pointer (a reference held until destroy())
     // An imported GPUDevice has no lost future in wasm: watch the JS promise here.
     device.lost.then((info) => {
       this._lost = info;
@@ -152,7 +155,12 @@ export class Webattn {
 
   _import(what, buffer) {
     requireBuffer(what, buffer);
-    return this._M.WebGPU.importJsBuffer(buffer, this._devicePtr);
+    let ptr = this._buffers.get(buffer);
+    if (ptr === undefined) {
+      ptr = this._M.WebGPU.importJsBuffer(buffer, this._devicePtr);
+      this._buffers.set(buffer, ptr);
+    }
+    return ptr;
   }
 
   /** A view of `buffer` at byte `offset` holding fp32 values row-major in `shape`. */
@@ -210,10 +218,15 @@ export class Webattn {
     return call(() => this._native.verify(problem, algorithm, dtype, seed));
   }
 
-  /** Drops webattn's references (the app's device and buffers stay alive). */
+  /**
+   * Drops webattn's references (the app's device and buffers stay alive). Tensors, caches
+   * and plans made from this object must not be used afterwards.
+   */
   destroy() {
     if (this._native) this._native.delete();
     this._native = null;
+    for (const ptr of this._buffers.values()) this._M.releaseBuffer(ptr);
+    this._buffers.clear();
   }
 }
 

@@ -107,15 +107,6 @@ val info_of(const ForwardInfo& info) {
   return out;
 }
 
-// An app's buffer, imported by webattn.js: webattn takes its own reference, this one drops.
-struct Imported {
-  WGPUBuffer b;
-  explicit Imported(uintptr_t p) : b(reinterpret_cast<WGPUBuffer>(p)) {}
-  ~Imported() {
-    if (b) wgpuBufferRelease(b);
-  }
-};
-
 class JsTensor {
  public:
   explicit JsTensor(Tensor t) : t_(std::move(t)) {}
@@ -189,22 +180,22 @@ class JsContext {
     return o;
   }
 
+  // Buffers arrive as pointers webattn.js imported once per GPUBuffer (and releases in
+  // destroy()): one GPUBuffer is one WGPUBuffer, so same-buffer checks see it.
   JsTensor* tensor(uintptr_t buffer, double offset, val shape, std::string label) {
-    Imported b(buffer);
     return guarded([&] {
-      return new JsTensor(Tensor::wrap(ctx_, b.b, offset_of(offset, label), shape_of(shape), label));
+      return new JsTensor(Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape), label));
     });
   }
 
   JsCache* cache(val config, uintptr_t keys, double keys_offset, uintptr_t values, double values_offset) {
-    Imported k(keys), v(values);
     return guarded([&] {
       KVCacheConfig c;
       c.capacity = static_cast<uint32_t>(number_field(config, "capacity", 0));
       c.kv_heads = static_cast<uint32_t>(number_field(config, "kvHeads", 0));
       c.head_dim = static_cast<uint32_t>(number_field(config, "headDim", 0));
       c.dtype = config["dtype"].isUndefined() ? DType::F32 : dtype_of(config["dtype"].as<std::string>());
-      return new JsCache(KVCache::wrap(ctx_, c, k.b, offset_of(keys_offset, "keysOffset"), v.b,
+      return new JsCache(KVCache::wrap(ctx_, c, as_buffer(keys), offset_of(keys_offset, "keysOffset"), as_buffer(values),
                                        offset_of(values_offset, "valuesOffset")));
     });
   }
@@ -264,6 +255,7 @@ class JsContext {
     if (!sdpa_) sdpa_ = std::make_unique<Sdpa>(ctx_);
     return *sdpa_;
   }
+  static WGPUBuffer as_buffer(uintptr_t p) { return reinterpret_cast<WGPUBuffer>(p); }
   static uint64_t offset_of(double offset, const std::string& what) {
     if (!(offset >= 0) || offset != static_cast<double>(static_cast<uint64_t>(offset)))
       throw ShapeError("'" + what + "': offset " + std::to_string(offset) + " is not a non-negative integer");
@@ -274,6 +266,8 @@ class JsContext {
 };
 
 uintptr_t create_instance() { return reinterpret_cast<uintptr_t>(wgpuCreateInstance(nullptr)); }
+// Drops webattn.js's reference to an imported buffer (the GPUBuffer itself stays the app's).
+void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer>(p)); }
 
 // float64 reference over caches the caller already updated: q [S, Hq, D], caches
 // [capacity, Hkv, D] (fp32 values, f16 caches widened), problem {S, Hq, Hkv, D, inputPos,
@@ -311,6 +305,7 @@ EMSCRIPTEN_BINDINGS(webattn) {
   // Objects made by a call belong to the JS handle (its delete() frees them).
   const auto owned = emscripten::return_value_policy::take_ownership();
   emscripten::function("createInstance", &create_instance);
+  emscripten::function("releaseBuffer", &release_buffer);
   emscripten::function("referenceAttention", &reference_attention);
   emscripten::function("algorithms", &algorithms);
   class_<JsTensor>("Tensor").function("shape", &JsTensor::shape);
