@@ -11,3 +11,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/build-web.sh"
 query=${1:-}
 node "$root/web/tests/run.mjs" "web/tests/suite.html${query:+?$query}" 1800
+# The example page, shortened (the full one is a 128-token prefill + 64 decode steps).
+node "$root/web/tests/run.mjs" "examples/web/index.html?prompt=32&steps=8" 900
