@@ -38,9 +38,17 @@ function call(fn) {
   }
 }
 
+// "null", "number 3", "a KVCache", "an object": what was passed instead.
+function describe(x) {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x !== 'object') return `${typeof x} ${String(x)}`;
+  const name = x.constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
 function requireBuffer(what, buffer) {
   if (typeof GPUBuffer === 'undefined' || !(buffer instanceof GPUBuffer))
-    throw new ShapeError(`${what} must be a GPUBuffer, got ${buffer === null ? 'null' : typeof buffer}`);
+    throw new ShapeError(`${what} must be a GPUBuffer, got ${describe(buffer)}`);
 }
 
 function requireOffset(what, offset) {
@@ -48,7 +56,29 @@ function requireOffset(what, offset) {
     throw new ShapeError(`${what} must be a non-negative integer byte offset, got ${offset}`);
 }
 
+function requirePosition(inputPos) {
+  if (!Number.isInteger(inputPos) || inputPos < 0 || inputPos > 0xffffffff)
+    throw new ShapeError(`inputPos must be an integer in [0, 2^32), got ${describe(inputPos)}`);
+}
+
+// The wasm object behind a Tensor / KVCache argument, refusing anything else.
+function nativeOf(what, x, Kind, owner) {
+  if (!(x instanceof Kind)) throw new ShapeError(`${what} must be a webattn ${Kind.name}, got ${describe(x)}`);
+  if (!x._native) throw new ShapeError(`${what} was destroyed`);
+  if (x._owner !== owner) throw new ShapeError(`${what} belongs to another Webattn (another device import)`);
+  return x._native;
+}
+
 let modulePromise = null;
+function loadModule(moduleUrl) {
+  if (!modulePromise) {
+    modulePromise = (moduleUrl ? import(moduleUrl).then((m) => m.default()) : createWebattnModule()).catch((e) => {
+      modulePromise = null;  // a later call may try again
+      throw e;
+    });
+  }
+  return modulePromise;
+}
 
 /** A view of an app's GPUBuffer as a row-major fp32 tensor [rows, heads, headDim]. */
 export class Tensor {
@@ -76,12 +106,12 @@ export class KVCache {
     this.config = config;
   }
   /** The stored keys as fp32 [capacity, kvHeads, headDim] (f16 caches widened). Needs CopySrc usage. */
-  downloadKeys() {
+  async downloadKeys() {
     this._owner._check();
-    return call(() => this._native.downloadKeys());
+    return await call(() => this._native.downloadKeys());
   }
   /** The stored values, as downloadKeys(). */
-  downloadValues() {
+  async downloadValues() {
     this._owner._check();
     return call(() => this._native.downloadValues());
   }
@@ -101,9 +131,10 @@ export class Plan {
     this.maxContext = native.maxContext();
   }
   /** One step at inputPos, submitted on the app's queue. */
-  run(inputPos) {
+  async run(inputPos) {
     this._owner._check();
     if (!this._native) throw new ShapeError('run() on a destroyed plan');
+    requirePosition(inputPos);
     return call(() => this._native.run(inputPos));
   }
   destroy() {
@@ -120,13 +151,8 @@ export class Webattn {
    */
   static async create(device, options = {}) {
     if (typeof GPUDevice === 'undefined' || !(device instanceof GPUDevice))
-      throw new ShapeError(`Webattn.create needs a GPUDevice, got ${device === null ? 'null' : typeof device}`);
-    if (!modulePromise) {
-      modulePromise = options.moduleUrl
-        ? import(options.moduleUrl).then((m) => m.default())
-        : createWebattnModule();
-    }
-    const M = await modulePromise;
+      throw new ShapeError(`Webattn.create needs a GPUDevice, got ${describe(device)}`);
+    const M = await loadModule(options.moduleUrl);
     const instance = M.createInstance();
     const devicePtr = M.WebGPU.importJsDevice(device, instance);
     const native = call(() => M.Context.adopt(instance, devicePtr));
@@ -166,7 +192,7 @@ export class Webattn {
   /** A view of `buffer` at byte `offset` holding fp32 values row-major in `shape`. */
   tensor(buffer, shape, offset = 0, label = 'tensor') {
     this._check();
-    requireOffset(`${label} offset`, offset);
+    requireOffset(`'${label}' offset`, offset);
     const ptr = this._import(label, buffer);
     return new Tensor(this, call(() => this._native.tensor(ptr, offset, shape, label)), buffer, offset);
   }
@@ -187,33 +213,40 @@ export class Webattn {
   }
 
   /** Writes kNew/vNew into the cache at inputPos, then out = attention (one submission). */
-  forward(q, kNew, vNew, cache, inputPos, out, options = {}) {
+  async forward(q, kNew, vNew, cache, inputPos, out, options = {}) {
     this._check();
-    return call(() =>
-      this._native.forward(q._native, kNew._native, vNew._native, cache._native, inputPos, out._native, options),
-    );
+    const args = this._args(q, kNew, vNew, cache, out);
+    requirePosition(inputPos);
+    return call(() => this._native.forward(args[0], args[1], args[2], args[3], inputPos, args[4], options));
+  }
+
+  _args(q, kNew, vNew, cache, out) {
+    return [nativeOf('q', q, Tensor, this), nativeOf('kNew', kNew, Tensor, this), nativeOf('vNew', vNew, Tensor, this),
+      nativeOf('cache', cache, KVCache, this), nativeOf('out', out, Tensor, this)];
   }
 
   /** Plans a call once (pipelines, bind groups, scratch); run(pos) per step. */
   async plan(q, kNew, vNew, cache, out, options = {}) {
     this._check();
-    const native = await call(() =>
-      this._native.plan(q._native, kNew._native, vNew._native, cache._native, out._native, options),
-    );
+    const args = this._args(q, kNew, vNew, cache, out);
+    const native = await call(() => this._native.plan(...args, options));
     return new Plan(this, native);
   }
 
   /** Which algorithm 'auto' runs for seqLen new tokens at inputPos with qHeads query heads. */
   choose(seqLen, inputPos, cache, qHeads) {
     this._check();
-    return call(() => this._native.choose(seqLen, inputPos, cache._native, qHeads));
+    requirePosition(inputPos);
+    for (const [name, n] of [['seqLen', seqLen], ['qHeads', qHeads]])
+      if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new ShapeError(`${name} must be a positive integer, got ${describe(n)}`);
+    return call(() => this._native.choose(seqLen, inputPos, nativeOf('cache', cache, KVCache, this), qHeads));
   }
 
   /**
    * The float64-reference check of one random problem, as `webattn check` does natively:
    * random caches, output poisoned with NaN, whole cache compared after the update.
    */
-  verify(problem, algorithm, dtype, seed) {
+  async verify(problem, algorithm, dtype, seed) {
     this._check();
     return call(() => this._native.verify(problem, algorithm, dtype, seed));
   }
@@ -232,13 +265,11 @@ export class Webattn {
 
 /** Every algorithm name ('auto' first). */
 export async function algorithms() {
-  if (!modulePromise) modulePromise = createWebattnModule();
-  return (await modulePromise).algorithms();
+  return (await loadModule()).algorithms();
 }
 
 /** float64 attention over already-updated caches (testing aid): see webattn.d.ts. */
 export async function referenceAttention(q, kCache, vCache, problem) {
-  if (!modulePromise) modulePromise = createWebattnModule();
-  const M = await modulePromise;
+  const M = await loadModule();
   return call(() => M.referenceAttention(q, kCache, vCache, problem));
 }

@@ -48,26 +48,64 @@ auto guarded(F&& f) -> decltype(f()) {
   throw_js(name, message);  // outside the catch: no C++ exception is live when JS unwinds
 }
 
-std::vector<uint32_t> shape_of(const val& shape) {
-  if (!shape.isArray()) throw ShapeError("shape must be an array of 3 numbers [rows, heads, head_dim]");
-  return emscripten::vecFromJSArray<uint32_t>(shape);
-}
-
 DType dtype_of(const std::string& s) {
   if (s == "f32") return DType::F32;
   if (s == "f16") return DType::F16;
   throw ShapeError("unknown cache dtype '" + s + "'; expected 'f32' or 'f16'");
 }
 
-// Number fields of a JS options object, checked (a typo or NaN must not pass silently).
+std::string describe(const val& v) {
+  return v.typeOf().as<std::string>() + " " + val::global("String")(v).as<std::string>();
+}
+
+// Fields of JS objects (options, cache configs), checked: a typo, NaN or a string must not
+// pass silently.
 double number_field(const val& obj, const char* key, double fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
   val v = obj[key];
   if (v.isUndefined() || v.isNull()) return fallback;
-  if (v.typeOf().as<std::string>() != "number")
-    throw ShapeError(std::string("option '") + key + "' must be a number, got " + v.typeOf().as<std::string>());
+  if (!v.isNumber()) throw ShapeError(std::string("'") + key + "' must be a number, got " + describe(v));
   const double d = v.as<double>();
-  if (!(d >= 0)) throw ShapeError(std::string("option '") + key + "' must be >= 0, got " + std::to_string(d));
+  if (!(d >= 0 && d <= 4294967295.0))
+    throw ShapeError(std::string("'") + key + "' must be a number in [0, 2^32), got " + describe(v));
   return d;
+}
+// Integers (shapes, positions, counts): fractions refused too.
+uint32_t count_field(const val& obj, const char* key, uint32_t fallback) {
+  const double d = number_field(obj, key, fallback);
+  if (d != static_cast<double>(static_cast<uint32_t>(d)))
+    throw ShapeError(std::string("'") + key + "' must be an integer, got " + describe(obj[key]));
+  return static_cast<uint32_t>(d);
+}
+bool bool_field(const val& obj, const char* key, bool fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
+  val v = obj[key];
+  if (v.isUndefined()) return fallback;
+  if (!v.isTrue() && !v.isFalse()) throw ShapeError(std::string("'") + key + "' must be true or false, got " + describe(v));
+  return v.isTrue();
+}
+std::string string_field(const val& obj, const char* key, const std::string& fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
+  val v = obj[key];
+  if (v.isUndefined()) return fallback;
+  if (!v.isString()) throw ShapeError(std::string("'") + key + "' must be a string, got " + describe(v));
+  return v.as<std::string>();
+}
+
+std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
+  const char* want = "an array of 3 positive integers [rows, heads, head_dim]";
+  if (!shape.isArray() || shape["length"].as<unsigned>() != 3)
+    throw ShapeError("'" + label + "': shape must be " + want + ", got " +
+                     (shape.isArray() ? "[" + val::global("String")(shape).as<std::string>() + "]" : describe(shape)));
+  std::vector<uint32_t> out;
+  for (unsigned i = 0; i < 3; ++i) {
+    val x = shape[i];
+    if (!x.isNumber() || !(x.as<double>() >= 1 && x.as<double>() <= 4294967295.0) ||
+        x.as<double>() != static_cast<double>(static_cast<uint32_t>(x.as<double>())))
+      throw ShapeError("'" + label + "': shape must be " + want + ", got [" + val::global("String")(shape).as<std::string>() + "]");
+    out.push_back(static_cast<uint32_t>(x.as<double>()));
+  }
+  return out;
 }
 
 SdpaOptions options_of(const val& o) {
@@ -82,11 +120,11 @@ SdpaOptions options_of(const val& o) {
     if (!ok)
       throw ShapeError("unknown option '" + k + "'; expected algorithm, scale, causal, profile or maxContext");
   }
-  if (!o["algorithm"].isUndefined()) opt.algorithm = algorithm_from_string(o["algorithm"].as<std::string>());
+  opt.algorithm = algorithm_from_string(string_field(o, "algorithm", "auto"));
   opt.scale = static_cast<float>(number_field(o, "scale", 0));
-  if (!o["causal"].isUndefined()) opt.causal = o["causal"].as<bool>();
-  if (!o["profile"].isUndefined()) opt.profile = o["profile"].as<bool>();
-  opt.max_context = static_cast<uint32_t>(number_field(o, "maxContext", 0));
+  opt.causal = bool_field(o, "causal", true);
+  opt.profile = bool_field(o, "profile", false);
+  opt.max_context = count_field(o, "maxContext", 0);
   return opt;
 }
 
@@ -184,17 +222,17 @@ class JsContext {
   // destroy()): one GPUBuffer is one WGPUBuffer, so same-buffer checks see it.
   JsTensor* tensor(uintptr_t buffer, double offset, val shape, std::string label) {
     return guarded([&] {
-      return new JsTensor(Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape), label));
+      return new JsTensor(Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape, label), label));
     });
   }
 
   JsCache* cache(val config, uintptr_t keys, double keys_offset, uintptr_t values, double values_offset) {
     return guarded([&] {
       KVCacheConfig c;
-      c.capacity = static_cast<uint32_t>(number_field(config, "capacity", 0));
-      c.kv_heads = static_cast<uint32_t>(number_field(config, "kvHeads", 0));
-      c.head_dim = static_cast<uint32_t>(number_field(config, "headDim", 0));
-      c.dtype = config["dtype"].isUndefined() ? DType::F32 : dtype_of(config["dtype"].as<std::string>());
+      c.capacity = count_field(config, "capacity", 0);
+      c.kv_heads = count_field(config, "kvHeads", 0);
+      c.head_dim = count_field(config, "headDim", 0);
+      c.dtype = dtype_of(string_field(config, "dtype", "f32"));
       return new JsCache(KVCache::wrap(ctx_, c, as_buffer(keys), offset_of(keys_offset, "keysOffset"), as_buffer(values),
                                        offset_of(values_offset, "valuesOffset")));
     });
@@ -220,13 +258,13 @@ class JsContext {
   val verify(val c, std::string algorithm, std::string dtype, uint32_t seed) {
     return guarded([&] {
       verify::Case vc;
-      vc.S = static_cast<uint32_t>(number_field(c, "S", 1));
-      vc.Hq = static_cast<uint32_t>(number_field(c, "Hq", 1));
-      vc.Hkv = static_cast<uint32_t>(number_field(c, "Hkv", 1));
-      vc.D = static_cast<uint32_t>(number_field(c, "D", 4));
-      vc.input_pos = static_cast<uint32_t>(number_field(c, "inputPos", 0));
-      vc.capacity = static_cast<uint32_t>(number_field(c, "capacity", vc.input_pos + vc.S));
-      vc.causal = c["causal"].isUndefined() ? true : c["causal"].as<bool>();
+      vc.S = count_field(c, "S", 1);
+      vc.Hq = count_field(c, "Hq", 1);
+      vc.Hkv = count_field(c, "Hkv", 1);
+      vc.D = count_field(c, "D", 4);
+      vc.input_pos = count_field(c, "inputPos", 0);
+      vc.capacity = count_field(c, "capacity", vc.input_pos + vc.S);
+      vc.causal = bool_field(c, "causal", true);
       vc.scale = static_cast<float>(number_field(c, "scale", 0));
       const Algorithm algo = algorithm_from_string(algorithm);
       const DType dt = dtype_of(dtype);
@@ -275,16 +313,28 @@ void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer
 val reference_attention(val q, val k_cache, val v_cache, val p) {
   return guarded([&] {
     reference::Problem pr;
-    pr.seq_len = static_cast<uint32_t>(number_field(p, "S", 1));
-    pr.q_heads = static_cast<uint32_t>(number_field(p, "Hq", 1));
-    pr.kv_heads = static_cast<uint32_t>(number_field(p, "Hkv", 1));
-    pr.head_dim = static_cast<uint32_t>(number_field(p, "D", 4));
-    pr.input_pos = static_cast<uint32_t>(number_field(p, "inputPos", 0));
-    pr.causal = p["causal"].isUndefined() ? true : p["causal"].as<bool>();
+    pr.seq_len = count_field(p, "S", 1);
+    pr.q_heads = count_field(p, "Hq", 1);
+    pr.kv_heads = count_field(p, "Hkv", 1);
+    pr.head_dim = count_field(p, "D", 4);
+    pr.input_pos = count_field(p, "inputPos", 0);
+    pr.causal = bool_field(p, "causal", true);
     pr.scale = number_field(p, "scale", 0);
-    const auto r = reference::attention(emscripten::convertJSArrayToNumberVector<float>(q),
-                                        emscripten::convertJSArrayToNumberVector<float>(k_cache),
-                                        emscripten::convertJSArrayToNumberVector<float>(v_cache), pr);
+    if (pr.head_dim == 0 || pr.kv_heads == 0 || pr.q_heads % pr.kv_heads != 0)
+      throw ShapeError("referenceAttention: Hq " + std::to_string(pr.q_heads) + " must be a multiple of Hkv " +
+                       std::to_string(pr.kv_heads) + " and D " + std::to_string(pr.head_dim) + " positive");
+    const auto qv = emscripten::convertJSArrayToNumberVector<float>(q);
+    const auto kv = emscripten::convertJSArrayToNumberVector<float>(k_cache);
+    const auto vv = emscripten::convertJSArrayToNumberVector<float>(v_cache);
+    const uint64_t q_len = uint64_t{pr.seq_len} * pr.q_heads * pr.head_dim;
+    const uint64_t kv_len = (uint64_t{pr.input_pos} + pr.seq_len) * pr.kv_heads * pr.head_dim;
+    if (qv.size() != q_len)
+      throw ShapeError("referenceAttention: q has " + std::to_string(qv.size()) + " values, S*Hq*D is " +
+                       std::to_string(q_len));
+    if (kv.size() < kv_len || vv.size() < kv_len)
+      throw ShapeError("referenceAttention: caches of " + std::to_string(kv.size()) + " / " +
+                       std::to_string(vv.size()) + " values, (inputPos+S)*Hkv*D needs " + std::to_string(kv_len));
+    const auto r = reference::attention(qv, kv, vv, pr);
     return val::global("Float64Array").new_(val::array(r));
   });
 }

@@ -3,11 +3,12 @@
 //   embed      the app's own GPUDevice and GPUBuffers: prefill by forward(), decode by plan().run()
 //   fuzz       fixed-seed random calls of every kind, about 1 in 6 invalid (must throw ShapeError)
 //   errors     each bad input arrives as a JS exception naming the value
-// Query: ?parts=reference,embed,fuzz,errors&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
+//   lost       a device the app destroys: later calls throw DeviceLostError
+// Query: ?parts=reference,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
 import { Webattn, WebattnError, ShapeError, algorithms, referenceAttention } from '../webattn.js';
 
 const params = new URLSearchParams(location.search);
-const parts = (params.get('parts') ?? 'reference,embed,fuzz,errors').split(',');
+const parts = (params.get('parts') ?? 'reference,embed,fuzz,errors,lost').split(',');
 const CASES = Number(params.get('cases') ?? 4);
 const FUZZ = Number(params.get('fuzz') ?? 30);
 const SEED = Number(params.get('seed') ?? 7);
@@ -277,10 +278,41 @@ async function partErrors(device, wa) {
   await expect('out in the same buffer as q', 'ShapeError', 'same', () => wa.forward(q, k, v, cache, 0, wa.tensor(good, [4, 4, 8], 2048, 'out2')));
   await expect('q head_dim 4 vs cache 8', 'ShapeError', '4', () => wa.forward(wa.tensor(good, [4, 4, 4], 0, 'q4'), k, v, cache, 0, o));
   await expect('q_heads 3 vs kv_heads 2', 'ShapeError', '3', () => wa.forward(wa.tensor(good, [4, 3, 8], 0, 'q3'), k, v, cache, 0, o));
+  await expect('shape [4, 4]', 'ShapeError', '[rows, heads, head_dim]', () => wa.tensor(good, [4, 4], 0, 'q'));
+  await expect('shape [4, -1, 8]', 'ShapeError', '-1', () => wa.tensor(good, [4, -1, 8], 0, 'q'));
+  await expect('inputPos -1', 'ShapeError', '-1', () => wa.forward(q, k, v, cache, -1, o));
+  await expect('inputPos 1.5', 'ShapeError', '1.5', () => wa.forward(q, k, v, cache, 1.5, o));
+  await expect("causal: 'no'", 'ShapeError', "'causal' must be true or false, got string no", () => wa.forward(q, k, v, cache, 0, o, { causal: 'no' }));
+  await expect("capacity: '8'", 'ShapeError', "'capacity' must be a number, got string 8", () => wa.kvCache({ capacity: '8', kvHeads: 1, headDim: 8, keys: kv, values: kv, valuesOffset: 32768 }));
+  await expect('a KVCache passed as q', 'ShapeError', 'q must be a webattn Tensor, got a KVCache', () => wa.forward(cache, k, v, cache, 0, o));
+  const gone = wa.tensor(good, [4, 4, 8], 0, 'q');
+  gone.destroy();
+  await expect('a destroyed tensor', 'ShapeError', 'destroyed', () => wa.forward(gone, k, v, cache, 0, o));
+  await expect('referenceAttention with a short q', 'ShapeError', 'S*Hq*D is 32', () =>
+    referenceAttention(new Float32Array(8), new Float32Array(64), new Float32Array(64), { S: 1, Hq: 4, Hkv: 2, D: 8 }));
   const plan = await wa.plan(q, k, v, cache, o, { maxContext: 16 });
   await expect('plan.run(13): 13 + S 4 over maxContext 16', 'ShapeError', '13', () => plan.run(13));
   await expect('maxContext 64 over capacity 32', 'ShapeError', '64', () => wa.plan(q, k, v, cache, o, { maxContext: 64 }));
   plan.destroy();
+}
+
+// ---- lost: a device the app destroys makes every later call a DeviceLostError ----
+async function partLost() {
+  const device = await makeDevice();
+  const wa = await Webattn.create(device);
+  const kv = buffer(device, 8192), a = buffer(device, 4096), b = buffer(device, 4096);
+  const cache = wa.kvCache({ capacity: 8, kvHeads: 1, headDim: 8, keys: kv, values: kv, valuesOffset: 4096 });
+  const q = wa.tensor(a, [1, 1, 8], 0, 'q'), k = wa.tensor(a, [1, 1, 8], 256, 'k'), v = wa.tensor(a, [1, 1, 8], 512, 'v');
+  const o = wa.tensor(b, [1, 1, 8], 0, 'out');
+  await wa.forward(q, k, v, cache, 0, o);
+  device.destroy();
+  await device.lost;
+  try {
+    await wa.forward(q, k, v, cache, 1, o);
+    check(false, 'lost: forward after device.destroy()', 'no exception');
+  } catch (e) {
+    check(e.name === 'DeviceLostError' && e.message.includes('destroyed'), 'lost: forward after device.destroy()', `${e.name}: ${e.message}`);
+  }
 }
 
 try {
@@ -292,7 +324,8 @@ try {
   if (parts.includes('errors')) await partErrors(device, wa);
   if (parts.includes('reference')) await partReference(wa);
   if (parts.includes('fuzz')) await partFuzz(device, wa);
-  if (parts.includes('embed')) await partEmbed(device, wa);  // last: it ends with wa.destroy()
+  if (parts.includes('embed')) await partEmbed(device, wa);  // after the others: it ends with wa.destroy()
+  if (parts.includes('lost')) await partLost();
   log(`browser suite: ${((performance.now() - t0) / 1000).toFixed(1)} s (SwiftShader: CPU time)`);
   window.webattnResult = { passed, failed };
 } catch (e) {
