@@ -108,6 +108,19 @@ std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
   return out;
 }
 
+// {S, Hq, Hkv, D, inputPos, causal, scale} of verify() and referenceAttention().
+reference::Problem problem_of(const val& p) {
+  reference::Problem pr;
+  pr.seq_len = count_field(p, "S", 1);
+  pr.q_heads = count_field(p, "Hq", 1);
+  pr.kv_heads = count_field(p, "Hkv", 1);
+  pr.head_dim = count_field(p, "D", 4);
+  pr.input_pos = count_field(p, "inputPos", 0);
+  pr.causal = bool_field(p, "causal", true);
+  pr.scale = number_field(p, "scale", 0);
+  return pr;
+}
+
 SdpaOptions options_of(const val& o) {
   SdpaOptions opt;
   if (o.isUndefined() || o.isNull()) return opt;
@@ -257,15 +270,12 @@ class JsContext {
   // The float64-reference check of one random problem (src/verify.cpp, as `webattn check`).
   val verify(val c, std::string algorithm, std::string dtype, uint32_t seed) {
     return guarded([&] {
+      const reference::Problem p = problem_of(c);
       verify::Case vc;
-      vc.S = count_field(c, "S", 1);
-      vc.Hq = count_field(c, "Hq", 1);
-      vc.Hkv = count_field(c, "Hkv", 1);
-      vc.D = count_field(c, "D", 4);
-      vc.input_pos = count_field(c, "inputPos", 0);
+      vc.S = p.seq_len, vc.Hq = p.q_heads, vc.Hkv = p.kv_heads, vc.D = p.head_dim, vc.input_pos = p.input_pos;
       vc.capacity = count_field(c, "capacity", vc.input_pos + vc.S);
-      vc.causal = bool_field(c, "causal", true);
-      vc.scale = static_cast<float>(number_field(c, "scale", 0));
+      vc.causal = p.causal;
+      vc.scale = static_cast<float>(p.scale);
       const Algorithm algo = algorithm_from_string(algorithm);
       const DType dt = dtype_of(dtype);
       val o = val::object();
@@ -312,14 +322,7 @@ void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer
 // causal, scale}. Returns a Float64Array [S, Hq, D].
 val reference_attention(val q, val k_cache, val v_cache, val p) {
   return guarded([&] {
-    reference::Problem pr;
-    pr.seq_len = count_field(p, "S", 1);
-    pr.q_heads = count_field(p, "Hq", 1);
-    pr.kv_heads = count_field(p, "Hkv", 1);
-    pr.head_dim = count_field(p, "D", 4);
-    pr.input_pos = count_field(p, "inputPos", 0);
-    pr.causal = bool_field(p, "causal", true);
-    pr.scale = number_field(p, "scale", 0);
+    const reference::Problem pr = problem_of(p);
     if (pr.head_dim == 0 || pr.kv_heads == 0 || pr.q_heads % pr.kv_heads != 0)
       throw ShapeError("referenceAttention: Hq " + std::to_string(pr.q_heads) + " must be a multiple of Hkv " +
                        std::to_string(pr.kv_heads) + " and D " + std::to_string(pr.head_dim) + " positive");
