@@ -46,6 +46,15 @@ function describe(x) {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+// Calls that wait for the GPU run one at a time: under JSPI a second call could otherwise
+// enter the wasm while the first is suspended, interleaving its error scopes and encoders.
+let tail = Promise.resolve();
+function serial(fn) {
+  const run = tail.then(() => call(fn));
+  tail = run.catch(() => {});
+  return run;
+}
+
 function requireBuffer(what, buffer) {
   if (typeof GPUBuffer === 'undefined' || !(buffer instanceof GPUBuffer))
     throw new ShapeError(`${what} must be a GPUBuffer, got ${describe(buffer)}`);
@@ -108,12 +117,12 @@ export class KVCache {
   /** The stored keys as fp32 [capacity, kvHeads, headDim] (f16 caches widened). Needs CopySrc usage. */
   async downloadKeys() {
     this._owner._check();
-    return await call(() => this._native.downloadKeys());
+    return serial(() => this._native.downloadKeys());
   }
   /** The stored values, as downloadKeys(). */
   async downloadValues() {
     this._owner._check();
-    return call(() => this._native.downloadValues());
+    return serial(() => this._native.downloadValues());
   }
   destroy() {
     if (this._native) this._native.delete();
@@ -135,7 +144,7 @@ export class Plan {
     this._owner._check();
     if (!this._native) throw new ShapeError('run() on a destroyed plan');
     requirePosition(inputPos);
-    return call(() => this._native.run(inputPos));
+    return serial(() => this._native.run(inputPos));
   }
   destroy() {
     if (this._native) this._native.delete();
@@ -217,7 +226,7 @@ export class Webattn {
     this._check();
     const args = this._args(q, kNew, vNew, cache, out);
     requirePosition(inputPos);
-    return call(() => this._native.forward(args[0], args[1], args[2], args[3], inputPos, args[4], options));
+    return serial(() => this._native.forward(args[0], args[1], args[2], args[3], inputPos, args[4], options));
   }
 
   _args(q, kNew, vNew, cache, out) {
@@ -229,7 +238,7 @@ export class Webattn {
   async plan(q, kNew, vNew, cache, out, options = {}) {
     this._check();
     const args = this._args(q, kNew, vNew, cache, out);
-    const native = await call(() => this._native.plan(...args, options));
+    const native = await serial(() => this._native.plan(...args, options));
     return new Plan(this, native);
   }
 
@@ -248,7 +257,7 @@ export class Webattn {
    */
   async verify(problem, algorithm, dtype, seed) {
     this._check();
-    return call(() => this._native.verify(problem, algorithm, dtype, seed));
+    return serial(() => this._native.verify(problem, algorithm, dtype, seed));
   }
 
   /**

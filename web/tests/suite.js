@@ -170,6 +170,29 @@ async function partEmbed(device, wa) {
     plan.destroy();
     for (const t of [tq, tk, tv, to, dq, dk, dv, dout, cache]) t.destroy();
   }
+  // calls issued without awaiting the previous one: each still right
+  {
+    const row = 2 * 8, caps = [];
+    const calls = [0, 1, 2].map((i) => {
+      const kv = buffer(device, 2 * 4096), a = buffer(device, 4096), o = buffer(device, 4096);
+      const q = r.normal(3 * 4 * 8), k = r.normal(3 * row), v = r.normal(3 * row);
+      device.queue.writeBuffer(a, 0, q);
+      device.queue.writeBuffer(a, 1024, k);
+      device.queue.writeBuffer(a, 2048, v);
+      const cache = wa.kvCache({ capacity: 8, kvHeads: 2, headDim: 8, keys: kv, values: kv, valuesOffset: 4096 });
+      caps.push({ cache, q, o });
+      return wa.forward(wa.tensor(a, [3, 4, 8], 0, 'q'), wa.tensor(a, [3, 2, 8], 1024, 'k'), wa.tensor(a, [3, 2, 8], 2048, 'v'),
+        cache, i, wa.tensor(o, [3, 4, 8], 0, 'out'), { algorithm: i === 1 ? 'three-pass-coalesced' : 'auto' });
+    });
+    await Promise.all(calls);
+    let worst = { maxAbs: 0, relL2: 0, nonfinite: 0 };
+    for (const [i, { cache, q, o }] of caps.entries()) {
+      const c = compare(await read(device, o, 0, q.length),
+        await referenceAttention(q, await cache.downloadKeys(), await cache.downloadValues(), { S: 3, Hq: 4, Hkv: 2, D: 8, inputPos: i }));
+      worst = { maxAbs: Math.max(worst.maxAbs, c.maxAbs), relL2: Math.max(worst.relL2, c.relL2), nonfinite: worst.nonfinite + c.nonfinite };
+    }
+    check(within(worst, 'f32'), 'embed: 3 forward() calls in flight at once, each vs float64', `worst ${fmt(worst)}`);
+  }
   // webattn never destroys the app's device: after destroy() the device still works
   const probe = buffer(device, 16);
   device.queue.writeBuffer(probe, 0, new Float32Array([1, 2, 3, 4]));
