@@ -22,8 +22,10 @@
 // Queries, softmax and accumulation are fp32.
 //
 // Every call that touches the GPU returns a Promise (the wasm side waits for WebGPU through
-// JSPI); bad arguments reject it (or, for tensor() / kvCache(), throw) with one of the
-// errors below, whose message is the C++ library's and names the offending value.
+// JSPI); such calls may be issued without awaiting the previous one: webattn runs them in
+// order, one at a time, as the app's queue would. Bad arguments reject the Promise (or,
+// for tensor() / kvCache(), throw) with one of the errors below, whose message is the C++
+// library's and names the offending value.
 
 /** Base of everything webattn throws. */
 export class WebattnError extends Error {}
