@@ -132,6 +132,11 @@ export class Plan {
   readonly maxContext: number;
   /** One step; ShapeError if inputPos + S exceeds maxContext. */
   run(inputPos: number): Promise<ForwardInfo>;
+  /**
+   * Native only: recording a step into the app's encoder needs Dawn's
+   * wgpuCommandEncoderWriteBuffer, which browsers lack; rejects with an UnsupportedError.
+   */
+  encode(encoder: GPUCommandEncoder, inputPos: number): Promise<void>;
   destroy(): void;
 }
 

@@ -146,6 +146,20 @@ export class Plan {
     requirePosition(inputPos);
     return serial(() => this._native.run(inputPos));
   }
+  /**
+   * Recording the step into the app's GPUCommandEncoder: native Dawn only (it needs
+   * wgpuCommandEncoderWriteBuffer); in the browser this rejects with an UnsupportedError
+   * saying so. Use run(inputPos).
+   */
+  async encode(encoder, inputPos) {
+    this._owner._check();
+    if (!this._native) throw new ShapeError('encode() on a destroyed plan');
+    if (typeof GPUCommandEncoder === 'undefined' || !(encoder instanceof GPUCommandEncoder))
+      throw new ShapeError(`encode needs a GPUCommandEncoder, got ${describe(encoder)}`);
+    requirePosition(inputPos);
+    const ptr = this._owner._M.WebGPU.importJsCommandEncoder(encoder, this._owner._devicePtr);
+    return serial(() => this._native.encode(ptr, inputPos));
+  }
   destroy() {
     if (this._native) this._native.delete();
     this._native = null;

@@ -189,6 +189,19 @@ class JsPlan {
   val run(uint32_t pos) {
     return guarded([&] { return info_of(p_.run(pos)); });
   }
+  // Recording into the app's GPUCommandEncoder: native-only (see gpu/native_extras.hpp); here
+  // it reaches the same refusal the C++ API gives. Drops webattn.js's encoder import.
+  val encode(uintptr_t encoder, uint32_t pos) {
+    auto enc = reinterpret_cast<WGPUCommandEncoder>(encoder);
+    struct Drop {
+      WGPUCommandEncoder e;
+      ~Drop() { wgpuCommandEncoderRelease(e); }
+    } drop{enc};
+    return guarded([&] {
+      p_.encode(enc, pos);
+      return val::undefined();
+    });
+  }
   std::string algorithm() const { return to_string(p_.algorithm()); }
   uint32_t seq_len() const { return p_.seq_len(); }
   uint32_t max_context() const { return p_.max_context(); }
@@ -367,6 +380,7 @@ EMSCRIPTEN_BINDINGS(webattn) {
       .function("downloadValues", &JsCache::values, async());
   class_<JsPlan>("Plan")
       .function("run", &JsPlan::run, async())
+      .function("encode", &JsPlan::encode, async())
       .function("algorithm", &JsPlan::algorithm)
       .function("seqLen", &JsPlan::seq_len)
       .function("maxContext", &JsPlan::max_context);

@@ -315,6 +315,8 @@ async function partErrors(device, wa) {
     referenceAttention(new Float32Array(8), new Float32Array(64), new Float32Array(64), { S: 1, Hq: 4, Hkv: 2, D: 8 }));
   const plan = await wa.plan(q, k, v, cache, o, { maxContext: 16 });
   await expect('plan.run(13): 13 + S 4 over maxContext 16', 'ShapeError', '13', () => plan.run(13));
+  await expect('plan.encode into the app\'s encoder (native only)', 'UnsupportedError', 'wgpuCommandEncoderWriteBuffer',
+    () => plan.encode(device.createCommandEncoder(), 0));
   await expect('maxContext 64 over capacity 32', 'ShapeError', '64', () => wa.plan(q, k, v, cache, o, { maxContext: 64 }));
   plan.destroy();
 }
