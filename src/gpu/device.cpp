@@ -43,7 +43,10 @@ const char* adapter_type_name(WGPUAdapterType t) {
 }
 
 void pump(WGPUInstance instance, const std::function<bool()>& done) {
-  while (!done()) wgpuInstanceProcessEvents(instance);
+  while (!done()) {
+    wgpuInstanceProcessEvents(instance);
+    if (!done()) extras::yield_to_host();
+  }
 }
 
 struct AdapterRequest {
@@ -202,15 +205,9 @@ Device::Device(const ContextOptions& options) {
   if (options.subgroups && summary_.subgroups) features.push_back(WGPUFeatureName_Subgroups);
   if (options.shader_f16 && summary_.shader_f16) features.push_back(WGPUFeatureName_ShaderF16);
 
-  // Without disabling timestamp_quantization Dawn rounds timestamps to ~65.5 us.
-  const char* disabled[] = {"timestamp_quantization"};
-  WGPUDawnTogglesDescriptor toggles{};
-  toggles.chain.sType = WGPUSType_DawnTogglesDescriptor;
-  toggles.disabledToggleCount = 1;
-  toggles.disabledToggles = disabled;
-
   WGPUDeviceDescriptor desc{};
-  desc.nextInChain = &toggles.chain;
+  extras::DeviceChain chain;
+  extras::chain_device_options(desc, chain);  // exact timestamps where the platform allows
   desc.label = sv("webattn");
   desc.requiredFeatureCount = features.size();
   desc.requiredFeatures = features.data();
@@ -262,7 +259,7 @@ Device::Device(WGPUInstance instance, WGPUDevice device) : adopted_(true) {
     fill_from_info(info, summary_);
     wgpuAdapterInfoFreeMembers(info);
   }
-  lost_future_ = wgpuDeviceGetLostFuture(device_);
+  lost_future_ = extras::lost_future(device_);
   read_device_properties();
   summary_.timestamp_query = timestamps_;
   summary_.subgroups = subgroups_;
@@ -282,8 +279,7 @@ void Device::read_device_properties() {
 
 bool Device::poll_lost() const {
   if (lost_ || !adopted_) return lost_;
-  WGPUFutureWaitInfo wait{lost_future_, 0};
-  if (wgpuInstanceWaitAny(instance_, 1, &wait, 0) == WGPUWaitStatus_Success && wait.completed) {
+  if (extras::future_done(instance_, lost_future_)) {
     lost_ = true;
     lost_message_ = "the host's device reports it lost";
   }
@@ -333,6 +329,7 @@ void Device::wait_until(const std::function<bool()>& done) const {
   while (!done()) {
     if (poll_lost()) check();
     wgpuInstanceProcessEvents(instance_);
+    if (!done()) extras::yield_to_host();
   }
 }
 

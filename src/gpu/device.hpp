@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gpu/webgpu_abi.h"
+#include "gpu/native_extras.hpp"
 #include "webattn/context.hpp"
 #include "webattn/errors.hpp"
 

@@ -99,6 +99,8 @@ Recorder::Recorder(Device& device, bool timed, bool span_only, EncodeCache* cach
 Recorder::Recorder(Device& device, WGPUCommandEncoder host_encoder, EncodeCache* cache)
     : device_(device), cache_(cache), encoder_(host_encoder), host_encoder_(true) {
   if (!host_encoder) throw ShapeError("the host's WGPUCommandEncoder is null");
+  // Refuse before anything is recorded where the encoder cannot write parameters itself.
+  extras::require_encoder_writes();
   if (!cache_) {
     own_cache_ = std::make_unique<EncodeCache>(device);
     cache_ = own_cache_.get();
@@ -144,7 +146,7 @@ void Recorder::dispatch(const std::string& label, const ComputePipeline& pipelin
   // it is submitted, so there the encoder itself writes each pass's parameters, in order.
   // (Encoder writes cost a transfer and a barrier per pass, so they are not the default.)
   if (bytes && host_encoder_)
-    wgpuCommandEncoderWriteBuffer(encoder_, slot.params->handle(), 0, static_cast<const uint8_t*>(params), bytes);
+    extras::encoder_write_buffer(encoder_, slot.params->handle(), 0, params, bytes);
   else if (bytes)
     wgpuQueueWriteBuffer(device_.queue(), slot.params->handle(), 0, params, bytes);
 

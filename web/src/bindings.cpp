@@ -1,0 +1,397 @@
+// The wasm side of webattn's JavaScript API (web/webattn.js is the public face): embind
+// classes over the same C++ the native build uses. Handles of the app's GPUDevice and
+// GPUBuffers arrive as emdawnwebgpu pointers made by WebGPU.importJs* in webattn.js; every
+// function that may wait for the GPU is bound with emscripten::async() (JSPI: it returns a
+// Promise). C++ exceptions leave as JS Errors named after their class (ShapeError, ...).
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+#include <webgpu/webgpu.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "webattn/webattn.hpp"
+#include "webattn/verify.hpp"
+
+using emscripten::val;
+
+namespace {
+
+using namespace webattn;
+
+[[noreturn]] void throw_js(const char* name, const std::string& message) {
+  val err = val::global("Error").new_(val(message));
+  err.set("name", val(name));
+  err.throw_();
+}
+
+// Runs f, turning webattn's exceptions into JS errors that carry the C++ message.
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+  const char* name = nullptr;
+  std::string message;
+  try {
+    return f();
+  } catch (const DeviceLostError& e) {
+    name = "DeviceLostError", message = e.what();
+  } catch (const GpuError& e) {
+    name = "GpuError", message = e.what();
+  } catch (const ShapeError& e) {
+    name = "ShapeError", message = e.what();
+  } catch (const UnsupportedError& e) {
+    name = "UnsupportedError", message = e.what();
+  } catch (const std::exception& e) {
+    name = "Error", message = e.what();
+  }
+  throw_js(name, message);  // outside the catch: no C++ exception is live when JS unwinds
+}
+
+DType dtype_of(const std::string& s) {
+  if (s == "f32") return DType::F32;
+  if (s == "f16") return DType::F16;
+  throw ShapeError("unknown cache dtype '" + s + "'; expected 'f32' or 'f16'");
+}
+
+std::string describe(const val& v) {
+  return v.typeOf().as<std::string>() + " " + val::global("String")(v).as<std::string>();
+}
+
+// Fields of JS objects (options, cache configs), checked: a typo, NaN or a string must not
+// pass silently.
+double number_field(const val& obj, const char* key, double fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
+  val v = obj[key];
+  if (v.isUndefined() || v.isNull()) return fallback;
+  if (!v.isNumber()) throw ShapeError(std::string("'") + key + "' must be a number, got " + describe(v));
+  const double d = v.as<double>();
+  if (!(d >= 0 && d <= 4294967295.0))
+    throw ShapeError(std::string("'") + key + "' must be a number in [0, 2^32), got " + describe(v));
+  return d;
+}
+// Integers (shapes, positions, counts): fractions refused too.
+uint32_t count_field(const val& obj, const char* key, uint32_t fallback) {
+  const double d = number_field(obj, key, fallback);
+  if (d != static_cast<double>(static_cast<uint32_t>(d)))
+    throw ShapeError(std::string("'") + key + "' must be an integer, got " + describe(obj[key]));
+  return static_cast<uint32_t>(d);
+}
+bool bool_field(const val& obj, const char* key, bool fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
+  val v = obj[key];
+  if (v.isUndefined()) return fallback;
+  if (!v.isTrue() && !v.isFalse()) throw ShapeError(std::string("'") + key + "' must be true or false, got " + describe(v));
+  return v.isTrue();
+}
+std::string string_field(const val& obj, const char* key, const std::string& fallback) {
+  if (obj.isUndefined() || obj.isNull()) return fallback;
+  val v = obj[key];
+  if (v.isUndefined()) return fallback;
+  if (!v.isString()) throw ShapeError(std::string("'") + key + "' must be a string, got " + describe(v));
+  return v.as<std::string>();
+}
+
+std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
+  const char* want = "an array of 3 positive integers [rows, heads, head_dim]";
+  if (!shape.isArray() || shape["length"].as<unsigned>() != 3)
+    throw ShapeError("'" + label + "': shape must be " + want + ", got " +
+                     (shape.isArray() ? "[" + val::global("String")(shape).as<std::string>() + "]" : describe(shape)));
+  std::vector<uint32_t> out;
+  for (unsigned i = 0; i < 3; ++i) {
+    val x = shape[i];
+    if (!x.isNumber() || !(x.as<double>() >= 1 && x.as<double>() <= 4294967295.0) ||
+        x.as<double>() != static_cast<double>(static_cast<uint32_t>(x.as<double>())))
+      throw ShapeError("'" + label + "': shape must be " + want + ", got [" + val::global("String")(shape).as<std::string>() + "]");
+    out.push_back(static_cast<uint32_t>(x.as<double>()));
+  }
+  return out;
+}
+
+// {S, Hq, Hkv, D, inputPos, causal, scale} of verify() and referenceAttention().
+reference::Problem problem_of(const val& p) {
+  reference::Problem pr;
+  pr.seq_len = count_field(p, "S", 1);
+  pr.q_heads = count_field(p, "Hq", 1);
+  pr.kv_heads = count_field(p, "Hkv", 1);
+  pr.head_dim = count_field(p, "D", 4);
+  pr.input_pos = count_field(p, "inputPos", 0);
+  pr.causal = bool_field(p, "causal", true);
+  pr.scale = number_field(p, "scale", 0);
+  return pr;
+}
+
+SdpaOptions options_of(const val& o) {
+  SdpaOptions opt;
+  if (o.isUndefined() || o.isNull()) return opt;
+  static const char* known[] = {"algorithm", "scale", "causal", "profile", "maxContext"};
+  val keys = val::global("Object").call<val>("keys", o);
+  for (unsigned i = 0; i < keys["length"].as<unsigned>(); ++i) {
+    const std::string k = keys[i].as<std::string>();
+    bool ok = false;
+    for (const char* n : known) ok = ok || k == n;
+    if (!ok)
+      throw ShapeError("unknown option '" + k + "'; expected algorithm, scale, causal, profile or maxContext");
+  }
+  opt.algorithm = algorithm_from_string(string_field(o, "algorithm", "auto"));
+  opt.scale = static_cast<float>(number_field(o, "scale", 0));
+  opt.causal = bool_field(o, "causal", true);
+  opt.profile = bool_field(o, "profile", false);
+  opt.max_context = count_field(o, "maxContext", 0);
+  return opt;
+}
+
+val info_of(const ForwardInfo& info) {
+  val out = val::object();
+  out.set("algorithm", val(std::string(to_string(info.algorithm))));
+  val stages = val::array();
+  for (const auto& s : info.stages) {
+    val st = val::object();
+    st.set("stage", val(s.stage));
+    st.set("ms", val(s.ms));
+    st.set("startMs", val(s.start_ms));
+    stages.call<void>("push", st);
+  }
+  out.set("stages", stages);
+  out.set("totalMs", val(info.total_ms()));
+  out.set("spanMs", val(info.span_ms()));
+  return out;
+}
+
+class JsTensor {
+ public:
+  explicit JsTensor(Tensor t) : t_(std::move(t)) {}
+  Tensor& get() { return t_; }
+  val shape() const { return val::array(t_.shape()); }
+
+ private:
+  Tensor t_;
+};
+
+class JsCache {
+ public:
+  explicit JsCache(KVCache c) : c_(std::move(c)) {}
+  KVCache& get() { return c_; }
+  val keys() {
+    return guarded([&] { return val::global("Float32Array").new_(val::array(c_.download_keys())); });
+  }
+  val values() {
+    return guarded([&] { return val::global("Float32Array").new_(val::array(c_.download_values())); });
+  }
+
+ private:
+  KVCache c_;
+};
+
+class JsPlan {
+ public:
+  explicit JsPlan(SdpaPlan p) : p_(std::move(p)) {}
+  val run(uint32_t pos) {
+    return guarded([&] { return info_of(p_.run(pos)); });
+  }
+  // Recording into the app's GPUCommandEncoder: native-only (see gpu/native_extras.hpp); here
+  // it reaches the same refusal the C++ API gives. Drops webattn.js's encoder import.
+  val encode(uintptr_t encoder, uint32_t pos) {
+    auto enc = reinterpret_cast<WGPUCommandEncoder>(encoder);
+    struct Drop {
+      WGPUCommandEncoder e;
+      ~Drop() { wgpuCommandEncoderRelease(e); }
+    } drop{enc};
+    return guarded([&] {
+      p_.encode(enc, pos);
+      return val::undefined();
+    });
+  }
+  std::string algorithm() const { return to_string(p_.algorithm()); }
+  uint32_t seq_len() const { return p_.seq_len(); }
+  uint32_t max_context() const { return p_.max_context(); }
+
+ private:
+  SdpaPlan p_;
+};
+
+class JsContext {
+ public:
+  // Adopts an imported instance + device (webattn.js made both references for us).
+  static std::shared_ptr<JsContext> adopt(uintptr_t instance, uintptr_t device) {
+    auto inst = reinterpret_cast<WGPUInstance>(instance);
+    auto dev = reinterpret_cast<WGPUDevice>(device);
+    struct Drop {
+      WGPUInstance i;
+      WGPUDevice d;
+      ~Drop() {
+        if (d) wgpuDeviceRelease(d);
+        if (i) wgpuInstanceRelease(i);
+      }
+    } drop{inst, dev};
+    return guarded([&] { return std::shared_ptr<JsContext>(new JsContext(Context::adopt(inst, dev))); });
+  }
+
+  val adapter() const {
+    const AdapterSummary& a = ctx_.adapter();
+    val o = val::object();
+    o.set("device", val(a.device));
+    o.set("vendor", val(a.vendor));
+    o.set("architecture", val(a.architecture));
+    o.set("description", val(a.description));
+    o.set("backend", val(a.backend));
+    o.set("timestamps", val(ctx_.has_timestamps()));
+    o.set("subgroups", val(ctx_.has_subgroups()));
+    o.set("shaderF16", val(ctx_.has_shader_f16()));
+    o.set("maxStorageBufferBindingSize", val(double(a.limits.max_storage_buffer_binding_size)));
+    o.set("minStorageBufferOffsetAlignment", val(a.limits.min_storage_buffer_offset_alignment));
+    o.set("maxComputeWorkgroupStorageSize", val(a.limits.max_compute_workgroup_storage_size));
+    return o;
+  }
+
+  // Buffers arrive as pointers webattn.js imported once per GPUBuffer (and releases in
+  // destroy()): one GPUBuffer is one WGPUBuffer, so same-buffer checks see it.
+  JsTensor* tensor(uintptr_t buffer, double offset, val shape, std::string label) {
+    return guarded([&] {
+      return new JsTensor(Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape, label), label));
+    });
+  }
+
+  JsCache* cache(val config, uintptr_t keys, double keys_offset, uintptr_t values, double values_offset) {
+    return guarded([&] {
+      KVCacheConfig c;
+      c.capacity = count_field(config, "capacity", 0);
+      c.kv_heads = count_field(config, "kvHeads", 0);
+      c.head_dim = count_field(config, "headDim", 0);
+      c.dtype = dtype_of(string_field(config, "dtype", "f32"));
+      return new JsCache(KVCache::wrap(ctx_, c, as_buffer(keys), offset_of(keys_offset, "keysOffset"), as_buffer(values),
+                                       offset_of(values_offset, "valuesOffset")));
+    });
+  }
+
+  val forward(JsTensor& q, JsTensor& k, JsTensor& v, JsCache& cache, uint32_t pos, JsTensor& out, val options) {
+    return guarded([&] {
+      return info_of(sdpa().forward(q.get(), k.get(), v.get(), cache.get(), pos, out.get(), options_of(options)));
+    });
+  }
+
+  JsPlan* plan(JsTensor& q, JsTensor& k, JsTensor& v, JsCache& cache, JsTensor& out, val options) {
+    return guarded([&] {
+      return new JsPlan(sdpa().plan(q.get(), k.get(), v.get(), cache.get(), out.get(), options_of(options)));
+    });
+  }
+
+  std::string choose(uint32_t seq_len, uint32_t pos, JsCache& cache, uint32_t q_heads) {
+    return guarded([&] { return std::string(to_string(sdpa().choose(seq_len, pos, cache.get().config(), q_heads))); });
+  }
+
+  // The float64-reference check of one random problem (src/verify.cpp, as `webattn check`).
+  val verify(val c, std::string algorithm, std::string dtype, uint32_t seed) {
+    return guarded([&] {
+      const reference::Problem p = problem_of(c);
+      verify::Case vc;
+      vc.S = p.seq_len, vc.Hq = p.q_heads, vc.Hkv = p.kv_heads, vc.D = p.head_dim, vc.input_pos = p.input_pos;
+      vc.capacity = count_field(c, "capacity", vc.input_pos + vc.S);
+      vc.causal = p.causal;
+      vc.scale = static_cast<float>(p.scale);
+      const Algorithm algo = algorithm_from_string(algorithm);
+      const DType dt = dtype_of(dtype);
+      val o = val::object();
+      o.set("case", val(vc.str()));
+      if (!verify::supported(ctx_, vc, algo)) {
+        o.set("supported", val(false));
+        return o;
+      }
+      verify::Result r = verify::run_case(ctx_, vc, algo, dt, seed);
+      o.set("supported", val(true));
+      o.set("passed", val(r.passed()));
+      o.set("ran", val(std::string(to_string(r.ran))));
+      o.set("maxAbs", val(r.cmp.max_abs));
+      o.set("relL2", val(r.cmp.rel_l2));
+      o.set("nonfinite", val(double(r.cmp.nonfinite)));
+      o.set("cacheExact", val(r.cache_exact));
+      o.set("gpuMs", val(r.gpu_ms));
+      return o;
+    });
+  }
+
+ private:
+  explicit JsContext(Context ctx) : ctx_(std::move(ctx)) {}
+  Sdpa& sdpa() {
+    if (!sdpa_) sdpa_ = std::make_unique<Sdpa>(ctx_);
+    return *sdpa_;
+  }
+  static WGPUBuffer as_buffer(uintptr_t p) { return reinterpret_cast<WGPUBuffer>(p); }
+  static uint64_t offset_of(double offset, const std::string& what) {
+    if (!(offset >= 0) || offset != static_cast<double>(static_cast<uint64_t>(offset)))
+      throw ShapeError("'" + what + "': offset " + std::to_string(offset) + " is not a non-negative integer");
+    return static_cast<uint64_t>(offset);
+  }
+  Context ctx_;
+  std::unique_ptr<Sdpa> sdpa_;
+};
+
+uintptr_t create_instance() { return reinterpret_cast<uintptr_t>(wgpuCreateInstance(nullptr)); }
+// Drops webattn.js's reference to an imported buffer (the GPUBuffer itself stays the app's).
+void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer>(p)); }
+
+// float64 reference over caches the caller already updated: q [S, Hq, D], caches
+// [capacity, Hkv, D] (fp32 values, f16 caches widened), problem {S, Hq, Hkv, D, inputPos,
+// causal, scale}. Returns a Float64Array [S, Hq, D].
+val reference_attention(val q, val k_cache, val v_cache, val p) {
+  return guarded([&] {
+    const reference::Problem pr = problem_of(p);
+    if (pr.head_dim == 0 || pr.kv_heads == 0 || pr.q_heads % pr.kv_heads != 0)
+      throw ShapeError("referenceAttention: Hq " + std::to_string(pr.q_heads) + " must be a multiple of Hkv " +
+                       std::to_string(pr.kv_heads) + " and D " + std::to_string(pr.head_dim) + " positive");
+    const auto qv = emscripten::convertJSArrayToNumberVector<float>(q);
+    const auto kv = emscripten::convertJSArrayToNumberVector<float>(k_cache);
+    const auto vv = emscripten::convertJSArrayToNumberVector<float>(v_cache);
+    const uint64_t q_len = uint64_t{pr.seq_len} * pr.q_heads * pr.head_dim;
+    const uint64_t kv_len = (uint64_t{pr.input_pos} + pr.seq_len) * pr.kv_heads * pr.head_dim;
+    if (qv.size() != q_len)
+      throw ShapeError("referenceAttention: q has " + std::to_string(qv.size()) + " values, S*Hq*D is " +
+                       std::to_string(q_len));
+    if (kv.size() < kv_len || vv.size() < kv_len)
+      throw ShapeError("referenceAttention: caches of " + std::to_string(kv.size()) + " / " +
+                       std::to_string(vv.size()) + " values, (inputPos+S)*Hkv*D needs " + std::to_string(kv_len));
+    const auto r = reference::attention(qv, kv, vv, pr);
+    return val::global("Float64Array").new_(val::array(r));
+  });
+}
+
+val algorithms() {
+  val a = val::array();
+  a.call<void>("push", val(std::string("auto")));
+  for (Algorithm x : all_algorithms()) a.call<void>("push", val(std::string(to_string(x))));
+  return a;
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(webattn) {
+  using emscripten::allow_raw_pointers;
+  using emscripten::async;
+  using emscripten::class_;
+  // Objects made by a call belong to the JS handle (its delete() frees them).
+  const auto owned = emscripten::return_value_policy::take_ownership();
+  emscripten::function("createInstance", &create_instance);
+  emscripten::function("releaseBuffer", &release_buffer);
+  emscripten::function("referenceAttention", &reference_attention);
+  emscripten::function("algorithms", &algorithms);
+  class_<JsTensor>("Tensor").function("shape", &JsTensor::shape);
+  class_<JsCache>("KVCache")
+      .function("downloadKeys", &JsCache::keys, async())
+      .function("downloadValues", &JsCache::values, async());
+  class_<JsPlan>("Plan")
+      .function("run", &JsPlan::run, async())
+      .function("encode", &JsPlan::encode, async())
+      .function("algorithm", &JsPlan::algorithm)
+      .function("seqLen", &JsPlan::seq_len)
+      .function("maxContext", &JsPlan::max_context);
+  class_<JsContext>("Context")
+      .smart_ptr<std::shared_ptr<JsContext>>("ContextPtr")
+      .class_function("adopt", &JsContext::adopt)
+      .function("adapter", &JsContext::adapter)
+      .function("tensor", &JsContext::tensor, allow_raw_pointers(), owned)
+      .function("cache", &JsContext::cache, allow_raw_pointers(), owned)
+      .function("forward", &JsContext::forward, async())
+      .function("plan", &JsContext::plan, allow_raw_pointers(), owned, async())
+      .function("choose", &JsContext::choose)
+      .function("verify", &JsContext::verify, async());
+}

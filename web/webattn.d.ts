@@ -1,0 +1,187 @@
+// Types of webattn's JavaScript API (webattn.js): exact scaled-dot-product attention with a
+// KV cache, run by the webattn C++ library (compiled to wasm) on the app's own GPUDevice and
+// GPUBuffers.
+//
+// Layouts (all row-major, little-endian):
+//   q, out        [S, Hq, D]        fp32      S new tokens, Hq query heads, head dim D
+//   kNew, vNew    [S, Hkv, D]       fp32      Hq must be a multiple of Hkv (GQA: query head h
+//                                             reads kv head floor(h / (Hq / Hkv)))
+//   keys, values  [capacity, Hkv, D]          'f32': fp32; 'f16': IEEE halves in element order
+//                                             (as a Uint16Array holds them: two per u32 word,
+//                                             the even element in the low half); D % 4 == 0
+// Buffers need GPUBufferUsage.STORAGE (COPY_SRC for downloadKeys/downloadValues), offsets
+// that are multiples of the device's minStorageBufferOffsetAlignment (256 on most devices),
+// and `out` in a different GPUBuffer than q and the caches (WebGPU forbids one buffer being
+// read and written in the same pass, even at disjoint ranges); likewise kNew and vNew must
+// not share a GPUBuffer with the caches. Anything else is refused with a ShapeError
+// naming the buffer, the usage or the offset.
+//
+// A call writes kNew/vNew into the caches at rows inputPos .. inputPos+S-1, then computes
+// out = softmax(q·Kᵀ·scale + mask)·V over cache rows 0 .. inputPos+S-1; with causal (the
+// default) query row s sees rows 0 .. inputPos+s. scale defaults to 1/sqrt(D).
+// Queries, softmax and accumulation are fp32.
+//
+// Every call that touches the GPU returns a Promise (the wasm side waits for WebGPU through
+// JSPI); such calls may be issued without awaiting the previous one: webattn runs them in
+// order, one at a time, as the app's queue would. Bad arguments reject the Promise (or,
+// for tensor() / kvCache(), throw) with one of the errors below, whose message is the C++
+// library's and names the offending value.
+
+/** Base of everything webattn throws. */
+export class WebattnError extends Error {}
+/** A bad argument: shape, position, buffer usage, offset, option ("input_pos 30 + S 4 exceeds cache capacity 32"). */
+export class ShapeError extends WebattnError {}
+/** Something this device or browser cannot do (a limit, a missing feature). */
+export class UnsupportedError extends WebattnError {}
+/** WebGPU reported a validation, out-of-memory or internal error (message and pass labels included). */
+export class GpuError extends WebattnError {}
+/** The GPUDevice was lost (or destroyed by the app). */
+export class DeviceLostError extends GpuError {}
+
+export type DType = 'f32' | 'f16';
+export type Algorithm = 'auto' | 'three-pass-strided' | 'three-pass-coalesced' | 'flash-prefill' | 'split-kv';
+
+export interface AttentionOptions {
+  /** 'auto' (default): split-kv when S·(Hq/Hkv) <= 16, else flash-prefill when its tile fits, else three-pass-coalesced. */
+  algorithm?: Algorithm;
+  /** Softmax scale; 0 or absent: 1/sqrt(D). */
+  scale?: number;
+  /** Default true. false: every row sees all inputPos+S rows (encoders). */
+  causal?: boolean;
+  /** Time every pass with GPU timestamps (needs the device's 'timestamp-query' feature; waits for the GPU). */
+  profile?: boolean;
+  /** plan() only: the longest inputPos+S a step will have (default: the cache capacity). */
+  maxContext?: number;
+}
+
+export interface StageTime {
+  stage: string;
+  /** GPU time of the pass in milliseconds (Chrome rounds timestamps to 100 µs unless started with --enable-webgpu-developer-features). */
+  ms: number;
+  /** Its start relative to the first pass, ms. */
+  startMs: number;
+}
+
+export interface ForwardInfo {
+  /** The algorithm that ran. */
+  algorithm: Algorithm;
+  /** With profile: one entry per pass; else empty. */
+  stages: StageTime[];
+  /** Sum of the passes' GPU times, ms (0 without profile). */
+  totalMs: number;
+  /** First pass start to last pass end, ms. */
+  spanMs: number;
+}
+
+export interface AdapterInfo {
+  device: string;
+  vendor: string;
+  architecture: string;
+  description: string;
+  backend: string;
+  timestamps: boolean;
+  subgroups: boolean;
+  shaderF16: boolean;
+  maxStorageBufferBindingSize: number;
+  minStorageBufferOffsetAlignment: number;
+  maxComputeWorkgroupStorageSize: number;
+}
+
+export interface KVCacheConfig {
+  /** Rows (positions) each cache holds. */
+  capacity: number;
+  kvHeads: number;
+  /** A multiple of 4. */
+  headDim: number;
+  /** Default 'f32'. 'f16' needs no shader-f16 (halves are unpacked from u32 words). */
+  dtype?: DType;
+  /** Keys [capacity, kvHeads, headDim] start at keysOffset bytes (default 0). */
+  keys: GPUBuffer;
+  keysOffset?: number;
+  /** Values likewise; may be the same GPUBuffer as keys at a non-overlapping offset. */
+  values: GPUBuffer;
+  valuesOffset?: number;
+}
+
+/** A view of an app's GPUBuffer as an fp32 tensor. */
+export class Tensor {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly shape: [number, number, number];
+  /** Drops webattn's handle (plans made from it keep what they need). */
+  destroy(): void;
+}
+
+/** K and V caches in the app's buffers. */
+export class KVCache {
+  readonly config: Required<Pick<KVCacheConfig, 'capacity' | 'kvHeads' | 'headDim' | 'dtype'>>;
+  /** All keys as fp32 [capacity, kvHeads, headDim] (f16 widened); needs COPY_SRC. */
+  downloadKeys(): Promise<Float32Array>;
+  downloadValues(): Promise<Float32Array>;
+  destroy(): void;
+}
+
+/**
+ * A planned call: the same tensors, cache and options at any inputPos. Pipelines, bind groups
+ * and scratch are made once by Webattn.plan(); a step only writes its parameters and submits
+ * (one command buffer on the app's queue). Refill q / kNew / vNew in their buffers between steps.
+ */
+export class Plan {
+  readonly algorithm: Algorithm;
+  readonly seqLen: number;
+  readonly maxContext: number;
+  /** One step; ShapeError if inputPos + S exceeds maxContext. */
+  run(inputPos: number): Promise<ForwardInfo>;
+  /**
+   * Native only: recording a step into the app's encoder needs Dawn's
+   * wgpuCommandEncoderWriteBuffer, which browsers lack; rejects with an UnsupportedError.
+   */
+  encode(encoder: GPUCommandEncoder, inputPos: number): Promise<void>;
+  destroy(): void;
+}
+
+/** webattn on one GPUDevice of the app (imported, referenced, never destroyed by webattn). */
+export class Webattn {
+  /**
+   * Loads the wasm module (once per page) and wraps `device`. Create the device with the
+   * adapter's limits for large caches (maxStorageBufferBindingSize,
+   * maxComputeWorkgroupStorageSize) and with 'timestamp-query' for profile.
+   * options.moduleUrl: URL of dist/webattn_wasm.js when it is not next to webattn.js.
+   */
+  static create(device: GPUDevice, options?: { moduleUrl?: string }): Promise<Webattn>;
+  readonly device: GPUDevice;
+  readonly adapter: AdapterInfo;
+  /** fp32 values row-major in `shape` [rows, heads, headDim], `offset` bytes into `buffer`. */
+  tensor(buffer: GPUBuffer, shape: [number, number, number], offset?: number, label?: string): Tensor;
+  kvCache(config: KVCacheConfig): KVCache;
+  /** Cache update + attention in one submission on the app's queue. */
+  forward(q: Tensor, kNew: Tensor, vNew: Tensor, cache: KVCache, inputPos: number, out: Tensor,
+          options?: AttentionOptions): Promise<ForwardInfo>;
+  plan(q: Tensor, kNew: Tensor, vNew: Tensor, cache: KVCache, out: Tensor, options?: AttentionOptions): Promise<Plan>;
+  /** The algorithm 'auto' runs for seqLen new tokens at inputPos. */
+  choose(seqLen: number, inputPos: number, cache: KVCache, qHeads: number): Algorithm;
+  /**
+   * The float64-reference check of one random problem (as the native `webattn check`): random
+   * caches, output poisoned with NaN, the whole cache compared after the update. Uses buffers
+   * of its own on this device.
+   */
+  verify(problem: { S: number; Hq: number; Hkv: number; D: number; inputPos?: number; capacity?: number;
+                    causal?: boolean; scale?: number },
+         algorithm: Algorithm, dtype: DType, seed: number): Promise<{
+    case: string; supported: boolean; passed?: boolean; ran?: Algorithm; maxAbs?: number; relL2?: number;
+    nonfinite?: number; cacheExact?: boolean; gpuMs?: number;
+  }>;
+  /** Drops webattn's references to the device and every GPUBuffer it was given; they stay the app's. */
+  destroy(): void;
+}
+
+/** Every algorithm name, 'auto' first. */
+export function algorithms(): Promise<Algorithm[]>;
+
+/**
+ * float64 attention (every product and sum) over caches that already hold the update:
+ * q [S, Hq, D], kCache / vCache at least [inputPos+S, Hkv, D] as fp32. Returns out [S, Hq, D].
+ */
+export function referenceAttention(q: Float32Array, kCache: Float32Array, vCache: Float32Array,
+                                   problem: { S: number; Hq: number; Hkv: number; D: number; inputPos?: number;
+                                              causal?: boolean; scale?: number }): Promise<Float64Array>;
