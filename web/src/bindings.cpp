@@ -109,8 +109,8 @@ std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
 }
 
 // {S, Hq, Hkv, D, inputPos, causal, scale} of verify() and referenceAttention().
-reference::Problem problem_of(const val& p) {
-  reference::Problem pr;
+reference::CallSpec problem_of(const val& p) {
+  reference::CallSpec pr;
   pr.seq_len = count_field(p, "S", 1);
   pr.q_heads = count_field(p, "Hq", 1);
   pr.kv_heads = count_field(p, "Hkv", 1);
@@ -283,7 +283,7 @@ class JsContext {
   // The float64-reference check of one random problem (src/verify.cpp, as `webattn check`).
   val verify(val c, std::string algorithm, std::string dtype, uint32_t seed) {
     return guarded([&] {
-      const reference::Problem p = problem_of(c);
+      const reference::CallSpec p = problem_of(c);
       verify::Case vc;
       vc.S = p.seq_len, vc.Hq = p.q_heads, vc.Hkv = p.kv_heads, vc.D = p.head_dim, vc.input_pos = p.input_pos;
       vc.capacity = count_field(c, "capacity", vc.input_pos + vc.S);
@@ -335,7 +335,7 @@ void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer
 // causal, scale}. Returns a Float64Array [S, Hq, D].
 val reference_attention(val q, val k_cache, val v_cache, val p) {
   return guarded([&] {
-    const reference::Problem pr = problem_of(p);
+    const reference::CallSpec pr = problem_of(p);
     if (pr.head_dim == 0 || pr.kv_heads == 0 || pr.q_heads % pr.kv_heads != 0)
       throw ShapeError("referenceAttention: Hq " + std::to_string(pr.q_heads) + " must be a multiple of Hkv " +
                        std::to_string(pr.kv_heads) + " and D " + std::to_string(pr.head_dim) + " positive");
