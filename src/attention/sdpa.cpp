@@ -172,6 +172,14 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
   const DeviceLimits& lim = impl_->ctx->adapter().limits;
   attention::validate_cache_config(lim, cache);
   check_position(input_pos, seq_len, cache.capacity, "cache capacity");
+  uint32_t min_context = input_pos + seq_len, max_context = min_context;
+  if (options.max_context) {  // the plan such a call would be a step of
+    max_context = plan_max_context(seq_len, cache.capacity, options);
+    check_position(input_pos, seq_len, max_context, "the plan's max_context");
+    min_context = seq_len;
+  }
+  const Algorithm algo =
+      make_recipe(*impl_->ctx, impl_->tuning, seq_len, q_heads, cache, min_context, max_context, options).entry->id;
   // q and out are bound whole by every algorithm; k_new / v_new are written in pieces, so
   // only their buffers' size is limited.
   const auto tensor_limit = [&](const char* name, uint32_t heads, uint64_t limit, const char* limit_name) {
@@ -184,14 +192,7 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
   };
   tensor_limit("q", q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
   tensor_limit("k_new", cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
-  uint32_t min_context = input_pos + seq_len, max_context = min_context;
-  if (options.max_context) {  // the plan such a call would be a step of
-    max_context = plan_max_context(seq_len, cache.capacity, options);
-    check_position(input_pos, seq_len, max_context, "the plan's max_context");
-    min_context = seq_len;
-  }
-  return make_recipe(*impl_->ctx, impl_->tuning, seq_len, q_heads, cache, min_context, max_context, options)
-      .entry->id;
+  return algo;
 }
 
 ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,

@@ -21,8 +21,8 @@ struct Params {
 // (0 * Inf is NaN). Running maxima start at the lowest finite f32 instead of a sentinel,
 // so every real score, down to -3.4e38, is a score; exp(score - max) of a visible key is
 // never skipped, so a NaN or Inf in a visible key or value reaches its row as in the
-// float64 reference. A row with no visible key at all would output 0 (none exists today:
-// causal rows always see position 0).
+// float64 reference. (Every row sees at least one key today: a causal row sees position
+// 0; rows with no visible key arrive with windows and masks.)
 const LOWEST: f32 = -3.4028234663852886e38;
 
 @group(0) @binding(0) var<uniform> p: Params;
