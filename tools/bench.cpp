@@ -419,7 +419,9 @@ Runner add_bench(CLI::App& app) {
           rows.push_back(r);
         }
       }
-    } catch (const GpuError& e) {
+    } catch (const ShapeError&) {  // a bad argument validate() missed: exit 2 as usual
+      throw;
+    } catch (const Error& e) {  // a GPU error, or a model step that allocated
       gpu_error = e.what();
     }
     fmt::print(stderr, "\r");
