@@ -66,6 +66,11 @@ expect 2 10 "--fuzz: must be at least 0, got -3" -- check --fuzz -3
 expect 2 10 "--head-dims: must be a positive multiple of 4, got 6" -- check --head-dims 8,6
 expect 2 10 "nothing to check: --cases 0 with --no-presets and no --fuzz" -- check --cases 0 --no-presets
 expect 2 10 "--dtype: f64 not in" -- bench --dtype f64
+expect 2 10 "--layers: must be a whole number from 1 to 100000 or 'model' \(llama3-8b: 32\), got '0'" -- bench --layers 0
+expect 2 10 "--layers: must be a whole number .*got 'x'" -- bench --layers x
+expect 2 10 "--prefill with --layers: the model step times decode only" -- bench --layers 2 --prefill 64
+expect 2 10 "--churn-once needs --churn-mib" -- bench --churn-once
+expect 2 10 "--churn-mib: must be at least 1, got 0" -- bench --churn-mib 0
 expect 2 10 "--preset: foo not in" -- bench --preset foo
 expect 2 10 "--adapter '99' matches no adapter; there are: 0: " -- bench --adapter 99
 expect 2 10 "--decode: must be at least 1, got 0" -- tune --decode 0
@@ -81,6 +86,8 @@ expect 4 10 "decode +100000000 .*not run: a KV cache of capacity 100000000 .*max
   bench --prefill 0 --decode 100000000
 expect 4 10 "not run: .*maxBufferSize" -- bench --prefill 0 --decode 4294967295
 expect 4 10 "none of the 1 requested points" -- bench --prefill 0 --decode 4294967295
+expect 4 10 "step +100000000 .*not run: a KV cache of capacity 100000000 .*maxBufferSize" -- \
+  bench --layers model --decode 100000000
 # q of S x 32 heads x 128 fp32 one byte over this device's binding limit.
 binding=$("$w" devices --json "$tmp/devices.json" >/dev/null && python3 -c \
   "import json,sys; print(json.load(open(sys.argv[1]))[0]['limits']['maxStorageBufferBindingSize'])" "$tmp/devices.json")
@@ -114,6 +121,32 @@ grep -qE "^decode +100000000 .*not run: " "$tmp/out" ||
   { echo "FAIL the refused point has no 'not run' row"; failures=$((failures + 1)); }
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert len(j['results'])==1 and len(j['not_run'])==1, j" \
   "$tmp/b.json" || { echo "FAIL bench --json lacks the result or the refusal"; failures=$((failures + 1)); }
+
+# ---- the model step and the churn measurement: tiny runs on the saved ceilings ----
+# A model step that allocated per step would end in exit 5 ("the model step allocated").
+expect 0 300 "^step +16 split-kv +f16 +[0-9.]+ +[0-9.]+ +[0-9.]+% read +[0-9.]+ x 3 layers" -- bench --heads 2 \
+  --kv-heads 1 --head-dim 8 --decode 8,16 --dtype f32 --dtype f16 --layers 3 --repeats 2 --warmup 1 --batch 2 \
+  --json "$tmp/step.json"
+python3 - "$tmp/step.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+j = json.load(open(sys.argv[1]))
+rows = [(r["mode"], r["context"], r["dtype"], r["layers"]) for r in j["results"]]
+assert j["layers"] == 3 and sorted(rows) == [("step", c, d, 3) for c in (8, 16) for d in ("f16", "f32")], rows
+assert all(r["total_ms"] > 0 and r["floor_ms"] > 0 for r in j["results"]), j["results"]
+print("ok   bench --layers --json: one per-token row per context and dtype")
+EOF
+expect 0 300 "^decode +8 split-kv +f32 +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+ +[0-9.]+% read" -- bench --heads 2 \
+  --kv-heads 1 --head-dim 8 --decode 8 --algorithm split-kv --churn-mib 3 --repeats 2 --warmup 1 --batch 2 \
+  --csv "$tmp/churn.csv"
+python3 - "$tmp/churn.csv" <<'EOF' || failures=$((failures + 1))
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 1 and float(rows[0]["per_call_us"]) > 0 and float(rows[0]["churned_us"]) > 0, rows
+assert abs(float(rows[0]["churned_ratio"]) - float(rows[0]["churned_us"]) / float(rows[0]["per_call_us"])) < 1e-3, rows
+print("ok   bench --churn-mib --csv: fresh and after-churn figures and their ratio")
+EOF
+expect 0 300 "churn: allocated 3 MiB in 1 buffers, wrote them and freed them before any cache" -- bench --heads 2 \
+  --kv-heads 1 --head-dim 8 --decode 8 --layers 2 --churn-mib 3 --churn-once --repeats 1 --warmup 0 --batch 1
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"

@@ -239,3 +239,49 @@ TEST(Plan, PositionsPastMaxContextAreRejected) {
     EXPECT_NE(std::string(e.what()).find("max_context 17 exceeds cache capacity 16"), std::string::npos) << e.what();
   }
 }
+
+// A model step: several layers (each its own cache and plan) stepped in one submission,
+// repeated; each layer's output matches the reference and the submission creates nothing.
+TEST(Plan, RunStepsStepsEveryLayerInOneSubmission) {
+  const uint32_t layers = 3, cap = 12, pos = 7;
+  std::mt19937 rng(55);
+  Sdpa sdpa(ctx());
+  std::vector<HostCache> host;
+  std::vector<std::unique_ptr<KVCache>> caches;
+  std::vector<Tensor> q, k, v, out;
+  std::vector<SdpaPlan> plans;
+  std::vector<std::vector<double>> want;
+  for (uint32_t l = 0; l < layers; ++l) {
+    host.emplace_back(cap);
+    caches.push_back(std::make_unique<KVCache>(ctx(), KVCacheConfig{cap, kHkv, kD}));
+    Step warm = fresh(rng, pos);  // positions 0..pos-1
+    sdpa.forward(Tensor::from(ctx(), {pos, kHq, kD}, warm.q), Tensor::from(ctx(), {pos, kHkv, kD}, warm.kn),
+                 Tensor::from(ctx(), {pos, kHkv, kD}, warm.vn), *caches[l], 0);
+    expected(host[l], warm, pos, 0);
+    Step s = fresh(rng, 1);
+    q.push_back(Tensor::from(ctx(), {1, kHq, kD}, s.q));
+    k.push_back(Tensor::from(ctx(), {1, kHkv, kD}, s.kn));
+    v.push_back(Tensor::from(ctx(), {1, kHkv, kD}, s.vn));
+    out.emplace_back(ctx(), std::vector<uint32_t>{1, kHq, kD});
+    want.push_back(expected(host[l], s, 1, pos));
+  }
+  for (uint32_t l = 0; l < layers; ++l) plans.push_back(sdpa.plan(q[l], k[l], v[l], *caches[l], out[l]));
+  std::vector<SdpaPlan*> all;
+  for (auto& p : plans) all.push_back(&p);
+  SdpaPlan::run_steps(all, pos, 1, true);  // the first timed submission makes the timestamp objects
+  for (auto& o : out) o.poison();
+  const ObjectCounts before = ctx().object_counts();
+  ForwardInfo info = SdpaPlan::run_steps(all, pos, 4, true);
+  EXPECT_TRUE(same_objects(before, ctx().object_counts())) << "before " << str(before) << "; after "
+                                                           << str(ctx().object_counts());
+  if (ctx().has_timestamps()) {
+    EXPECT_EQ(info.stages.size(), 2u);  // begin and end marks
+    EXPECT_GT(info.span_ms(), 0.0);
+  }
+  for (uint32_t l = 0; l < layers; ++l) expect_close(out[l].download(), want[l], "layer " + std::to_string(l));
+
+  EXPECT_THROW(SdpaPlan::run_steps({}, pos), ShapeError);
+  EXPECT_THROW(SdpaPlan::run_steps(all, pos, 0), ShapeError);
+  EXPECT_THROW(SdpaPlan::run_steps({all[0], nullptr}, pos), ShapeError);
+  EXPECT_THROW(SdpaPlan::run_steps(all, cap), ShapeError);
+}

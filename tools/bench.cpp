@@ -1,6 +1,9 @@
 // `webattn bench`: per-stage GPU time of prefill and decode for every algorithm, with
 // the AV strided/coalesced ratio and % of the device floor (FLOPs / FMA ceiling or
 // bytes / read-only bandwidth ceiling, whichever is larger; ceilings from `webattn probe`).
+// --layers: the model step (every layer's decode attention for one token, one plan and
+// cache per layer). --churn-mib: every point also measured after GPU memory was
+// allocated and freed, to show whether allocation history slows it.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -36,6 +39,9 @@ struct BenchArgs {
   uint32_t flash_threads_x = 0;
   std::string json, csv;
   bool reprobe = false;
+  std::string layers;       // "" (per call), a count, or "model" (the preset's)
+  uint32_t churn_mib = 0;   // 0: no churn measurement
+  bool churn_once = false;  // churn once before everything; only after-churn figures
 };
 
 struct Row {
@@ -43,8 +49,10 @@ struct Row {
   uint32_t context, S, input_pos;
   std::map<std::string, double> stage_ms;
   std::vector<std::string> stage_order;
-  double total_ms, flops, bytes;
+  double total_ms, flops, bytes;  // mode "step": per token, all layers
   Floor floor;
+  uint32_t layers = 1;
+  std::optional<double> churned_ms;  // --churn-mib (per point): the same after churn
 };
 
 // One requested (mode, context, dtype) and the algorithms that will run on it; `refused`
@@ -56,6 +64,24 @@ struct Point {
   std::vector<Algorithm> run;
   std::vector<std::string> refused;  // "<algorithm>: <reason>" or "<reason>"
 };
+
+// --layers: a count of at least 1, or "model" for the preset's layer count.
+uint32_t parse_layers(const std::string& text, const Preset& preset) {
+  if (text == "model") return preset.layers;
+  if (!at_least(1, 100000)(std::string(text)).empty())
+    throw BadArgument("--layers: must be a whole number from 1 to 100000 or 'model' (" + preset.name + ": " +
+                      std::to_string(preset.layers) + "), got '" + text + "'");
+  return static_cast<uint32_t>(std::stoul(text));
+}
+
+// One cache (K or V) of C positions: f32, or IEEE halves (D is a multiple of 4, so no padding).
+uint64_t cache_bytes(uint32_t C, uint32_t Hkv, uint32_t D, const std::string& dtype) {
+  return uint64_t{C} * Hkv * D * (dtype == "f16" ? 2 : 4);
+}
+
+std::string size_text(double bytes) {
+  return bytes < (1 << 20) ? fmt::format("{:.1f} KiB", bytes / 1024) : fmt::format("{:.1f} MiB", bytes / (1 << 20));
+}
 
 // A context list: a lone 0 skips the mode; otherwise every length must be positive.
 std::vector<uint32_t> lengths(const std::vector<uint32_t>& list, const std::string& option) {
@@ -77,12 +103,17 @@ std::string join_reasons(const std::vector<std::string>& reasons) {
 
 std::string csv_text(const AdapterSummary& ad, const std::vector<Row>& rows) {
   std::ostringstream c;
-  c << "device,mode,context,S,input_pos,algorithm,cache_dtype,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
-       "flops,bytes\n";
-  for (const auto& r : rows)
+  // per_call_us: per token over all layers for mode "step"; churned_us: empty without --churn-mib.
+  c << "device,mode,context,S,input_pos,algorithm,cache_dtype,layers,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
+       "flops,bytes,churned_us,churned_ratio\n";
+  for (const auto& r : rows) {
     c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
-      << r.algorithm << ',' << r.dtype << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
-      << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << "\n";
+      << r.algorithm << ',' << r.dtype << ',' << r.layers << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
+      << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << ',';
+    if (r.churned_ms) c << *r.churned_ms * 1e3 << ',' << *r.churned_ms / r.total_ms;
+    else c << ',';
+    c << "\n";
+  }
   return c.str();
 }
 
@@ -99,7 +130,7 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
                 {"measured_at", ceil.measured_at}};
   j["floor"] = "max(flops / fma_gflops, bytes / read_gbps)";
   j["results"] = nlohmann::json::array();
-  for (const auto& r : rows)
+  for (const auto& r : rows) {
     j["results"].push_back({{"mode", r.mode},
                             {"context", r.context},
                             {"S", r.S},
@@ -111,7 +142,13 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
                             {"floor_ceiling", r.floor.ceiling},
                             {"flops", r.flops},
                             {"bytes", r.bytes},
-                            {"stages_ms", r.stage_ms}});
+                            {"stages_ms", r.stage_ms},
+                            {"layers", r.layers}});
+    if (r.churned_ms) {
+      j["results"].back()["churned_ms"] = *r.churned_ms;
+      j["results"].back()["churned_ratio"] = *r.churned_ms / r.total_ms;
+    }
+  }
   j["not_run"] = nlohmann::json::array();
   for (const auto& pt : points)
     for (const auto& why : pt.refused)
@@ -152,6 +189,17 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
+  app.add_option("--layers", a->layers,
+                 "model step: L layers, each with its own KV cache and plan, one token's decode attention through "
+                 "all of them per timed step (contexts from --decode; default algorithm: the planner's). A count, or "
+                 "'model' for the preset's (llama3-8b 32, llama3.2-1b 16)");
+  app.add_option("--churn-mib", a->churn_mib,
+                 "also measure every point after allocating N MiB of GPU buffers (written whole), freeing them, "
+                 "then allocating the point's cache; prints fresh, after-churn and their ratio")
+      ->check(at_least(1, 1 << 20));
+  app.add_flag("--churn-once", a->churn_once,
+               "with --churn-mib: churn once at the start, before any cache, and measure each point only after it "
+               "(the standalone reproduction: compare with the same bench without --churn-mib in a fresh process)");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
   return [a, prefill_opt, decode_opt] {
@@ -160,6 +208,13 @@ Runner add_bench(CLI::App& app) {
     if (prefill_opt->count() && !decode_opt->count()) a->decode.clear();
     if (decode_opt->count() && !prefill_opt->count()) a->prefill.clear();
     const Preset& pre = find_preset(a->preset);
+    const bool step = !a->layers.empty();
+    const uint32_t L = step ? parse_layers(a->layers, pre) : 1;
+    if (step && prefill_opt->count())
+      throw BadArgument("--prefill with --layers: the model step times decode only (its contexts come from --decode)");
+    if (step) a->prefill.clear();
+    if (a->churn_once && !a->churn_mib)
+      throw BadArgument("--churn-once needs --churn-mib N (how many MiB to allocate and free first)");
     const uint32_t Hq = a->heads.value_or(pre.q_heads), Hkv = a->kv_heads.value_or(pre.kv_heads),
                    D = a->head_dim.value_or(pre.head_dim);
     if (Hq % Hkv)
@@ -168,7 +223,8 @@ Runner add_bench(CLI::App& app) {
     std::vector<Algorithm> algos;
     for (const auto& n : a->algorithms) algos.push_back(algorithm_from_string(n));
     const bool explicit_algos = !algos.empty();
-    if (!explicit_algos) algos = all_algorithms();
+    // Per call: every algorithm that applies; a model step: what the planner would run.
+    if (!explicit_algos) algos = step ? std::vector<Algorithm>{Algorithm::Auto} : all_algorithms();
     const auto prefill = lengths(a->prefill, "--prefill"), decode = lengths(a->decode, "--decode");
     if (prefill.empty() && decode.empty())
       throw BadArgument("nothing to run: no context length left in --prefill / --decode (a lone 0 skips a mode); "
@@ -187,7 +243,7 @@ Runner add_bench(CLI::App& app) {
     for (const auto& dt : a->dtypes) {
       const auto add = [&](const char* mode, uint32_t C, uint32_t S) { points.push_back({mode, C, S, C - S, dt, {}, {}}); };
       for (auto C : prefill) add("prefill", C, C);
-      for (auto C : decode) add("decode", C, 1);
+      for (auto C : decode) add(step ? "step" : "decode", C, 1);
     }
     std::stable_sort(points.begin(), points.end(), [](const Point& x, const Point& y) {
       return x.mode != y.mode ? x.mode == "prefill" : x.C < y.C;
@@ -201,9 +257,10 @@ Runner add_bench(CLI::App& app) {
         opt.algorithm = algo;
         opt.split_kv_workgroups = a->split_workgroups;
         opt.flash_threads_x = a->flash_threads_x;
+        if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
-          sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
-          pt.run.push_back(algo);
+          const Algorithm runs = sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
+          if (std::find(pt.run.begin(), pt.run.end(), runs) == pt.run.end()) pt.run.push_back(runs);
         } catch (const UnsupportedError& e) {
           why.push_back(e.what());
         }
@@ -236,12 +293,86 @@ Runner add_bench(CLI::App& app) {
                "timestamps\nfloor = max(FLOPs / FMA ceiling, bytes / read-only bandwidth ceiling); `by` names the "
                "ceiling that sets it\n",
                Hq, Hkv, D, a->batch, a->repeats, a->warmup);
-    fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n\n");
-    fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10} {:>10} {:>7} {:<4}  {}\n", "mode", "C", "algorithm", "kv",
-               "total us", "floor us", "%floor", "by", "stages (us)");
+    fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n");
+    if (step) {
+      uint64_t largest = 0;
+      for (const auto& pt : points)
+        if (!pt.run.empty())
+          largest = std::max(largest, cache_bytes(pt.C, Hkv, D, pt.dtype));
+      fmt::print("step: one token's decode attention through {} layers, each with its own KV cache and plan, stepped "
+                 "back to back ({} tokens per submission); total = per token; FLOPs, bytes and floor = {} x one "
+                 "layer's; caches up to {} per point ({} layers x K and V)\n",
+                 L, a->batch, L, size_text(2.0 * L * largest), L);
+    }
+    const bool churn_each = a->churn_mib && !a->churn_once;
+    if (a->churn_once) {
+      const size_t n = churn_memory(ctx, a->churn_mib);
+      fmt::print("churn: allocated {} MiB in {} buffers, wrote them and freed them before any cache; every figure "
+                 "below is after it\n", a->churn_mib, n);
+    } else if (churn_each) {
+      fmt::print("churn: each point measured fresh, then after allocating, writing and freeing {} MiB of buffers "
+                 "and allocating its inputs again; ratio = after churn / fresh\n", a->churn_mib);
+    }
+    fmt::print("\n{:<8} {:>6} {:<21} {:<4} {:>10} {}{:>10} {:>7} {:<4}  {}\n", "mode", "C", "algorithm", "kv",
+               step ? "us/token" : "total us", churn_each ? fmt::format("{:>10} {:>6} ", "churned", "ratio") : "",
+               "floor us", "%floor", "by", step ? "us per layer" : "stages (us)");
     std::vector<Row> rows;
     size_t done = 0, total = 0;
-    for (const auto& pt : points) total += pt.run.size();
+    for (const auto& pt : points) total += pt.run.size() * (churn_each ? 2 : 1);
+
+    // A point's inputs, allocated now: one layer per call, L for a model step.
+    using Inputs = std::vector<std::unique_ptr<BenchInputs>>;
+    const auto allocate = [&](const Point& pt, DType dtype) {
+      Inputs in;
+      const uint64_t cache = cache_bytes(pt.C, Hkv, D, pt.dtype);
+      try {
+        for (uint32_t l = 0; l < L; ++l) in.push_back(std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype));
+      } catch (const GpuError& e) {
+        if (!step || std::string(e.what()).find("out of memory") == std::string::npos) throw;
+        throw UnsupportedError(fmt::format("the {} layers' caches need {} (K and V of {} each); the device ran out "
+                                           "of memory at layer {}: {}",
+                                           L, size_text(2.0 * L * cache), size_text(cache), in.size(), e.what()));
+      }
+      return in;
+    };
+    // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
+    const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
+      SdpaOptions opt;
+      opt.algorithm = algo;
+      opt.split_kv_workgroups = a->split_workgroups;
+      opt.flash_threads_x = a->flash_threads_x;
+      if (!step) return time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
+      opt.max_context = pt.C;
+      std::vector<SdpaPlan> plans;
+      std::vector<SdpaPlan*> order;
+      for (auto& l : in) plans.push_back(sdpa.plan(l->q, l->k_new, l->v_new, l->cache, l->out, opt));
+      for (auto& p : plans) order.push_back(&p);
+      Timing t;
+      t.per_call_ms = time_model_step(ctx, order, pt.pos, a->warmup, a->repeats, a->batch);
+      return t;
+    };
+    // Times every algorithm of the point still runnable on inputs allocated now (freed on
+    // return); one the device refuses while running is reported and dropped from pt.run.
+    // Throws UnsupportedError when the inputs themselves cannot be allocated.
+    const auto measure = [&](Point& pt, DType dtype, const char* phase) {
+      std::map<Algorithm, Timing> got;
+      Inputs in = allocate(pt, dtype);
+      for (auto it = pt.run.begin(); it != pt.run.end();) {
+        fmt::print(stderr, "\r[{}/{}] {} C={} {} {}{}   ", ++done, total, pt.mode, pt.C, to_string(*it), pt.dtype,
+                   phase);
+        try {
+          got[*it] = time_point(pt, *it, in);
+          ++it;
+        } catch (const UnsupportedError& e) {
+          fmt::print(stderr, "\r");
+          fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, to_string(*it), pt.dtype, e.what());
+          pt.refused.push_back(std::string(to_string(*it)) + ": " + e.what());
+          if (explicit_algos) ++refused;
+          it = pt.run.erase(it);
+        }
+      }
+      return got;
+    };
     // A GPU error stops the sweep, but what ran is still reported and written below.
     std::string gpu_error;
     try {
@@ -249,46 +380,48 @@ Runner add_bench(CLI::App& app) {
         for (const auto& why : pt.refused) not_run(pt, why);
         if (pt.run.empty()) continue;
         const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
-        std::unique_ptr<BenchInputs> made;
+        const std::vector<Algorithm> requested_here = pt.run;
+        std::map<Algorithm, Timing> first, churned;
         try {
-          made = std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype);
-        } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
-          not_run(pt, e.what());
-          pt.refused.push_back(e.what());
-          refused += explicit_algos ? pt.run.size() : 1;
-          done += pt.run.size();
-          continue;
-        }
-        const auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
-        for (Algorithm algo : pt.run) {
-          ++done;
-          fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), pt.dtype);
-          SdpaOptions opt;
-          opt.algorithm = algo;
-          opt.split_kv_workgroups = a->split_workgroups;
-          opt.flash_threads_x = a->flash_threads_x;
-          Timing tm;
-          try {
-            tm = time_calls(sdpa, *made, opt, a->warmup, a->repeats, a->batch, true);
-          } catch (const UnsupportedError& e) {
-            fmt::print(stderr, "\r");
-            fmt::print("{:<8} {:>6} {:<21} {:<4} not run: {}\n", pt.mode, pt.C, to_string(algo), pt.dtype, e.what());
-            pt.refused.push_back(std::string(to_string(algo)) + ": " + e.what());
-            if (explicit_algos) ++refused;
-            continue;
+          first = measure(pt, dtype, a->churn_once ? " (after churn)" : "");
+          if (churn_each && !pt.run.empty()) {
+            churn_memory(ctx, a->churn_mib);
+            churned = measure(pt, dtype, " (after churn)");
           }
+        } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
+          const std::string why = first.empty() ? e.what() : std::string("after churn: ") + e.what();
+          not_run(pt, why);
+          pt.refused.push_back(why);
+          refused += explicit_algos ? requested_here.size() : 1;
+          done += first.empty() ? requested_here.size() * (churn_each ? 2 : 1) : requested_here.size();
+          if (first.empty()) continue;
+        }
+        fmt::print(stderr, "\r");
+        auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
+        cost.flops *= L;
+        cost.bytes *= L;
+        for (Algorithm algo : requested_here) {
+          if (!first.count(algo)) continue;
+          const Timing& tm = first[algo];
           Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
-                cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes)};
-          std::string stages;
-          for (const auto& n : r.stage_order) stages += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
-          fmt::print(stderr, "\r");
-          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
-                     r.algorithm, r.dtype, r.total_ms * 1e3, r.floor.ms * 1e3, 100 * r.floor.ms / r.total_ms,
-                     r.floor.ceiling, stages);
+                cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes), L,
+                churned.count(algo) ? std::optional<double>(churned[algo].per_call_ms) : std::nullopt};
+          std::string extra;
+          if (step) extra = fmt::format("{:.2f} x {} layers", r.total_ms * 1e3 / L, L);
+          for (const auto& n : r.stage_order) extra += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
+          std::string churn_cols;
+          if (churn_each)
+            churn_cols = r.churned_ms ? fmt::format("{:>10.1f} {:>5.2f}x ", *r.churned_ms * 1e3, *r.churned_ms / r.total_ms)
+                                      : fmt::format("{:>10} {:>6} ", "-", "-");
+          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {}{:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
+                     r.algorithm, r.dtype, r.total_ms * 1e3, churn_cols, r.floor.ms * 1e3,
+                     100 * r.floor.ms / r.total_ms, r.floor.ceiling, extra);
           rows.push_back(r);
         }
       }
-    } catch (const GpuError& e) {
+    } catch (const ShapeError&) {  // a bad argument validate() missed: exit 2 as usual
+      throw;
+    } catch (const Error& e) {  // a GPU error, or a model step that allocated
       gpu_error = e.what();
     }
     fmt::print(stderr, "\r");
@@ -311,6 +444,11 @@ Runner add_bench(CLI::App& app) {
       j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
       j["repeats"] = a->repeats;
       j["batch"] = a->batch;
+      if (step) j["layers"] = L;
+      if (a->churn_mib)
+        j["churn"] = {{"mib", a->churn_mib},
+                      {"when", a->churn_once ? "once, before any cache (every figure is after it)"
+                                             : "per point: churned_ms is the point after churn, total_ms fresh"}};
       write_file(a->json, j.dump(1) + "\n", "--json");
     }
     if (!gpu_error.empty()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "webattn/attention.hpp"
+#include "webattn/errors.hpp"
 #include "webattn/probe.hpp"
 
 namespace webattn::cli {
@@ -28,9 +29,20 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Fills every position of a cache with pseudo-random K/V, in pieces of at most 32 MiB of
+// fp32 rows, so a large cache needs no host or device buffer of its own size.
+inline void fill_cache(Context& ctx, KVCache& cache) {
+  const auto& c = cache.config();
+  const uint32_t rows = std::max<uint32_t>(1, (32u << 20) / (c.kv_heads * c.head_dim * 4));
+  for (uint32_t p = 0; p < c.capacity; p += rows) {
+    const uint32_t n = std::min(rows, c.capacity - p);
+    const auto count = size_t{n} * c.kv_heads * c.head_dim;
+    cache.update(Tensor::from(ctx, {n, c.kv_heads, c.head_dim}, pseudo_random(count, 1 + 2 * p)),
+                 Tensor::from(ctx, {n, c.kv_heads, c.head_dim}, pseudo_random(count, 2 + 2 * p)), p);
+  }
+}
+
 // A filled cache of `context` positions and the tensors of one call of S new tokens.
-// The cache is filled in pieces of at most 32 MiB of fp32 rows, so filling a large cache
-// needs no host or device buffer of its own size.
 struct BenchInputs {
   KVCache cache;
   Tensor q, k_new, v_new, out;
@@ -43,15 +55,28 @@ struct BenchInputs {
         out(ctx, {S, Hq, D}, "out"),
         S(S),
         input_pos(context - S) {
-    const uint32_t rows = std::max<uint32_t>(1, (32u << 20) / (Hkv * D * 4));
-    for (uint32_t p = 0; p < context; p += rows) {
-      const uint32_t n = std::min(rows, context - p);
-      const auto count = size_t{n} * Hkv * D;
-      cache.update(Tensor::from(ctx, {n, Hkv, D}, pseudo_random(count, 1 + 2 * p)),
-                   Tensor::from(ctx, {n, Hkv, D}, pseudo_random(count, 2 + 2 * p)), p);
-    }
+    fill_cache(ctx, cache);
   }
 };
+
+// Allocation history for the churn measurements: `mib` MiB of storage buffers (pieces of
+// at most 256 MiB or the device's maxBufferSize), all alive at once, each written whole so
+// its memory is really touched, then all destroyed. Returns the number of buffers.
+inline size_t churn_memory(Context& ctx, uint64_t mib) {
+  const uint64_t piece = std::min<uint64_t>(256ull << 20, ctx.adapter().limits.max_buffer_size) / 4 * 4;
+  std::vector<float> fill;
+  std::vector<Tensor> held;
+  for (uint64_t left = mib << 20; left > 0;) {
+    const uint64_t bytes = std::min(piece, left);
+    left -= bytes;
+    if (fill.size() != bytes / 4) fill = pseudo_random(bytes / 4, 7);
+    held.push_back(Tensor::from(ctx, {static_cast<uint32_t>(bytes / 4)}, fill, "churn"));
+  }
+  // A read-back behind the writes in queue order returns once they have all run, so the
+  // buffers are destroyed after their memory was written, not while the writes are queued.
+  Tensor::from(ctx, {1}, {0.f}, "churn sync").download();
+  return held.size();
+}
 
 // The least time a call can take on this device: its FLOPs at the FMA ceiling or its
 // bytes at the read-only bandwidth ceiling (a call mostly reads), whichever is longer.
@@ -95,6 +120,31 @@ inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmu
   t.per_call_ms = median(totals);
   for (auto& [name, v] : runs) t.stage_ms[name] = median(v);
   return t;
+}
+
+// A model step: one decode step of every layer's plan back to back (plans[0..L-1] at
+// input_pos), `batch` tokens per submission timed at its ends; per-token time = median over
+// submissions of (span / batch). One untimed-for-figures submission first makes the
+// timestamp objects; after it, throws Error naming the counts if a submission created
+// buffers, bind groups or pipelines (a model step must allocate nothing).
+inline double time_model_step(Context& ctx, const std::vector<SdpaPlan*>& plans, uint32_t input_pos, int warmup,
+                              int repeats, int batch) {
+  SdpaPlan::run_steps(plans, input_pos, 1, true);
+  const ObjectCounts before = ctx.object_counts();
+  std::vector<double> per_token;
+  for (int i = 0; i < warmup + repeats; ++i) {
+    const ForwardInfo info = SdpaPlan::run_steps(plans, input_pos, batch, true);
+    if (i >= warmup) per_token.push_back(info.span_ms() / batch);
+  }
+  const ObjectCounts after = ctx.object_counts();
+  if (after.buffers != before.buffers || after.bind_groups != before.bind_groups ||
+      after.pipelines != before.pipelines)
+    throw Error("the model step allocated: " + std::to_string(after.buffers - before.buffers) + " buffers, " +
+                std::to_string(after.bind_groups - before.bind_groups) + " bind groups, " +
+                std::to_string(after.pipelines - before.pipelines) + " pipelines created over " +
+                std::to_string(warmup + repeats) + " submissions (" + std::to_string(plans.size()) +
+                " layers); a planned step must create none");
+  return median(per_token);
 }
 
 }  // namespace webattn::cli

@@ -9,12 +9,13 @@ namespace webattn::cli {
 struct Preset {
   std::string name;
   uint32_t q_heads, kv_heads, head_dim;
+  uint32_t layers;  // transformer layers: one KV cache each (bench --layers model)
 };
 
 inline const std::vector<Preset>& presets() {
   static const std::vector<Preset> all = {
-      {"llama3-8b", 32, 8, 128},
-      {"llama3.2-1b", 32, 8, 64},
+      {"llama3-8b", 32, 8, 128, 32},
+      {"llama3.2-1b", 32, 8, 64, 16},
   };
   return all;
 }

@@ -190,6 +190,17 @@ class SdpaPlan {
   // hold several steps of the same plan (e.g. with copies refilling q/k/v in between).
   void encode(WGPUCommandEncoder encoder, uint32_t input_pos);
 
+  // A model step on webattn's own queue: one step of each plan at input_pos, in the given
+  // order (e.g. every layer's attention for one token, each layer with its own cache and
+  // plan), `repeat` times back to back, in one submission. Like run(), it creates no
+  // buffers, bind groups or pipelines. With profile (needs timestamp-query) the submission
+  // is timed at its ends only: the result's stages are its "begin" and "end" marks and
+  // span_ms() its GPU time; algorithm is plan 0's. Throws ShapeError if plans is empty or
+  // holds a null, if they belong to different Contexts, if repeat < 1, or if input_pos + S
+  // exceeds a plan's max_context().
+  static ForwardInfo run_steps(const std::vector<SdpaPlan*>& plans, uint32_t input_pos, int repeat = 1,
+                               bool profile = false);
+
  private:
   friend class Sdpa;
   struct Impl;

@@ -145,13 +145,14 @@ struct Prepared {
 
   // The cache update and the algorithm's passes for one step (repeat times).
   void encode(gpu::Recorder& rec, uint32_t input_pos) const {
-    const attention::KernelParams common = attention::common_params(recipe.shape, recipe.settings, input_pos);
     if (recipe.span_only) rec.mark("begin");
-    for (int i = 0; i < recipe.repeat; ++i) {
-      attention::encode_passes(rec, update, common);
-      attention::encode_passes(rec, passes, common);
-    }
+    for (int i = 0; i < recipe.repeat; ++i) encode_once(rec, input_pos);
     if (recipe.span_only) rec.mark("end");
+  }
+  void encode_once(gpu::Recorder& rec, uint32_t input_pos) const {
+    const attention::KernelParams common = attention::common_params(recipe.shape, recipe.settings, input_pos);
+    attention::encode_passes(rec, update, common);
+    attention::encode_passes(rec, passes, common);
   }
 
   size_t passes_per_step() const { return recipe.repeat * (update.size() + passes.size()); }
@@ -268,6 +269,33 @@ ForwardInfo SdpaPlan::run(uint32_t input_pos) {
   p.encode(rec, input_pos);
   rec.submit();
   return p.collect(rec);
+}
+
+ForwardInfo SdpaPlan::run_steps(const std::vector<SdpaPlan*>& plans, uint32_t input_pos, int repeat, bool profile) {
+  if (plans.empty()) throw ShapeError("run_steps: no plans given");
+  if (repeat < 1) throw ShapeError("run_steps: repeat must be at least 1, got " + std::to_string(repeat));
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (!plans[i] || !plans[i]->impl_) throw ShapeError("run_steps: plan " + std::to_string(i) + " is null");
+    if (plans[i]->impl_->device != plans[0]->impl_->device)
+      throw ShapeError("run_steps: plan " + std::to_string(i) + " belongs to another Context than plan 0");
+    plans[i]->impl_->check_position(input_pos);
+  }
+  // Each plan's passes take the bind groups and parameter buffers its own plan() made
+  // (use_cache), so the submission creates none; the timestamps are plan 0's.
+  gpu::Recorder rec(*plans[0]->impl_->device, profile, true, &plans[0]->impl_->cache);
+  rec.mark("begin");
+  for (int r = 0; r < repeat; ++r)
+    for (SdpaPlan* p : plans) {
+      rec.use_cache(p->impl_->cache);
+      p->impl_->prepared->encode_once(rec, input_pos);
+    }
+  rec.mark("end");
+  rec.submit();
+  ForwardInfo info;
+  info.algorithm = plans[0]->algorithm();
+  if (profile)
+    for (const auto& t : rec.timings()) info.stages.push_back({t.label, t.ms, t.start_ms});
+  return info;
 }
 
 void SdpaPlan::encode(WGPUCommandEncoder encoder, uint32_t input_pos) {

@@ -83,6 +83,7 @@ Recorder::Recorder(Device& device, bool timed, bool span_only, EncodeCache* cach
     own_cache_ = std::make_unique<EncodeCache>(device);
     cache_ = own_cache_.get();
   }
+  timing_cache_ = cache_;
   device_.push_scopes();
   scopes_open_ = true;
   WGPUCommandEncoderDescriptor desc{};
@@ -105,6 +106,7 @@ Recorder::Recorder(Device& device, WGPUCommandEncoder host_encoder, EncodeCache*
     own_cache_ = std::make_unique<EncodeCache>(device);
     cache_ = own_cache_.get();
   }
+  timing_cache_ = cache_;
   device_.push_scopes();
   scopes_open_ = true;
 }
@@ -140,7 +142,7 @@ void Recorder::dispatch(const std::string& label, const ComputePipeline& pipelin
     entries.push_back({b.index, b.buffer->handle(), b.buffer->offset() + b.offset, size});
   }
   const size_t bytes = params ? param_bytes : 0;
-  EncodeCache::Slot& slot = cache_->bind(passes_, label, pipeline, bytes, entries);
+  EncodeCache::Slot& slot = cache_->bind(passes_ - slot_base_, label, pipeline, bytes, entries);
   // Own encoder: every pass of a recording has its own slot, and queue writes land before
   // the submission runs. A host's encoder may hold several recordings of one plan before
   // it is submitted, so there the encoder itself writes each pass's parameters, in order.
@@ -190,6 +192,11 @@ void Recorder::mark(const std::string& label) {
   labels_.push_back(label);
 }
 
+void Recorder::use_cache(EncodeCache& cache) {
+  cache_ = &cache;
+  slot_base_ = passes_;
+}
+
 void Recorder::copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t bytes) {
   wgpuCommandEncoderCopyBufferToBuffer(encoder_, src.handle(), src.offset() + src_offset, dst.handle(),
                                        dst.offset() + dst_offset, bytes);
@@ -212,8 +219,8 @@ void Recorder::submit() {
   if (host_encoder_) return end_scopes(what + " into the host's encoder");
   if (query_set_ && !labels_.empty()) {
     const auto n = 2 * static_cast<uint32_t>(labels_.size());
-    wgpuCommandEncoderResolveQuerySet(encoder_, query_set_, 0, n, cache_->resolve().handle(), 0);
-    wgpuCommandEncoderCopyBufferToBuffer(encoder_, cache_->resolve().handle(), 0, cache_->readback().handle(), 0,
+    wgpuCommandEncoderResolveQuerySet(encoder_, query_set_, 0, n, timing_cache_->resolve().handle(), 0);
+    wgpuCommandEncoderCopyBufferToBuffer(encoder_, timing_cache_->resolve().handle(), 0, timing_cache_->readback().handle(), 0,
                                          8ull * n);
   }
   WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(encoder_, nullptr);
@@ -234,7 +241,7 @@ std::vector<PassTime> Recorder::timings() {
   if (!query_set_ || labels_.empty() || host_encoder_) return out;
   std::vector<uint64_t> ticks(2 * labels_.size());
   device_.scoped("reading timestamps", [&] {
-    map_read(device_, cache_->readback().handle(), ticks.data(), ticks.size() * 8);
+    map_read(device_, timing_cache_->readback().handle(), ticks.data(), ticks.size() * 8);
   });
   for (size_t i = 0; i < labels_.size(); ++i) {
     const uint64_t a = ticks[2 * i], b = ticks[2 * i + 1];

@@ -100,6 +100,9 @@ class Recorder {
   void copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t bytes);
   // An empty timestamped pass: timings() reports it as a zero-length pass at its start.
   void mark(const std::string& label);
+  // The passes recorded from now on take their bind groups and parameters from `cache`,
+  // numbered from its slot 0 (several plans' steps in one recording, each with its own).
+  void use_cache(EncodeCache& cache);
 
   // Own encoder: finishes and submits it. Host encoder: ends the recording (the host
   // submits). Dawn errors raised while recording surface here.
@@ -117,11 +120,13 @@ class Recorder {
   Device& device_;
   std::unique_ptr<EncodeCache> own_cache_;
   EncodeCache* cache_;
+  EncodeCache* timing_cache_;  // the query set and its buffers: the cache given at construction
   WGPUCommandEncoder encoder_ = nullptr;
   bool host_encoder_ = false;
   WGPUQuerySet query_set_ = nullptr;
   std::vector<std::string> labels_;  // timed passes
-  size_t passes_ = 0;                // every dispatch (slot index of the next one)
+  size_t passes_ = 0;                // every dispatch
+  size_t slot_base_ = 0;             // passes_ when cache_ was last set (slot = passes_ - slot_base_)
   bool submitted_ = false;
   bool span_only_ = false;
   bool scopes_open_ = false;
