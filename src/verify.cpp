@@ -12,7 +12,8 @@ namespace webattn::verify {
 std::string Case::str() const {
   return "S=" + std::to_string(S) + " Hq=" + std::to_string(Hq) + " Hkv=" + std::to_string(Hkv) +
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
-         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "");
+         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
+         (window_left > 0 ? " window=" + std::to_string(window_left) : "");
 }
 
 Tolerance tolerance(DType dtype, double gain) {
@@ -33,6 +34,7 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   SdpaOptions opt;
   opt.causal = c.causal;
   opt.scale = c.scale;
+  opt.window_left = c.window_left;
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
   return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }
@@ -68,6 +70,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.algorithm = algo;
   opt.causal = c.causal;
   opt.scale = c.scale;
+  opt.window_left = c.window_left;
   opt.profile = ctx.has_timestamps();
   Result res;
   res.dtype = dtype;
@@ -76,7 +79,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.ran = info.algorithm;
   res.gpu_ms = info.total_ms();
 
-  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
+  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left};
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

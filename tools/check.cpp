@@ -38,6 +38,15 @@ struct CheckArgs {
   std::vector<uint32_t> head_dims = {4, 16, 64, 80, 128, 256};
 };
 
+// A sliding window for a call whose context is `context` keys: often just below, at or
+// above a flash tile (64 keys) or split-kv tile/chunk (32, 256) edge, else any length up to
+// the context and a little past it (a window longer than the context is no window).
+uint32_t random_window(std::mt19937& rng, uint32_t context) {
+  static constexpr uint32_t edges[] = {1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257};
+  if (rng() % 2) return edges[rng() % std::size(edges)];
+  return 1 + rng() % (context + 8);
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -58,6 +67,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     c.capacity = c.input_pos + c.S + rng() % 17;
     c.causal = rng() % 8 != 0;
     if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
+    if (rng() % 5 == 0) c.window_left = random_window(rng, c.input_pos + c.S);
     out.push_back(c);
   }
   return out;
@@ -76,7 +86,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -180,6 +190,7 @@ Runner add_check(CLI::App& app) {
         c.capacity = c.input_pos + c.S + frng() % 20;
         c.causal = frng() % 6 != 0;
         if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
+        if (frng() % 4 == 0) c.window_left = random_window(frng, c.input_pos + c.S);
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);

@@ -76,6 +76,11 @@ struct SdpaOptions {
   Algorithm algorithm = Algorithm::Auto;  // a value of the enum (others: ShapeError)
   float scale = 0;      // finite, >= 0; 0: 1/sqrt(D)
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
+  // Sliding window (Mistral, Gemma, gpt-oss): the query at absolute position p sees keys
+  // p-W+1 .. p (with causal; without: p-W+1 .. input_pos+S-1), W = window_left, keys
+  // before the window never read. 0: no window. Runs in flash-prefill and split-kv
+  // (three-pass refuses it with UnsupportedError; Auto routes around it).
+  uint32_t window_left = 0;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

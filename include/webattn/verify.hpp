@@ -14,6 +14,7 @@ struct Case {
   uint32_t S = 1, Hq = 1, Hkv = 1, D = 4, input_pos = 0, capacity = 1;
   bool causal = true;
   float scale = 0;  // 0: 1/sqrt(D)
+  uint32_t window_left = 0;  // sliding window W (0: none)
   std::string str() const;
 };
 

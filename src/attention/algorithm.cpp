@@ -74,6 +74,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   Settings s;
   s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
   s.causal = o.causal;
+  s.window_left = o.window_left;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -124,7 +125,19 @@ KernelParams common_params(const CallShape& shape, const Settings& settings, uin
   prm.context_len = input_pos + shape.seq_len;
   prm.causal = settings.causal ? 1u : 0u;
   prm.scale = settings.scale;
+  prm.window_left = settings.window_left;
   return prm;
+}
+
+uint32_t first_visible_key(const Settings& settings, uint32_t input_pos) {
+  const uint32_t w = settings.window_left;
+  return w != 0 && input_pos + 1 > w ? input_pos + 1 - w : 0;
+}
+
+std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings) {
+  std::vector<std::pair<std::string, double>> c;
+  if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
+  return c;
 }
 
 void encode_passes(gpu::Recorder& rec, const std::vector<PreparedPass>& passes, const KernelParams& common) {

@@ -19,7 +19,11 @@ uint64_t score_bytes(const CallShape& sh) {
 int auto_rank(const CallShape&) { return 10; }  // the fallback: runs whatever the fused kernels cannot
 int never(const CallShape&) { return 0; }      // kept for the experiment only
 
-std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
+  // Its score matrix spans the whole context: a window would save nothing there.
+  if (st.window_left != 0)
+    return "three-pass: no sliding window (window_left " + std::to_string(st.window_left) +
+           "); flash-prefill and split-kv have one";
   const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
   if (bytes <= limit) return "";
   return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +

@@ -31,11 +31,13 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
   std::vector<double> scores(context);
   for (uint32_t s = 0; s < S; ++s) {
     const uint32_t visible = p.causal ? p.input_pos + s + 1 : context;
+    const uint32_t pos = p.input_pos + s;
+    const uint32_t first = p.window_left != 0 && pos + 1 > p.window_left ? pos + 1 - p.window_left : 0;
     for (uint32_t h = 0; h < Hq; ++h) {
       const uint32_t kvh = h / group;
       const float* qrow = &q[(size_t{s} * Hq + h) * D];
       double mx = -std::numeric_limits<double>::infinity();
-      for (uint32_t c = 0; c < visible; ++c) {
+      for (uint32_t c = first; c < visible; ++c) {
         const float* krow = &k_cache[(size_t{c} * Hkv + kvh) * D];
         double dot = 0;
         for (uint32_t d = 0; d < D; ++d) dot += static_cast<double>(qrow[d]) * krow[d];
@@ -44,12 +46,12 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
         if (std::isnan(scores[c])) mx = scores[c];
       }
       double sum = 0;
-      for (uint32_t c = 0; c < visible; ++c) {
+      for (uint32_t c = first; c < visible; ++c) {
         scores[c] = std::exp(scores[c] - mx);
         sum += scores[c];
       }
       double* o = &out[(size_t{s} * Hq + h) * D];
-      for (uint32_t c = 0; c < visible; ++c) {
+      for (uint32_t c = first; c < visible; ++c) {
         const double w = scores[c] / sum;
         const float* vrow = &v_cache[(size_t{c} * Hkv + kvh) * D];
         for (uint32_t d = 0; d < D; ++d) o[d] += w * vrow[d];
