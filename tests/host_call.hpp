@@ -113,6 +113,7 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.causal = c.p.causal;
   opt.scale = static_cast<float>(c.p.scale);
   opt.window_left = c.p.window_left;
+  opt.softcap = static_cast<float>(c.p.softcap);
   return opt;
 }
 

@@ -47,6 +47,14 @@ uint32_t random_window(std::mt19937& rng, uint32_t context) {
   return 1 + rng() % (context + 8);
 }
 
+// A logit soft-cap, half the time with a large scale so that most scores lie far past the
+// cap (tanh saturated) instead of on its nearly linear part.
+void random_softcap(std::mt19937& rng, verify::Case& c) {
+  static constexpr float caps[] = {0.5f, 1.f, 5.f, 30.f, 50.f};
+  c.softcap = caps[rng() % std::size(caps)];
+  if (rng() % 2) c.scale = static_cast<float>(1 + rng() % 30);
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -68,6 +76,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     c.causal = rng() % 8 != 0;
     if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
     if (rng() % 5 == 0) c.window_left = random_window(rng, c.input_pos + c.S);
+    if (rng() % 6 == 0) random_softcap(rng, c);
     out.push_back(c);
   }
   return out;
@@ -86,7 +95,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -191,6 +200,7 @@ Runner add_check(CLI::App& app) {
         c.causal = frng() % 6 != 0;
         if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
         if (frng() % 4 == 0) c.window_left = random_window(frng, c.input_pos + c.S);
+        if (frng() % 5 == 0) random_softcap(frng, c);
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);

@@ -81,6 +81,9 @@ struct SdpaOptions {
   // before the window never read. 0: no window. Runs in flash-prefill and split-kv
   // (three-pass refuses it with UnsupportedError; Auto routes around it).
   uint32_t window_left = 0;
+  // Logit soft-cap (Gemma 2 uses 50): each scaled score becomes softcap*tanh(score/softcap)
+  // before masking and the softmax. Finite, >= 0 (else ShapeError); 0: none. Every algorithm.
+  float softcap = 0;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

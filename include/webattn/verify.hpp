@@ -15,6 +15,7 @@ struct Case {
   bool causal = true;
   float scale = 0;  // 0: 1/sqrt(D)
   uint32_t window_left = 0;  // sliding window W (0: none)
+  float softcap = 0;         // logit soft-cap (0: none)
   std::string str() const;
 };
 

@@ -66,6 +66,8 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   if (o.algorithm != Algorithm::Auto) algorithm_entry(o.algorithm);  // throws for values outside the enum
   if (!(o.scale >= 0) || !std::isfinite(o.scale))
     throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(o.scale));
+  if (!(o.softcap >= 0) || !std::isfinite(o.softcap))
+    throw ShapeError("softcap must be finite and >= 0 (0 = none), got " + std::to_string(o.softcap));
   if (o.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(o.repeat));
   expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
@@ -75,6 +77,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
   s.causal = o.causal;
   s.window_left = o.window_left;
+  s.softcap = o.softcap;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -126,6 +129,7 @@ KernelParams common_params(const CallShape& shape, const Settings& settings, uin
   prm.causal = settings.causal ? 1u : 0u;
   prm.scale = settings.scale;
   prm.window_left = settings.window_left;
+  prm.softcap = settings.softcap;
   return prm;
 }
 
@@ -137,6 +141,7 @@ uint32_t first_visible_key(const Settings& settings, uint32_t input_pos) {
 std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings) {
   std::vector<std::pair<std::string, double>> c;
   if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
+  if (settings.softcap != 0) c.emplace_back("SOFTCAP", 1);
   return c;
 }
 

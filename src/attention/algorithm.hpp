@@ -36,6 +36,7 @@ struct Settings {
   float scale = 0;  // never 0: 1/sqrt(D) already applied
   bool causal = true;
   uint32_t window_left = 0;  // sliding window W (0: none)
+  float softcap = 0;         // logit soft-cap c (0: none)
   uint32_t split_kv_workgroups = 0;  // >= 1
   uint32_t flash_keys_per_tile = 0;  // 0 (the most that fits), 16, 32, 48, 64
   uint32_t flash_threads_x = 0;      // 0, 8, 16
@@ -105,8 +106,8 @@ void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const 
 
 // First key any row of a step at input_pos sees: input_pos - W + 1 under a window W, else 0.
 uint32_t first_visible_key(const Settings& settings, uint32_t input_pos);
-// Override constants of a pipeline serving these settings (WINDOW when a window is set:
-// pipelines without it carry no window test at all).
+// Override constants of a pipeline serving these settings (WINDOW when a window is set,
+// SOFTCAP when a soft-cap is: pipelines without them carry no trace of either).
 std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings);
 
 // The parameters every pass of a step at input_pos starts from.

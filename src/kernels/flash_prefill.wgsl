@@ -126,7 +126,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        sc[j][i] = select(LOWEST, sc[j][i], key >= lo[i] && key < vis[i]);
+        sc[j][i] = select(LOWEST, cap_score(sc[j][i]), key >= lo[i] && key < vis[i]);
       }
       tmax = max(tmax, sc[j]);
     }

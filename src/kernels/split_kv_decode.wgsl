@@ -123,7 +123,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr >= visible_start(r / g) &&
                key0 + kr < visible_len(r / g);
-      let score = select(LOWEST, dotv.x + dotv.y + dotv.z + dotv.w, ok);
+      let score = select(LOWEST, cap_score(dotv.x + dotv.y + dotv.z + dotv.w), ok);
       let m_old = m_sh[r];
       let m_new = max(m_old, row_max32(score, t, w));
       var pv: f32 = 0.0;

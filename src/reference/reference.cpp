@@ -42,6 +42,7 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
         double dot = 0;
         for (uint32_t d = 0; d < D; ++d) dot += static_cast<double>(qrow[d]) * krow[d];
         scores[c] = dot * scale;
+        if (p.softcap != 0) scores[c] = p.softcap * std::tanh(scores[c] / p.softcap);
         mx = std::max(mx, scores[c]);
         if (std::isnan(scores[c])) mx = scores[c];
       }
