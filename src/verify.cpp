@@ -14,7 +14,7 @@ std::string Case::str() const {
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
          (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
          (window_left > 0 ? " window=" + std::to_string(window_left) : "") +
-         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "");
+         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks");
 }
 
 Tolerance tolerance(DType dtype, double gain) {
@@ -37,6 +37,7 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   opt.scale = c.scale;
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
+  opt.sinks = c.sinks;
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
   return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }
@@ -74,6 +75,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.scale = c.scale;
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
+  opt.sinks = c.sinks;
   opt.profile = ctx.has_timestamps();
   Result res;
   res.dtype = dtype;
@@ -82,7 +84,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.ran = info.algorithm;
   res.gpu_ms = info.total_ms();
 
-  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left, c.softcap};
+  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left, c.softcap, c.sinks};
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

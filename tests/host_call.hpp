@@ -114,6 +114,7 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.scale = static_cast<float>(c.p.scale);
   opt.window_left = c.p.window_left;
   opt.softcap = static_cast<float>(c.p.softcap);
+  opt.sinks = c.p.sinks;
   return opt;
 }
 

@@ -55,6 +55,16 @@ void random_softcap(std::mt19937& rng, verify::Case& c) {
   if (rng() % 2) c.scale = static_cast<float>(1 + rng() % 30);
 }
 
+// Attention sinks, one per query head: logits like the scores (normal, sd 2), or, half the
+// time, for some heads far above every score (20 to 80), so that the sink holds nearly
+// all of the row's weight and the output is tiny.
+void random_sinks(std::mt19937& rng, verify::Case& c) {
+  std::normal_distribution<float> logit(0.f, 2.f);
+  const bool far = rng() % 2;
+  c.sinks.resize(c.Hq);
+  for (float& s : c.sinks) s = far && rng() % 2 ? 20.f + static_cast<float>(rng() % 61) : logit(rng);
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -77,6 +87,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
     if (rng() % 5 == 0) c.window_left = random_window(rng, c.input_pos + c.S);
     if (rng() % 6 == 0) random_softcap(rng, c);
+    if (rng() % 6 == 0) random_sinks(rng, c);
     out.push_back(c);
   }
   return out;
@@ -95,7 +106,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -201,6 +212,7 @@ Runner add_check(CLI::App& app) {
         if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
         if (frng() % 4 == 0) c.window_left = random_window(frng, c.input_pos + c.S);
         if (frng() % 5 == 0) random_softcap(frng, c);
+        if (frng() % 5 == 0) random_sinks(frng, c);
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);

@@ -84,6 +84,12 @@ struct SdpaOptions {
   // Logit soft-cap (Gemma 2 uses 50): each scaled score becomes softcap*tanh(score/softcap)
   // before masking and the softmax. Finite, >= 0 (else ShapeError); 0: none. Every algorithm.
   float softcap = 0;
+  // Attention sinks (gpt-oss): one learned logit per query head, sinks[h] for head h, that
+  // joins the softmax denominator of every row of head h but has no value row:
+  // out = sum_c e^(s_c - M) v_c / (sum_c e^(s_c - M) + e^(sinks[h] - M)). Empty: none;
+  // else exactly Hq finite values (ShapeError otherwise), uploaded when the call or plan is
+  // prepared (a plan keeps its copy). flash-prefill and split-kv; three-pass refuses them.
+  std::vector<float> sinks;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

@@ -17,6 +17,7 @@ struct CallSpec {
   double scale = 0;        // 0: 1/sqrt(D)
   uint32_t window_left = 0;  // sliding window W: row s sees positions >= input_pos+s-W+1 too (0: none)
   double softcap = 0;        // logit soft-cap c: score <- c*tanh(score/c) after scaling (0: none)
+  std::vector<float> sinks = {};  // per query head logit joining the denominator, no value (empty: none)
 };
 
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.

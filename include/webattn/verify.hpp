@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "webattn/attention.hpp"
 #include "webattn/reference.hpp"
@@ -16,6 +17,7 @@ struct Case {
   float scale = 0;  // 0: 1/sqrt(D)
   uint32_t window_left = 0;  // sliding window W (0: none)
   float softcap = 0;         // logit soft-cap (0: none)
+  std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
   std::string str() const;
 };
 

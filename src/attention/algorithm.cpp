@@ -78,6 +78,10 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   s.causal = o.causal;
   s.window_left = o.window_left;
   s.softcap = o.softcap;
+  for (size_t h = 0; h < o.sinks.size(); ++h)
+    if (!std::isfinite(o.sinks[h]))
+      throw ShapeError("sinks[" + std::to_string(h) + "] must be finite, got " + std::to_string(o.sinks[h]));
+  s.sinks = o.sinks;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -136,6 +140,18 @@ KernelParams common_params(const CallShape& shape, const Settings& settings, uin
 uint32_t first_visible_key(const Settings& settings, uint32_t input_pos) {
   const uint32_t w = settings.window_left;
   return w != 0 && input_pos + 1 > w ? input_pos + 1 - w : 0;
+}
+
+std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
+  if (settings.sinks.empty()) return "const SINKS: bool = false;\nfn sink_logit(h: u32) -> f32 { return 0.0; }\n";
+  return "const SINKS: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
+         ") var<storage, read> sinks: array<f32>;\nfn sink_logit(h: u32) -> f32 { return sinks[h]; }\n";
+}
+
+std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings) {
+  auto buf = std::make_shared<gpu::Buffer>(device, settings.sinks.size() * sizeof(float), "sinks");
+  buf->upload(settings.sinks);
+  return buf;
 }
 
 std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings) {

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,7 @@ struct Settings {
   bool causal = true;
   uint32_t window_left = 0;  // sliding window W (0: none)
   float softcap = 0;         // logit soft-cap c (0: none)
+  std::vector<float> sinks;  // per query head sink logits (empty: none; else Hq values)
   uint32_t split_kv_workgroups = 0;  // >= 1
   uint32_t flash_keys_per_tile = 0;  // 0 (the most that fits), 16, 32, 48, 64
   uint32_t flash_threads_x = 0;      // 0, 8, 16
@@ -109,6 +111,12 @@ uint32_t first_visible_key(const Settings& settings, uint32_t input_pos);
 // Override constants of a pipeline serving these settings (WINDOW when a window is set,
 // SOFTCAP when a soft-cap is: pipelines without them carry no trace of either).
 std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings);
+
+// Generated WGSL for the sink logits: `const SINKS`, and `fn sink_logit(h)` reading a
+// `sinks` storage array at `binding` when there are sinks (else returning 0, never called).
+std::string sinks_wgsl(const Settings& settings, uint32_t binding);
+// A storage buffer holding the sink logits, owned by the pass that binds it.
+std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings);
 
 // The parameters every pass of a step at input_pos starts from.
 KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos);

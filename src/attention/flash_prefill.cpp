@@ -71,10 +71,21 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   bind_cache_windows(windows, w, in.op.cache, reads);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
-  return {make_pass(in.device, spec(f, d4, in.kv, cache_access_wgsl(w, reads), variant_constants(in.settings)),
-                    {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                     cache_window0("v_cache", w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
-                    [grid](KernelParams&) { return grid; }, windows)};
+  std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                  cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                  {"out", &gpu_buffer(in.op.out)}};
+  std::shared_ptr<gpu::Buffer> sinks;
+  if (!in.settings.sinks.empty()) {
+    sinks = upload_sinks(in.device, in.settings);
+    named.push_back({"sinks", sinks.get()});
+  }
+  PreparedPass pass = make_pass(
+      in.device, spec(f, d4, in.kv, cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5), variant_constants(in.settings)),
+      named, [grid](KernelParams&) { return grid; }, windows);
+  pass.owned = std::move(sinks);
+  std::vector<PreparedPass> passes;
+  passes.push_back(std::move(pass));
+  return passes;
 }
 
 }  // namespace

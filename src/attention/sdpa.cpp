@@ -70,6 +70,9 @@ Recipe make_recipe(const Context& ctx, const Tuning& tune, uint32_t S, uint32_t 
     throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
                      std::to_string(c.kv_heads));
   Recipe r;
+  if (!options.sinks.empty() && options.sinks.size() != Hq)
+    throw ShapeError("sinks has " + std::to_string(options.sinks.size()) + " values; expected none or one per query head (" +
+                     std::to_string(Hq) + ")");
   r.settings = attention::resolve_settings(options, tune, c, ctx.has_shader_f16());
   r.shape = {S, Hq, c, min_context, max_context};
   r.entry = &attention::select(options.algorithm, r.shape, r.settings, ctx.adapter());

@@ -128,12 +128,19 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
   uint32_t wg = 1;
   while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
-  passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}},
-                             {{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}},
-                             [chunking, rows, kv_heads](KernelParams& prm) {
+  // Sinks join in the merge: one more term of the denominator, no value row.
+  std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
+  std::shared_ptr<gpu::Buffer> sinks;
+  if (!in.settings.sinks.empty()) {
+    sinks = upload_sinks(in.device, in.settings);
+    named.push_back({"sinks", sinks.get()});
+  }
+  passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, sinks_wgsl(in.settings, 4), {{"WG", wg}}},
+                             named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};
                              }));
+  passes.back().owned = std::move(sinks);
   return passes;
 }
 }  // namespace

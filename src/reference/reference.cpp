@@ -46,7 +46,9 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
         mx = std::max(mx, scores[c]);
         if (std::isnan(scores[c])) mx = scores[c];
       }
-      double sum = 0;
+      const bool sink = !p.sinks.empty();
+      if (sink) mx = std::isnan(mx) ? mx : std::max(mx, static_cast<double>(p.sinks[h]));
+      double sum = sink ? std::exp(p.sinks[h] - mx) : 0.0;
       for (uint32_t c = first; c < visible; ++c) {
         scores[c] = std::exp(scores[c] - mx);
         sum += scores[c];
