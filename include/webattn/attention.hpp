@@ -90,6 +90,13 @@ struct SdpaOptions {
   // else exactly Hq finite values (ShapeError otherwise), uploaded when the call or plan is
   // prepared (a plan keeps its copy). flash-prefill and split-kv; three-pass refuses them.
   std::vector<float> sinks;
+  // Log-sum-exp out: when set, [S, Hq] fp32 receives each row's natural-log softmax
+  // denominator, lse = M + log(sum_c e^(s_c - M)) over the keys it sees (scaled, capped
+  // scores; sinks included), so partial attentions over disjoint key sets merge exactly:
+  // lse = logaddexp(lse_a, lse_b), out = e^(lse_a - lse) out_a + e^(lse_b - lse) out_b.
+  // Not in the same WGPUBuffer as q, the caches or out (ShapeError). A plan keeps the
+  // tensor (sharing its buffer). flash-prefill and split-kv; three-pass refuses it.
+  Tensor* lse = nullptr;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

@@ -27,8 +27,10 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
 // out [S, Hq, D] = softmax(q·Kᵀ·scale + mask)·V over the (already updated) cache,
 // every product and sum in float64. A row whose inputs hold NaN gives NaN. Keys a row
 // cannot see (causal future, outside its window) are never read for it.
+// lse (optional): [S, Hq], each row's natural-log softmax denominator (sinks included).
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const CallSpec& p);
+                              const std::vector<float>& v_cache, const CallSpec& p,
+                              std::vector<double>* lse = nullptr);
 
 // Error metrics of a float result against the float64 reference.
 struct Comparison {

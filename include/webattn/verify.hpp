@@ -18,6 +18,7 @@ struct Case {
   uint32_t window_left = 0;  // sliding window W (0: none)
   float softcap = 0;         // logit soft-cap (0: none)
   std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
+  bool lse = false;          // also ask for the log-sum-exp output and compare it
   std::string str() const;
 };
 
@@ -34,6 +35,7 @@ double score_gain(const Case& c);  // max(1, scale * sqrt(D))
 
 struct Result {
   reference::Comparison cmp;
+  reference::Comparison lse_cmp;  // the log-sum-exp output against float64 (zeros unless Case::lse)
   bool cache_exact = true;  // every cache position holds exactly what the update should leave
   Algorithm ran = Algorithm::Auto;
   double gpu_ms = 0;

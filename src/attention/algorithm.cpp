@@ -82,6 +82,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
     if (!std::isfinite(o.sinks[h]))
       throw ShapeError("sinks[" + std::to_string(h) + "] must be finite, got " + std::to_string(o.sinks[h]));
   s.sinks = o.sinks;
+  s.lse = o.lse != nullptr;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -146,6 +147,12 @@ std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
   if (settings.sinks.empty()) return "const SINKS: bool = false;\nfn sink_logit(h: u32) -> f32 { return 0.0; }\n";
   return "const SINKS: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
          ") var<storage, read> sinks: array<f32>;\nfn sink_logit(h: u32) -> f32 { return sinks[h]; }\n";
+}
+
+std::string lse_wgsl(const Settings& settings, uint32_t binding) {
+  if (!settings.lse) return "const LSE: bool = false;\nfn write_lse(i: u32, v: f32) {}\n";
+  return "const LSE: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
+         ") var<storage, read_write> lse: array<f32>;\nfn write_lse(i: u32, v: f32) { lse[i] = v; }\n";
 }
 
 std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings) {

@@ -79,8 +79,11 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     sinks = upload_sinks(in.device, in.settings);
     named.push_back({"sinks", sinks.get()});
   }
+  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   PreparedPass pass = make_pass(
-      in.device, spec(f, d4, in.kv, cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5), variant_constants(in.settings)),
+      in.device,
+      spec(f, d4, in.kv, cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6),
+           variant_constants(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
   pass.owned = std::move(sinks);
   std::vector<PreparedPass> passes;

@@ -135,7 +135,10 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     sinks = upload_sinks(in.device, in.settings);
     named.push_back({"sinks", sinks.get()});
   }
-  passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, sinks_wgsl(in.settings, 4), {{"WG", wg}}},
+  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  passes.push_back(make_pass(in.device,
+                             {"split_kv_reduce", {"attention_params"},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

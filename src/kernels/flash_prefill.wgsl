@@ -15,7 +15,8 @@
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
-//   attention sinks, which join each row's denominator after the last tile.
+//   attention sinks, which join each row's denominator after the last tile;  LSE and
+//   write_lse(i, v): the log-sum-exp output.
 // Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
 // phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
@@ -227,13 +228,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let r = row0 + ty * 4u + i;
     if (r < rows_total) {
       var inv: f32 = 1.0 / total[i];
+      var lse_row: f32 = m[i] + log(total[i]);
       if (SINKS) {
         // The head's sink logit joins the denominator (no value row): rescale to the
         // larger of the row's max and the sink.
         let sk = sink_logit(kvh * g + r % g);
         let m2 = max(m[i], sk);
         let a = exp(m[i] - m2);
-        inv = a / (total[i] * a + exp(sk - m2));
+        let den = total[i] * a + exp(sk - m2);
+        inv = a / den;
+        lse_row = m2 + log(den);
+      }
+      if (LSE && tx == 0u) {
+        write_lse(qbase[i] / D4, lse_row);
       }
       for (var j: u32 = 0u; j < DV; j = j + 1u) {
         let d4 = tx + TX * j;

@@ -4,6 +4,7 @@
 // thread of a lane owning one head-dim vec4; lanes are combined in workgroup memory.
 // Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
 // enters M and e^(sink - M) the denominator, with no value row.
+// LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -74,5 +75,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     let s = r / g;
     out[(s * p.q_heads + h) * d4n + t] = os / ls;
+    if (LSE && t == 0u) {
+      write_lse(s * p.q_heads + h, m_all + log(ls));
+    }
   }
 }

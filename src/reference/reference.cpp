@@ -20,7 +20,7 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
 }
 
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const CallSpec& p) {
+                              const std::vector<float>& v_cache, const CallSpec& p, std::vector<double>* lse) {
   const uint32_t S = p.seq_len, Hq = p.q_heads, Hkv = p.kv_heads, D = p.head_dim;
   if (Hkv == 0 || Hq % Hkv != 0) throw std::invalid_argument("q_heads must be a multiple of kv_heads");
   const uint32_t group = Hq / Hkv;
@@ -28,6 +28,7 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
   if (size_t{context} * Hkv * D > k_cache.size()) throw std::invalid_argument("context exceeds the reference cache");
   const double scale = p.scale != 0 ? p.scale : 1.0 / std::sqrt(static_cast<double>(D));
   std::vector<double> out(size_t{S} * Hq * D, 0.0);
+  if (lse) lse->assign(size_t{S} * Hq, 0.0);
   std::vector<double> scores(context);
   for (uint32_t s = 0; s < S; ++s) {
     const uint32_t visible = p.causal ? p.input_pos + s + 1 : context;
@@ -53,6 +54,7 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
         scores[c] = std::exp(scores[c] - mx);
         sum += scores[c];
       }
+      if (lse) (*lse)[size_t{s} * Hq + h] = mx + std::log(sum);
       double* o = &out[(size_t{s} * Hq + h) * D];
       for (uint32_t c = first; c < visible; ++c) {
         const double w = scores[c] / sum;
