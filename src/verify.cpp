@@ -12,7 +12,9 @@ namespace webattn::verify {
 std::string Case::str() const {
   return "S=" + std::to_string(S) + " Hq=" + std::to_string(Hq) + " Hkv=" + std::to_string(Hkv) +
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
-         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "");
+         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
+         (window_left > 0 ? " window=" + std::to_string(window_left) : "") +
+         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "");
 }
 
 Tolerance tolerance(DType dtype, double gain) {
@@ -23,7 +25,8 @@ double score_gain(const Case& c) { return c.scale > 0 ? std::max(1.0, c.scale * 
 
 bool Result::passed() const {
   const Tolerance t = tolerance(dtype, gain);
-  return cache_exact && cmp.nonfinite == 0 && cmp.max_abs <= t.max_abs && cmp.rel_l2 <= t.rel_l2;
+  return cache_exact && cmp.nonfinite == 0 && cmp.max_abs <= t.max_abs && cmp.rel_l2 <= t.rel_l2 &&
+         lse_cmp.nonfinite == 0 && lse_cmp.rel_l2 <= t.rel_l2;
 }
 
 std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
@@ -33,6 +36,11 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   SdpaOptions opt;
   opt.causal = c.causal;
   opt.scale = c.scale;
+  opt.window_left = c.window_left;
+  opt.softcap = c.softcap;
+  opt.sinks = c.sinks;
+  Tensor lse_probe(ctx, {1});  // only whether an lse is asked for matters here
+  if (c.lse) opt.lse = &lse_probe;
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
   return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }
@@ -68,6 +76,12 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.algorithm = algo;
   opt.causal = c.causal;
   opt.scale = c.scale;
+  opt.window_left = c.window_left;
+  opt.softcap = c.softcap;
+  opt.sinks = c.sinks;
+  Tensor lse(ctx, {c.S, c.Hq}, "lse");
+  lse.poison();
+  if (c.lse) opt.lse = &lse;
   opt.profile = ctx.has_timestamps();
   Result res;
   res.dtype = dtype;
@@ -76,13 +90,15 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.ran = info.algorithm;
   res.gpu_ms = info.total_ms();
 
-  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale};
+  reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left, c.softcap, c.sinks};
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})
       for (auto& x : *v) x = half::round_to_half(x);
   res.cache_exact = cache.download_keys() == k_host && cache.download_values() == v_host;
-  res.cmp = reference::compare(out.download(), reference::attention(q, k_host, v_host, p));
+  std::vector<double> lse_ref;
+  res.cmp = reference::compare(out.download(), reference::attention(q, k_host, v_host, p, &lse_ref));
+  if (c.lse) res.lse_cmp = reference::compare(lse.download(), lse_ref);
   return res;
 }
 

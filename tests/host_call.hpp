@@ -27,7 +27,7 @@ inline std::vector<Algorithm> algorithms_and_auto() {
 // The host side of one call: the whole cache before it, the new tokens and the queries.
 // Layouts: caches [capacity, Hkv, D], k_new/v_new [S, Hkv, D], q [S, Hq, D], all fp32.
 struct HostCall {
-  reference::CallSpec p;  // S, Hq, Hkv, D, input_pos, causal, scale (0: 1/sqrt(D))
+  reference::CallSpec p;  // S, Hq, Hkv, D, input_pos, causal, scale (0: 1/sqrt(D)), window_left
   uint32_t capacity = 0;
   DType dtype = DType::F32;
   std::vector<float> k_cache, v_cache, q, k_new, v_new;
@@ -112,6 +112,9 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.algorithm = algo;
   opt.causal = c.p.causal;
   opt.scale = static_cast<float>(c.p.scale);
+  opt.window_left = c.p.window_left;
+  opt.softcap = static_cast<float>(c.p.softcap);
+  opt.sinks = c.p.sinks;
   return opt;
 }
 

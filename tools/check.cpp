@@ -38,6 +38,33 @@ struct CheckArgs {
   std::vector<uint32_t> head_dims = {4, 16, 64, 80, 128, 256};
 };
 
+// A sliding window for a call whose context is `context` keys: often just below, at or
+// above a flash tile (64 keys) or split-kv tile/chunk (32, 256) edge, else any length up to
+// the context and a little past it (a window longer than the context is no window).
+uint32_t random_window(std::mt19937& rng, uint32_t context) {
+  static constexpr uint32_t edges[] = {1, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257};
+  if (rng() % 2) return edges[rng() % std::size(edges)];
+  return 1 + rng() % (context + 8);
+}
+
+// A logit soft-cap, half the time with a large scale so that most scores lie far past the
+// cap (tanh saturated) instead of on its nearly linear part.
+void random_softcap(std::mt19937& rng, verify::Case& c) {
+  static constexpr float caps[] = {0.5f, 1.f, 5.f, 30.f, 50.f};
+  c.softcap = caps[rng() % std::size(caps)];
+  if (rng() % 2) c.scale = static_cast<float>(1 + rng() % 30);
+}
+
+// Attention sinks, one per query head: logits like the scores (normal, sd 2), or, half the
+// time, for some heads far above every score (20 to 80), so that the sink holds nearly
+// all of the row's weight and the output is tiny.
+void random_sinks(std::mt19937& rng, verify::Case& c) {
+  std::normal_distribution<float> logit(0.f, 2.f);
+  const bool far = rng() % 2;
+  c.sinks.resize(c.Hq);
+  for (float& s : c.sinks) s = far && rng() % 2 ? 20.f + static_cast<float>(rng() % 61) : logit(rng);
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -58,6 +85,10 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     c.capacity = c.input_pos + c.S + rng() % 17;
     c.causal = rng() % 8 != 0;
     if (rng() % 10 == 0) c.scale = 0.05f + static_cast<float>(rng() % 100) / 100.f;
+    if (rng() % 5 == 0) c.window_left = random_window(rng, c.input_pos + c.S);
+    if (rng() % 6 == 0) random_softcap(rng, c);
+    if (rng() % 6 == 0) random_sinks(rng, c);
+    c.lse = rng() % 4 == 0;
     out.push_back(c);
   }
   return out;
@@ -76,7 +107,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks, log-sum-exp out and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -180,6 +211,10 @@ Runner add_check(CLI::App& app) {
         c.capacity = c.input_pos + c.S + frng() % 20;
         c.causal = frng() % 6 != 0;
         if (frng() % 8 == 0) c.scale = 0.01f + static_cast<float>(frng() % 300) / 100.f;
+        if (frng() % 4 == 0) c.window_left = random_window(frng, c.input_pos + c.S);
+        if (frng() % 5 == 0) random_softcap(frng, c);
+        if (frng() % 5 == 0) random_sinks(frng, c);
+        c.lse = frng() % 4 == 0;
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);

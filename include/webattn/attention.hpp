@@ -76,6 +76,27 @@ struct SdpaOptions {
   Algorithm algorithm = Algorithm::Auto;  // a value of the enum (others: ShapeError)
   float scale = 0;      // finite, >= 0; 0: 1/sqrt(D)
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
+  // Sliding window (Mistral, Gemma, gpt-oss): the query at absolute position p sees keys
+  // p-W+1 .. p (with causal; without: p-W+1 .. input_pos+S-1), W = window_left, keys
+  // before the window never read. 0: no window. Runs in flash-prefill and split-kv
+  // (three-pass refuses it with UnsupportedError; Auto routes around it).
+  uint32_t window_left = 0;
+  // Logit soft-cap (Gemma 2 uses 50): each scaled score becomes softcap*tanh(score/softcap)
+  // before masking and the softmax. Finite, >= 0 (else ShapeError); 0: none. Every algorithm.
+  float softcap = 0;
+  // Attention sinks (gpt-oss): one learned logit per query head, sinks[h] for head h, that
+  // joins the softmax denominator of every row of head h but has no value row:
+  // out = sum_c e^(s_c - M) v_c / (sum_c e^(s_c - M) + e^(sinks[h] - M)). Empty: none;
+  // else exactly Hq finite values (ShapeError otherwise), uploaded when the call or plan is
+  // prepared (a plan keeps its copy). flash-prefill and split-kv; three-pass refuses them.
+  std::vector<float> sinks;
+  // Log-sum-exp out: when set, [S, Hq] fp32 receives each row's natural-log softmax
+  // denominator, lse = M + log(sum_c e^(s_c - M)) over the keys it sees (scaled, capped
+  // scores; sinks included), so partial attentions over disjoint key sets merge exactly:
+  // lse = logaddexp(lse_a, lse_b), out = e^(lse_a - lse) out_a + e^(lse_b - lse) out_b.
+  // Not in the same WGPUBuffer as q, the caches or out (ShapeError). A plan keeps the
+  // tensor (sharing its buffer). flash-prefill and split-kv; three-pass refuses it.
+  Tensor* lse = nullptr;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

@@ -15,6 +15,9 @@ struct CallSpec {
   uint32_t input_pos = 0;  // absolute position of the first new token
   bool causal = true;      // row s sees cache positions 0..input_pos+s (else 0..input_pos+S-1)
   double scale = 0;        // 0: 1/sqrt(D)
+  uint32_t window_left = 0;  // sliding window W: row s sees positions >= input_pos+s-W+1 too (0: none)
+  double softcap = 0;        // logit soft-cap c: score <- c*tanh(score/c) after scaling (0: none)
+  std::vector<float> sinks = {};  // per query head logit joining the denominator, no value (empty: none)
 };
 
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.
@@ -22,9 +25,12 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
                   const std::vector<float>& v_new, const CallSpec& p);
 
 // out [S, Hq, D] = softmax(q·Kᵀ·scale + mask)·V over the (already updated) cache,
-// every product and sum in float64. A row whose inputs hold NaN gives NaN.
+// every product and sum in float64. A row whose inputs hold NaN gives NaN. Keys a row
+// cannot see (causal future, outside its window) are never read for it.
+// lse (optional): [S, Hq], each row's natural-log softmax denominator (sinks included).
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const CallSpec& p);
+                              const std::vector<float>& v_cache, const CallSpec& p,
+                              std::vector<double>* lse = nullptr);
 
 // Error metrics of a float result against the float64 reference.
 struct Comparison {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "webattn/attention.hpp"
 #include "webattn/reference.hpp"
@@ -14,6 +15,10 @@ struct Case {
   uint32_t S = 1, Hq = 1, Hkv = 1, D = 4, input_pos = 0, capacity = 1;
   bool causal = true;
   float scale = 0;  // 0: 1/sqrt(D)
+  uint32_t window_left = 0;  // sliding window W (0: none)
+  float softcap = 0;         // logit soft-cap (0: none)
+  std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
+  bool lse = false;          // also ask for the log-sum-exp output and compare it
   std::string str() const;
 };
 
@@ -30,6 +35,7 @@ double score_gain(const Case& c);  // max(1, scale * sqrt(D))
 
 struct Result {
   reference::Comparison cmp;
+  reference::Comparison lse_cmp;  // the log-sum-exp output against float64 (zeros unless Case::lse)
   bool cache_exact = true;  // every cache position holds exactly what the update should leave
   Algorithm ran = Algorithm::Auto;
   double gpu_ms = 0;

@@ -66,6 +66,8 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   if (o.algorithm != Algorithm::Auto) algorithm_entry(o.algorithm);  // throws for values outside the enum
   if (!(o.scale >= 0) || !std::isfinite(o.scale))
     throw ShapeError("scale must be finite and >= 0 (0 = 1/sqrt(D)), got " + std::to_string(o.scale));
+  if (!(o.softcap >= 0) || !std::isfinite(o.softcap))
+    throw ShapeError("softcap must be finite and >= 0 (0 = none), got " + std::to_string(o.softcap));
   if (o.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(o.repeat));
   expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
@@ -74,6 +76,13 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   Settings s;
   s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
   s.causal = o.causal;
+  s.window_left = o.window_left;
+  s.softcap = o.softcap;
+  for (size_t h = 0; h < o.sinks.size(); ++h)
+    if (!std::isfinite(o.sinks[h]))
+      throw ShapeError("sinks[" + std::to_string(h) + "] must be finite, got " + std::to_string(o.sinks[h]));
+  s.sinks = o.sinks;
+  s.lse = o.lse != nullptr;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -124,7 +133,39 @@ KernelParams common_params(const CallShape& shape, const Settings& settings, uin
   prm.context_len = input_pos + shape.seq_len;
   prm.causal = settings.causal ? 1u : 0u;
   prm.scale = settings.scale;
+  prm.window_left = settings.window_left;
+  prm.softcap = settings.softcap;
   return prm;
+}
+
+uint32_t first_visible_key(const Settings& settings, uint32_t input_pos) {
+  const uint32_t w = settings.window_left;
+  return w != 0 && input_pos + 1 > w ? input_pos + 1 - w : 0;
+}
+
+std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
+  if (settings.sinks.empty()) return "const SINKS: bool = false;\nfn sink_logit(h: u32) -> f32 { return 0.0; }\n";
+  return "const SINKS: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
+         ") var<storage, read> sinks: array<f32>;\nfn sink_logit(h: u32) -> f32 { return sinks[h]; }\n";
+}
+
+std::string lse_wgsl(const Settings& settings, uint32_t binding) {
+  if (!settings.lse) return "const LSE: bool = false;\nfn write_lse(i: u32, v: f32) {}\n";
+  return "const LSE: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
+         ") var<storage, read_write> lse: array<f32>;\nfn write_lse(i: u32, v: f32) { lse[i] = v; }\n";
+}
+
+std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings) {
+  auto buf = std::make_shared<gpu::Buffer>(device, settings.sinks.size() * sizeof(float), "sinks");
+  buf->upload(settings.sinks);
+  return buf;
+}
+
+std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings) {
+  std::vector<std::pair<std::string, double>> c;
+  if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
+  if (settings.softcap != 0) c.emplace_back("SOFTCAP", 1);
+  return c;
 }
 
 void encode_passes(gpu::Recorder& rec, const std::vector<PreparedPass>& passes, const KernelParams& common) {

@@ -7,7 +7,10 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attention/cache_windows.hpp"
@@ -34,6 +37,10 @@ struct CallShape {
 struct Settings {
   float scale = 0;  // never 0: 1/sqrt(D) already applied
   bool causal = true;
+  uint32_t window_left = 0;  // sliding window W (0: none)
+  float softcap = 0;         // logit soft-cap c (0: none)
+  std::vector<float> sinks;  // per query head sink logits (empty: none; else Hq values)
+  bool lse = false;          // write each row's log-sum-exp into Operands::lse
   uint32_t split_kv_workgroups = 0;  // >= 1
   uint32_t flash_keys_per_tile = 0;  // 0 (the most that fits), 16, 32, 48, 64
   uint32_t flash_threads_x = 0;      // 0, 8, 16
@@ -45,6 +52,7 @@ struct Operands {
   Tensor q, k_new, v_new;
   KVCache cache;
   Tensor out;
+  std::optional<Tensor> lse;  // [S, Hq] when SdpaOptions::lse is set
 };
 
 // A scratch buffer an algorithm needs, sized for every context in [min_context, max_context].
@@ -100,6 +108,21 @@ const AlgorithmEntry& select(Algorithm requested, const CallShape& shape, const 
 
 // ShapeError "input_pos P + S N exceeds <what> L" unless input_pos + S <= limit.
 void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const char* what);
+
+// First key any row of a step at input_pos sees: input_pos - W + 1 under a window W, else 0.
+uint32_t first_visible_key(const Settings& settings, uint32_t input_pos);
+// Override constants of a pipeline serving these settings (WINDOW when a window is set,
+// SOFTCAP when a soft-cap is: pipelines without them carry no trace of either).
+std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings);
+
+// Generated WGSL for the sink logits: `const SINKS`, and `fn sink_logit(h)` reading a
+// `sinks` storage array at `binding` when there are sinks (else returning 0, never called).
+std::string sinks_wgsl(const Settings& settings, uint32_t binding);
+// A storage buffer holding the sink logits, owned by the pass that binds it.
+std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings);
+// Generated WGSL for the log-sum-exp output: `const LSE`, and `fn write_lse(i, v)` storing
+// into an `lse` storage array at `binding` when it is asked for (else doing nothing).
+std::string lse_wgsl(const Settings& settings, uint32_t binding);
 
 // The parameters every pass of a step at input_pos starts from.
 KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos);

@@ -9,7 +9,8 @@ namespace webattn::attention {
 
 namespace {
 constexpr uint32_t kFirstExtraKey = 16, kFirstExtraValue = 24;
-constexpr uint32_t kOtherStorageBindings = 3;  // split-kv: q, partial o, partial m/l
+// split-kv: q, partial o, partial m/l; flash-prefill: q, out, and the sinks and lse when asked for.
+constexpr uint32_t kOtherStorageBindings = 4;
 
 // One window's accessor over `var` (window 0) and `var`_1.. (the others).
 std::string reader(const std::string& fn, const std::string& var, const std::string& type, const std::string& unit,

@@ -12,14 +12,15 @@ struct FlashShape {
 };
 
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
-gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra) {
+gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
+                     std::vector<std::pair<std::string, double>> constants = {}) {
   const uint32_t dv = (d4 + f.tx - 1) / f.tx;
   return {"flash_prefill",
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) + "u;\n" +
               extra,
-          {}};
+          std::move(constants)};
 }
 
 // Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
@@ -70,10 +71,24 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   bind_cache_windows(windows, w, in.op.cache, reads);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
-  return {make_pass(in.device, spec(f, d4, in.kv, cache_access_wgsl(w, reads)),
-                    {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                     cache_window0("v_cache", w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
-                    [grid](KernelParams&) { return grid; }, windows)};
+  std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                  cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                  {"out", &gpu_buffer(in.op.out)}};
+  std::shared_ptr<gpu::Buffer> sinks;
+  if (!in.settings.sinks.empty()) {
+    sinks = upload_sinks(in.device, in.settings);
+    named.push_back({"sinks", sinks.get()});
+  }
+  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  PreparedPass pass = make_pass(
+      in.device,
+      spec(f, d4, in.kv, cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6),
+           variant_constants(in.settings)),
+      named, [grid](KernelParams&) { return grid; }, windows);
+  pass.owned = std::move(sinks);
+  std::vector<PreparedPass> passes;
+  passes.push_back(std::move(pass));
+  return passes;
 }
 
 }  // namespace

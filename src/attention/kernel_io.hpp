@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct PreparedPass {
   const gpu::ComputePipeline* pipeline = nullptr;
   std::vector<gpu::Binding> bindings;
   std::function<gpu::Grid(KernelParams& prm)> fill;
+  std::shared_ptr<gpu::Buffer> owned;  // a buffer only this pass binds (the sink logits), kept alive with it
 };
 
 // The pipeline of `spec` (compiled on first use) with `named` bound by variable name and

@@ -21,7 +21,9 @@ namespace webattn::attention {
   F(float, f32, scale, 0)            /* softmax scale */                                            \
   F(uint32_t, u32, chunk_len, 0)     /* split-kv: context positions per chunk */                    \
   F(uint32_t, u32, n_chunks, 0)      /* split-kv: chunks per kv head */                             \
-  F(uint32_t, u32, row_threads, 0)   /* flat kernels: threads per grid row */
+  F(uint32_t, u32, row_threads, 0)   /* flat kernels: threads per grid row */                       \
+  F(uint32_t, u32, window_left, 0)   /* sliding window W: row at p sees keys >= p-W+1 (0: none) */  \
+  F(float, f32, softcap, 0)          /* logit soft-cap c: score <- c*tanh(score/c) (0: none) */
 
 struct KernelParams {
 #define WEBATTN_PARAM_FIELD(ctype, wtype, name, init) ctype name = init;

@@ -70,6 +70,9 @@ Recipe make_recipe(const Context& ctx, const Tuning& tune, uint32_t S, uint32_t 
     throw ShapeError("q_heads " + std::to_string(Hq) + " must be a positive multiple of kv_heads " +
                      std::to_string(c.kv_heads));
   Recipe r;
+  if (!options.sinks.empty() && options.sinks.size() != Hq)
+    throw ShapeError("sinks has " + std::to_string(options.sinks.size()) + " values; expected none or one per query head (" +
+                     std::to_string(Hq) + ")");
   r.settings = attention::resolve_settings(options, tune, c, ctx.has_shader_f16());
   r.shape = {S, Hq, c, min_context, max_context};
   r.entry = &attention::select(options.algorithm, r.shape, r.settings, ctx.adapter());
@@ -120,6 +123,17 @@ void check_operands(const Context& ctx, const Operands& op) {
     if (shares(gpu_buffer(op.out), *reader))
       throw ShapeError(std::string("out and ") + name + " are in the same WGPUBuffer; webattn writes out in a pass "
                        "that reads " + name + ", which WebGPU forbids within one buffer: put out in another buffer");
+  if (op.lse) {
+    if (&gpu_buffer(*op.lse).device() != &gpu_device(ctx))
+      throw ShapeError("tensor '" + op.lse->label() + "' (lse) belongs to another Context than this Sdpa");
+    expect_shape(*op.lse, "lse", {S, Hq}, "[S, Hq]");
+    for (const auto& [other, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.q), "q"},
+                                      {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"},
+                                      {&gpu_buffer(op.out), "out"}})
+      if (shares(gpu_buffer(*op.lse), *other))
+        throw ShapeError(std::string("lse and ") + name + " are in the same WGPUBuffer; webattn writes lse in the "
+                         "pass that reads or writes " + name + ": put lse in another buffer");
+  }
   for (const Tensor* t : {&op.k_new, &op.v_new})
     for (const gpu::Buffer* c : {&gpu_keys(op.cache), &gpu_values(op.cache)})
       if (shares(gpu_buffer(*t), *c))
@@ -198,7 +212,8 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
 
 ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
                           uint32_t input_pos, Tensor& out, const SdpaOptions& options) {
-  const Operands op{q, k_new, v_new, cache, out};
+  Operands op{q, k_new, v_new, cache, out};
+  if (options.lse) op.lse = *options.lse;
   check_operands(*impl_->ctx, op);
   const uint32_t S = q.shape()[0];
   check_position(input_pos, S, cache.config().capacity, "cache capacity");
@@ -237,7 +252,9 @@ struct SdpaPlan::Impl {
 
 SdpaPlan Sdpa::plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
                     const SdpaOptions& options) const {
-  auto impl = std::make_unique<SdpaPlan::Impl>(*impl_->ctx, Operands{q, k_new, v_new, cache, out});
+  Operands plan_op{q, k_new, v_new, cache, out};
+  if (options.lse) plan_op.lse = *options.lse;
+  auto impl = std::make_unique<SdpaPlan::Impl>(*impl_->ctx, std::move(plan_op));
   check_operands(*impl_->ctx, impl->op);
   const uint32_t S = q.shape()[0];
   impl->max_context = plan_max_context(S, cache.config().capacity, options);

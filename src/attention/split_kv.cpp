@@ -19,13 +19,14 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // (the cache window accessors). same_vis: every row sees the same keys (S = 1 or not
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
-                     const std::string& extra, bool same_vis = false) {
+                     const std::string& extra, bool same_vis = false,
+                     std::vector<std::pair<std::string, double>> constants = {}) {
   return {"split_kv_decode",
           {reduce_prelude, "attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
-          {}};
+          std::move(constants)};
 }
 
 // Workgroup memory of the kernel as its WGSL declares it, with the portable row reduction
@@ -77,12 +78,14 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
   return "";
 }
 
-// Partial states for every context length a step can have. The chunk count is not
-// monotonic in the context length (chunk lengths round up to whole tiles), so take the
-// largest over the range.
+// Partial states for every span of keys a step can chunk. The chunk count is not
+// monotonic in the span (chunk lengths round up to whole tiles), so take the largest over
+// the range; under a window the span (context minus the keys left of it) can be as short
+// as S keys.
 std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
   uint64_t most_chunks = 1;
-  for (uint32_t len = std::max(sh.min_context, 1u); len <= sh.max_context; ++len)
+  const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
+  for (uint32_t len = std::max(shortest, 1u); len <= sh.max_context; ++len)
     most_chunks = std::max<uint64_t>(
         most_chunks, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks * sh.rows();
@@ -95,19 +98,25 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t target = in.settings.split_kv_workgroups;
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
-  const bool same_vis = sh.seq_len == 1 || !in.settings.causal;
+  // Non-causal rows share one range only without a window (its start moves with the row).
+  const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
-  const auto chunking = [target](KernelParams& prm) {
-    prm.chunk_len = split_kv_chunk_len(prm.context_len, prm.kv_heads, target);
-    prm.n_chunks = n_chunks(prm.context_len, prm.chunk_len);
+  // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
+  // the kernel) to the context's end.
+  const Settings st = in.settings;
+  const auto chunking = [target, st](KernelParams& prm) {
+    const uint32_t span = prm.context_len - first_visible_key(st, prm.input_pos);
+    prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
+    prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
-      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis),
+      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
+           variant_constants(in.settings)),
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
        cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
       [chunking, kv_heads](KernelParams& prm) {
@@ -119,12 +128,22 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
   uint32_t wg = 1;
   while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
-  passes.push_back(make_pass(in.device, {"split_kv_reduce", {"attention_params"}, "", {{"WG", wg}}},
-                             {{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}},
-                             [chunking, rows, kv_heads](KernelParams& prm) {
+  // Sinks join in the merge: one more term of the denominator, no value row.
+  std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
+  std::shared_ptr<gpu::Buffer> sinks;
+  if (!in.settings.sinks.empty()) {
+    sinks = upload_sinks(in.device, in.settings);
+    named.push_back({"sinks", sinks.get()});
+  }
+  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  passes.push_back(make_pass(in.device,
+                             {"split_kv_reduce", {"attention_params"},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
+                             named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};
                              }));
+  passes.back().owned = std::move(sinks);
   return passes;
 }
 }  // namespace

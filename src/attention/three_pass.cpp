@@ -19,7 +19,13 @@ uint64_t score_bytes(const CallShape& sh) {
 int auto_rank(const CallShape&) { return 10; }  // the fallback: runs whatever the fused kernels cannot
 int never(const CallShape&) { return 0; }      // kept for the experiment only
 
-std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
+  // Its score matrix spans the whole context: a window would save nothing there.
+  if (st.window_left != 0)
+    return "three-pass: no sliding window (window_left " + std::to_string(st.window_left) +
+           "); flash-prefill and split-kv have one";
+  if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill and split-kv have them";
+  if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill and split-kv write it";
   const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
   if (bytes <= limit) return "";
   return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +
@@ -42,7 +48,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   std::vector<gpu::Binding> k_windows;
   bind_cache_windows(k_windows, w, in.op.cache, reads_k);
   passes.push_back(make_pass(
-      in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), {}},
+      in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), variant_constants(in.settings)},
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);

@@ -13,10 +13,19 @@ struct Params {
   chunk_len: u32,      // split-KV: context positions per chunk
   n_chunks: u32,       // split-KV: chunks per kv head
   row_threads: u32,    // flat kernels: threads per grid row (x workgroups * workgroup size)
+  window_left: u32,    // sliding window W: the row at position pos sees keys >= pos-W+1 (read only if WINDOW)
+  softcap: f32,        // logit soft-cap c > 0: score <- c * tanh(score / c) (read only if SOFTCAP)
 }
 
+// A pipeline built for a sliding window sets WINDOW; without it visible_start() is the
+// constant 0 and the window costs nothing in the inner loops (an override, folded when
+// the pipeline is made; a runtime test there cost 2x in split-kv on the H200).
+override WINDOW: bool = false;
+// Likewise SOFTCAP: without it cap_score() is the identity.
+override SOFTCAP: bool = false;
+
 // Masking is a rule on positions, never a score value: whether key c is visible to a row
-// is decided by visible_len() (and, in the kernels, by the context length), and an
+// is decided by visible_start() / visible_len() (and, in the kernels, by the context length), and an
 // invisible key contributes nothing to that row -- not "probability 0 times its value"
 // (0 * Inf is NaN). Running maxima start at the lowest finite f32 instead of a sentinel,
 // so every real score, down to -3.4e38, is a score; exp(score - max) of a visible key is
@@ -26,6 +35,42 @@ struct Params {
 const LOWEST: f32 = -3.4028234663852886e38;
 
 @group(0) @binding(0) var<uniform> p: Params;
+
+// A scaled score after the logit soft-cap (Gemma 2): c * tanh(score / c). tanh is formed
+// here, not by the builtin, so a huge score gives exactly +-c (the builtin may form
+// e^2x / e^2x = Inf / Inf) and a small one keeps its relative accuracy: an odd series
+// below |x| = 0.25 (terms to x^11, truncation < 1e-9 relative), (1 - e^-2|x|) / (1 + e^-2|x|)
+// above (no cancellation there: the error stays near 2e-7 relative). A NaN stays NaN.
+fn cap_score(score: f32) -> f32 {
+  if (SOFTCAP) {
+    let x = score / p.softcap;
+    let a = abs(x);
+    var t: f32 = 0.0;
+    if (a < 0.25) {
+      let x2 = x * x;
+      t = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0 +
+              x2 * (-1382.0 / 155925.0))))));
+    } else {
+      let e = exp(-2.0 * a);
+      t = sign(x) * (1.0 - e) / (1.0 + e);
+      if (x != x) {
+        t = x;
+      }
+    }
+    return p.softcap * t;
+  }
+  return score;
+}
+
+// First cache position row `s` may attend to: pos - W + 1 under a sliding window of W
+// (clamped at 0), else 0. A row always sees its own position, so its range is never empty.
+fn visible_start(s: u32) -> u32 {
+  if (WINDOW) {
+    let pos = p.input_pos + s;
+    return select(0u, pos + 1u - p.window_left, pos + 1u > p.window_left);
+  }
+  return 0u;
+}
 
 // Last cache position row `s` may attend to, plus one.
 fn visible_len(s: u32) -> u32 {

@@ -4,7 +4,8 @@
 // query heads that share it (row r -> position r / g, head kvh*g + r % g), so each
 // K/V tile is loaded once for g heads. K and V tiles are staged in workgroup memory
 // with coalesced vec4 loads along the head dim. Key tiles wholly above the causal
-// diagonal of the workgroup's rows are never loaded.
+// diagonal of the workgroup's rows are never loaded, nor (WINDOW) tiles wholly left of
+// the sliding window of its earliest row.
 // Masking is by position (attention_params): a key a row cannot see never enters its max,
 // its sum or its P.V, even as 0 * value, so an Inf/NaN there cannot reach the row. The
 // scale is folded into q as it is loaded (q.k cannot overflow when the scaled score would
@@ -13,7 +14,9 @@
 //
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
-//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX).
+//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
+//   attention sinks, which join each row's denominator after the last tile;  LSE and
+//   write_lse(i, v): the log-sum-exp output.
 // Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
 // phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
@@ -72,20 +75,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let rows_total = p.seq_len * g;
   let row0 = wg.x * BR;
 
-  // This thread's 4 rows: position, head, visible length (clamped for padding rows).
+  // This thread's 4 rows: position, head, visible range [lo, vis) (clamped for padding
+  // rows; both bounds grow with the row).
   var qbase: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  var lo: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   var vis: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = min(row0 + ty * 4u + i, rows_total - 1u);
     let s = r / g;
     let h = kvh * g + r % g;
     qbase[i] = (s * p.q_heads + h) * D4;
+    lo[i] = visible_start(s);
     vis[i] = visible_len(s);
   }
-  // Keys any row of this workgroup can see (uniform across the workgroup).
+  // Key tiles any row of this workgroup can see (uniform across the workgroup).
   let last_row = min(row0 + BR, rows_total) - 1u;
   let n_keys = visible_len(last_row / g);
   let n_tiles = (n_keys + BC - 1u) / BC;
+  let first_tile = visible_start(min(row0, rows_total - 1u) / g) / BC;
 
   var m: vec4<f32> = vec4<f32>(LOWEST);
   var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
@@ -94,8 +101,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     o[j] = vec4<f32>(0.0);
   }
 
-  var k_next: array<vec4<f32>, NL> = fetch_tile(t, kvh, 0u, false);
-  for (var tile: u32 = 0u; tile < n_tiles; tile = tile + 1u) {
+  var k_next: array<vec4<f32>, NL> = fetch_tile(t, kvh, first_tile * BC, false);
+  for (var tile: u32 = first_tile; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
     store_tile(t, k_next);
     workgroupBarrier();
@@ -121,7 +128,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        sc[j][i] = select(LOWEST, sc[j][i], key < vis[i]);
+        sc[j][i] = select(LOWEST, cap_score(sc[j][i]), key >= lo[i] && key < vis[i]);
       }
       tmax = max(tmax, sc[j]);
     }
@@ -143,7 +150,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         var pv: f32 = 0.0;
-        if (key < vis[i]) {
+        if (key >= lo[i] && key < vis[i]) {
           pv = exp(sc[j][i] - m_new[i]);
         }
         l_t[i] = l_t[i] + pv;
@@ -161,8 +168,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
       o_t[j] = vec4<f32>(0.0);
     }
-    if (key0 + BC <= vis[0]) {
-      // Every row of this thread sees the whole tile (vis[0] is the smallest).
+    if (key0 >= lo[3] && key0 + BC <= vis[0]) {
+      // Every row of this thread sees the whole tile (vis[0] is the smallest end, lo[3]
+      // the largest start; without WINDOW lo is 0).
       for (var k: u32 = 0u; k < BC; k = k + 1u) {
         let p0 = p_tile[(ty * 4u) * BC + k];
         let p1 = p_tile[(ty * 4u + 1u) * BC + k];
@@ -178,7 +186,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
       }
     } else {
-      // The causal diagonal or the context's end: a key joins only the rows that see it.
+      // The causal diagonal, the window's left edge or the context's end: a key joins
+      // only the rows that see it.
       for (var k: u32 = 0u; k < BC; k = k + 1u) {
         let key = key0 + k;
         let p0 = p_tile[(ty * 4u) * BC + k];
@@ -188,10 +197,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         for (var j: u32 = 0u; j < DV; j = j + 1u) {
           let d4 = min(tx + TX * j, D4 - 1u);
           let v = kv_tile[k * KV_STRIDE + d4];
-          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key < vis[0]);
-          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v, key < vis[1]);
-          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v, key < vis[2]);
-          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v, key < vis[3]);
+          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key >= lo[0] && key < vis[0]);
+          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v, key >= lo[1] && key < vis[1]);
+          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v, key >= lo[2] && key < vis[2]);
+          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v, key >= lo[3] && key < vis[3]);
         }
       }
     }
@@ -218,7 +227,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = row0 + ty * 4u + i;
     if (r < rows_total) {
-      let inv = 1.0 / total[i];
+      var inv: f32 = 1.0 / total[i];
+      var lse_row: f32 = m[i] + log(total[i]);
+      if (SINKS) {
+        // The head's sink logit joins the denominator (no value row): rescale to the
+        // larger of the row's max and the sink.
+        let sk = sink_logit(kvh * g + r % g);
+        let m2 = max(m[i], sk);
+        let a = exp(m[i] - m2);
+        let den = total[i] * a + exp(sk - m2);
+        inv = a / den;
+        lse_row = m2 + log(den);
+      }
+      if (LSE && tx == 0u) {
+        write_lse(qbase[i] / D4, lse_row);
+      }
       for (var j: u32 = 0u; j < DV; j = j + 1u) {
         let d4 = tx + TX * j;
         if (d4 < D4) {

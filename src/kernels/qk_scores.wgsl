@@ -42,7 +42,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var j: u32 = 0u; j < 4u; j = j + 1u) {
         let c = c0 + j;
         if (c < p.scores_stride) {
-          scores[row + c] = select(0.0, acc[i][j], c < vis);
+          scores[row + c] = select(0.0, cap_score(acc[i][j]), c < vis);
         }
       }
     }

@@ -2,7 +2,9 @@
 // n_chunks chunks of chunk_len positions; one workgroup per (chunk, kv head) computes,
 // for all R = S*g query rows sharing that kv head, a partial softmax state over its
 // chunk: running max m, sum l and unnormalised accumulator o. split_kv_reduce merges
-// the chunks with log-sum-exp weights. K tiles are staged in workgroup memory
+// the chunks with log-sum-exp weights. Under a sliding window (WINDOW) the chunks cover
+// only [visible_start(0), context): keys left of the earliest row's window are never read,
+// so decode at context C with window W costs about what context W costs. K tiles are staged in workgroup memory
 // (coalesced); V is streamed from memory with consecutive threads on consecutive
 // head-dim vec4s. Loaded K and V stay in the cache's storage format in registers until
 // used (an f16 cache is unpacked when K is written to workgroup memory and when V enters
@@ -22,8 +24,8 @@
 // when q is staged (q.k cannot overflow when the scaled score would not).
 // Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
-// WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1 or not causal:
-// the per-row visibility test of the P.V phase is compiled out).
+// WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
+// without a window: the per-row visibility test of the P.V phase is compiled out).
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -56,7 +58,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let kvh = lin % p.kv_heads;
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
-  let key_begin = chunk * p.chunk_len;
+  let key_begin = visible_start(0u) + chunk * p.chunk_len;
   // No row sees past the last row's causal limit.
   let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
 
@@ -119,8 +121,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var x: u32 = 0u; x < D4; x = x + 1u) {
         dotv = dotv + q_tile[r * D4 + x] * k_tile[kr * KV_STRIDE + x];
       }
-      let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr < visible_len(r / g);
-      let score = select(LOWEST, dotv.x + dotv.y + dotv.z + dotv.w, ok);
+      let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr >= visible_start(r / g) &&
+               key0 + kr < visible_len(r / g);
+      let score = select(LOWEST, cap_score(dotv.x + dotv.y + dotv.z + dotv.w), ok);
       let m_old = m_sh[r];
       let m_new = max(m_old, row_max32(score, t, w));
       var pv: f32 = 0.0;
@@ -147,8 +150,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         acc[r] = acc[r] * alpha_sh[r];
       }
-      if (SAME_VIS || key0 + n_keys <= visible_len(0u)) {
-        // Every row sees the whole tile (row 0 sees the least); keys past n_keys have
+      if (SAME_VIS || (key0 >= visible_start(p.seq_len - 1u) && key0 + n_keys <= visible_len(0u))) {
+        // Every row sees the whole tile (row 0 ends first, the last row starts last); keys past n_keys have
         // p = 0 and v = 0 (registers left at zero).
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
           let kr = min(slot + SLOTS * n, BK - 1u);
@@ -158,12 +161,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
           }
         }
       } else {
-        // The causal diagonal of a multi-token step: a key joins only the rows that see it.
+        // The causal diagonal or window edge of a multi-token step: a key joins only the
+        // rows that see it.
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
           let kr = min(slot + SLOTS * n, BK - 1u);
           let vf = kv_unpack(v_regs[n]);
           for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-            let seen = kr < n_keys && key0 + kr < visible_len(min(r, rows - 1u) / g);
+            let s = min(r, rows - 1u) / g;
+            let seen = kr < n_keys && key0 + kr >= visible_start(s) && key0 + kr < visible_len(s);
             acc[r] = acc[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, seen);
           }
         }

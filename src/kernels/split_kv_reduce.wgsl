@@ -2,6 +2,9 @@
 // log-sum-exp weights: M = max m_j, out = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
 // One workgroup per (row, kv head): threads split the chunks into LANES lanes, each
 // thread of a lane owning one head-dim vec4; lanes are combined in workgroup memory.
+// Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
+// enters M and e^(sink - M) the denominator, with no value row.
+// LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -35,7 +38,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     workgroupBarrier();
   }
-  let m_all = red_m[0];
+  let h = kvh * g + r % g;
+  var m_all: f32 = red_m[0];
+  if (SINKS) {
+    m_all = max(m_all, sink_logit(h));  // the sink is one more logit of the row
+  }
 
   let lanes = WG / d4n;
   let lane = t / d4n;
@@ -63,8 +70,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       os = os + red_o[x * d4n + t];
       ls = ls + red_l[x * d4n + t];
     }
+    if (SINKS) {
+      ls = ls + exp(sink_logit(h) - m_all);  // in the denominator only: a sink has no value
+    }
     let s = r / g;
-    let h = kvh * g + r % g;
     out[(s * p.q_heads + h) * d4n + t] = os / ls;
+    if (LSE && t == 0u) {
+      write_lse(s * p.q_heads + h, m_all + log(ls));
+    }
   }
 }

@@ -20,7 +20,7 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
 }
 
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
-                              const std::vector<float>& v_cache, const CallSpec& p) {
+                              const std::vector<float>& v_cache, const CallSpec& p, std::vector<double>* lse) {
   const uint32_t S = p.seq_len, Hq = p.q_heads, Hkv = p.kv_heads, D = p.head_dim;
   if (Hkv == 0 || Hq % Hkv != 0) throw std::invalid_argument("q_heads must be a multiple of kv_heads");
   const uint32_t group = Hq / Hkv;
@@ -28,28 +28,35 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
   if (size_t{context} * Hkv * D > k_cache.size()) throw std::invalid_argument("context exceeds the reference cache");
   const double scale = p.scale != 0 ? p.scale : 1.0 / std::sqrt(static_cast<double>(D));
   std::vector<double> out(size_t{S} * Hq * D, 0.0);
+  if (lse) lse->assign(size_t{S} * Hq, 0.0);
   std::vector<double> scores(context);
   for (uint32_t s = 0; s < S; ++s) {
     const uint32_t visible = p.causal ? p.input_pos + s + 1 : context;
+    const uint32_t pos = p.input_pos + s;
+    const uint32_t first = p.window_left != 0 && pos + 1 > p.window_left ? pos + 1 - p.window_left : 0;
     for (uint32_t h = 0; h < Hq; ++h) {
       const uint32_t kvh = h / group;
       const float* qrow = &q[(size_t{s} * Hq + h) * D];
       double mx = -std::numeric_limits<double>::infinity();
-      for (uint32_t c = 0; c < visible; ++c) {
+      for (uint32_t c = first; c < visible; ++c) {
         const float* krow = &k_cache[(size_t{c} * Hkv + kvh) * D];
         double dot = 0;
         for (uint32_t d = 0; d < D; ++d) dot += static_cast<double>(qrow[d]) * krow[d];
         scores[c] = dot * scale;
+        if (p.softcap != 0) scores[c] = p.softcap * std::tanh(scores[c] / p.softcap);
         mx = std::max(mx, scores[c]);
         if (std::isnan(scores[c])) mx = scores[c];
       }
-      double sum = 0;
-      for (uint32_t c = 0; c < visible; ++c) {
+      const bool sink = !p.sinks.empty();
+      if (sink) mx = std::isnan(mx) ? mx : std::max(mx, static_cast<double>(p.sinks[h]));
+      double sum = sink ? std::exp(p.sinks[h] - mx) : 0.0;
+      for (uint32_t c = first; c < visible; ++c) {
         scores[c] = std::exp(scores[c] - mx);
         sum += scores[c];
       }
+      if (lse) (*lse)[size_t{s} * Hq + h] = mx + std::log(sum);
       double* o = &out[(size_t{s} * Hq + h) * D];
-      for (uint32_t c = 0; c < visible; ++c) {
+      for (uint32_t c = first; c < visible; ++c) {
         const double w = scores[c] / sum;
         const float* vrow = &v_cache[(size_t{c} * Hkv + kvh) * D];
         for (uint32_t d = 0; d < D; ++d) o[d] += w * vrow[d];
