@@ -36,6 +36,8 @@ struct BenchArgs {
   int repeats = 20, warmup = 3;
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
+  uint32_t window = 0;  // SdpaOptions::window_left
+  float softcap = 0;    // SdpaOptions::softcap
   uint32_t flash_threads_x = 0;
   std::string json, csv;
   bool reprobe = false;
@@ -186,6 +188,12 @@ Runner add_bench(CLI::App& app) {
       ->check(at_least(1, 100000));
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: tuning)")
       ->check(at_least(0));
+  app.add_option("--window", a->window,
+                 "sliding window (SdpaOptions::window_left; 0 = none), to time a variant against plain attention "
+                 "(the floor still counts every key of the context)")
+      ->check(at_least(0));
+  app.add_option("--softcap", a->softcap, "logit soft-cap (SdpaOptions::softcap; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
@@ -257,6 +265,8 @@ Runner add_bench(CLI::App& app) {
         opt.algorithm = algo;
         opt.split_kv_workgroups = a->split_workgroups;
         opt.flash_threads_x = a->flash_threads_x;
+        opt.window_left = a->window;
+        opt.softcap = a->softcap;
         if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
           const Algorithm runs = sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
@@ -341,6 +351,8 @@ Runner add_bench(CLI::App& app) {
       opt.algorithm = algo;
       opt.split_kv_workgroups = a->split_workgroups;
       opt.flash_threads_x = a->flash_threads_x;
+      opt.window_left = a->window;
+      opt.softcap = a->softcap;
       if (!step) return time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
       opt.max_context = pt.C;
       std::vector<SdpaPlan> plans;
