@@ -34,9 +34,24 @@ struct BenchArgs {
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
   uint32_t flash_threads_x = 0;
+  uint32_t window = 0;  // variants, for their cost against plain attention (runs without them)
+  float softcap = 0;
+  bool sinks = false;
   std::string json, csv;
   bool reprobe = false;
 };
+
+// The options of every timed call: the algorithm, tunables and the variants asked for.
+SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
+  SdpaOptions opt;
+  opt.algorithm = algo;
+  opt.split_kv_workgroups = a.split_workgroups;
+  opt.flash_threads_x = a.flash_threads_x;
+  opt.window_left = a.window;
+  opt.softcap = a.softcap;
+  if (a.sinks) opt.sinks.assign(q_heads, 0.f);
+  return opt;
+}
 
 struct Row {
   std::string mode, algorithm, dtype;
@@ -151,6 +166,11 @@ Runner add_bench(CLI::App& app) {
       ->check(at_least(0));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
+  app.add_option("--window", a->window,
+                 "sliding window W for every call (0: none); the floor column still counts the whole context")
+      ->check(at_least(0));
+  app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(CLI::NonNegativeNumber);
+  app.add_flag("--sinks", a->sinks, "an attention sink (logit 0) for every query head");
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
@@ -197,10 +217,7 @@ Runner add_bench(CLI::App& app) {
       const KVCacheConfig cfg{pt.C, Hkv, D, pt.dtype == "f16" ? DType::F16 : DType::F32};
       std::vector<std::string> why;
       for (Algorithm algo : algos) {
-        SdpaOptions opt;
-        opt.algorithm = algo;
-        opt.split_kv_workgroups = a->split_workgroups;
-        opt.flash_threads_x = a->flash_threads_x;
+        const SdpaOptions opt = call_options(*a, algo, Hq);
         try {
           sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
           pt.run.push_back(algo);
@@ -263,10 +280,7 @@ Runner add_bench(CLI::App& app) {
         for (Algorithm algo : pt.run) {
           ++done;
           fmt::print(stderr, "\r[{}/{}] {} C={} {} {}   ", done, total, pt.mode, pt.C, to_string(algo), pt.dtype);
-          SdpaOptions opt;
-          opt.algorithm = algo;
-          opt.split_kv_workgroups = a->split_workgroups;
-          opt.flash_threads_x = a->flash_threads_x;
+          const SdpaOptions opt = call_options(*a, algo, Hq);
           Timing tm;
           try {
             tm = time_calls(sdpa, *made, opt, a->warmup, a->repeats, a->batch, true);
