@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "attention/half.hpp"
@@ -39,8 +40,8 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
   opt.sinks = c.sinks;
-  Tensor lse_probe(ctx, {1});  // only whether an lse is asked for matters here
-  if (c.lse) opt.lse = &lse_probe;
+  std::optional<Tensor> lse_probe;  // only whether an lse is asked for matters here
+  if (c.lse) opt.lse = &lse_probe.emplace(ctx, std::vector<uint32_t>{1});
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
   return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }

@@ -7,12 +7,14 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "attention/half.hpp"
 #include "test_context.hpp"
+#include "webattn/verify.hpp"
 #include "webattn/webattn.hpp"
 
 namespace webattn::testing {
@@ -205,6 +207,66 @@ inline ::testing::AssertionResult matches_reference(const std::vector<float>& go
          << e.max_abs << " where both finite), " << e.lost_nonfinite << " of " << e.ref_nonfinite
          << " non-finite reference elements came out finite; first bad element " << e.first_bad << ": got "
          << got[e.first_bad] << ", reference " << ref[e.first_bad];
+}
+
+// A plan over a host-side copy of its cache: each step uploads the call's inputs, runs the
+// plan at call.p.input_pos and compares output and whole cache with the reference.
+struct PlanHarness {
+  HostCall host;  // the cache as the steps so far left it, and this step's inputs
+  KVCache cache;
+  Tensor q, k, v, out;
+  SdpaPlan plan;
+  PlanHarness(const HostCall& start, Algorithm algo)
+      : host(start),
+        cache(test_context(), {start.capacity, start.p.kv_heads, start.p.head_dim, start.dtype}),
+        q(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
+        k(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
+        v(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
+        out(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
+        plan(Sdpa(test_context()).plan(q, k, v, cache, out, options_for(start, algo))) {
+    cache.update(Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.k_cache),
+                 Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.v_cache), 0);
+    host.k_cache = as_stored(host.k_cache, host.dtype);
+    host.v_cache = as_stored(host.v_cache, host.dtype);
+    if (algo != Algorithm::Auto) {
+      EXPECT_EQ(plan.algorithm(), algo);
+    }
+  }
+  // One step at `pos` with fresh random inputs edited by `edit`; returns the element check.
+  ::testing::AssertionResult step(uint32_t pos, uint32_t seed, const std::function<void(HostCall&)>& edit,
+                                  size_t* ref_nonfinite) {
+    std::mt19937 rng(seed);
+    host.p.input_pos = pos;
+    host.q = randn(rng, host.q.size());
+    host.k_new = randn(rng, host.k_new.size());
+    host.v_new = randn(rng, host.v_new.size());
+    edit(host);
+    q.upload(host.q);
+    k.upload(host.k_new);
+    v.upload(host.v_new);
+    out.poison();
+    plan.run(pos);
+    const CallResult r = expected_of(host);
+    host.k_cache = r.k_expected;
+    host.v_cache = r.v_expected;
+    EXPECT_TRUE(same_values(cache.download_keys(), r.k_expected)) << "K cache after the step at " << pos;
+    EXPECT_TRUE(same_values(cache.download_values(), r.v_expected)) << "V cache after the step at " << pos;
+    const std::vector<float> got = out.download();
+    *ref_nonfinite = check_elements(got, r.ref, 2e-6).ref_nonfinite;
+    return matches_reference(got, r.ref);
+  }
+};
+
+inline const std::function<void(HostCall&)> kNoEdit = [](HostCall&) {};
+
+// gtest check: verify::run_case of `c` on `algo` / `dtype` passes (output, lse and the whole
+// cache within the limits), the message naming the case and its errors.
+inline void expect_case_passes(Context& ctx, const verify::Case& c, Algorithm algo, DType dtype, uint32_t seed) {
+  const verify::Result r = verify::run_case(ctx, c, algo, dtype, seed);
+  EXPECT_TRUE(r.passed()) << to_string(algo) << " " << to_string(dtype) << " " << c.str() << ": max_abs "
+                          << r.cmp.max_abs << " rel_l2 " << r.cmp.rel_l2 << " nonfinite " << r.cmp.nonfinite
+                          << " lse rel_l2 " << r.lse_cmp.rel_l2 << " lse nonfinite " << r.lse_cmp.nonfinite
+                          << " cache_exact " << r.cache_exact;
 }
 
 }  // namespace webattn::testing

@@ -88,10 +88,7 @@ TEST(Lse, MatchesReference) {
             c.sinks.assign(s.Hq, 1.5f);
           }
           if (!verify::supported(ctx(), c, algo)) continue;
-          const verify::Result r = verify::run_case(ctx(), c, algo, dtype, ++seed);
-          EXPECT_TRUE(r.passed()) << to_string(algo) << " " << to_string(dtype) << " " << c.str() << ": lse rel_l2 "
-                                  << r.lse_cmp.rel_l2 << " nonfinite " << r.lse_cmp.nonfinite << "; out rel_l2 "
-                                  << r.cmp.rel_l2;
+          expect_case_passes(ctx(), c, algo, dtype, ++seed);
         }
 }
 

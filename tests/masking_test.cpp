@@ -118,59 +118,6 @@ TEST(Masking, SpeculativeStepWithAnOverflowedLastDraftValue) {
   }, Reach::Some);
 }
 
-namespace {
-
-// A plan over a host-side copy of its cache: each step uploads the call's inputs, runs the
-// plan at call.p.input_pos and compares output and whole cache with the reference.
-struct PlanHarness {
-  HostCall host;  // the cache as the steps so far left it, and this step's inputs
-  KVCache cache;
-  Tensor q, k, v, out;
-  SdpaPlan plan;
-  PlanHarness(const HostCall& start, Algorithm algo)
-      : host(start),
-        cache(ctx(), {start.capacity, start.p.kv_heads, start.p.head_dim, start.dtype}),
-        q(ctx(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
-        k(ctx(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
-        v(ctx(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
-        out(ctx(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
-        plan(Sdpa(ctx()).plan(q, k, v, cache, out, options_for(start, algo))) {
-    cache.update(Tensor::from(ctx(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.k_cache),
-                 Tensor::from(ctx(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.v_cache), 0);
-    host.k_cache = as_stored(host.k_cache, host.dtype);
-    host.v_cache = as_stored(host.v_cache, host.dtype);
-    if (algo != Algorithm::Auto) {
-      EXPECT_EQ(plan.algorithm(), algo);
-    }
-  }
-  // One step at `pos` with fresh random inputs edited by `edit`; returns the element check.
-  ::testing::AssertionResult step(uint32_t pos, uint32_t seed, const std::function<void(HostCall&)>& edit,
-                                  size_t* ref_nonfinite) {
-    std::mt19937 rng(seed);
-    host.p.input_pos = pos;
-    host.q = randn(rng, host.q.size());
-    host.k_new = randn(rng, host.k_new.size());
-    host.v_new = randn(rng, host.v_new.size());
-    edit(host);
-    q.upload(host.q);
-    k.upload(host.k_new);
-    v.upload(host.v_new);
-    out.poison();
-    plan.run(pos);
-    const CallResult r = expected_of(host);
-    host.k_cache = r.k_expected;
-    host.v_cache = r.v_expected;
-    EXPECT_TRUE(same_values(cache.download_keys(), r.k_expected)) << "K cache after the step at " << pos;
-    EXPECT_TRUE(same_values(cache.download_values(), r.v_expected)) << "V cache after the step at " << pos;
-    const std::vector<float> got = out.download();
-    *ref_nonfinite = check_elements(got, r.ref, 2e-6).ref_nonfinite;
-    return matches_reference(got, r.ref);
-  }
-};
-
-const std::function<void(HostCall&)> kNoEdit = [](HostCall&) {};
-
-}  // namespace
 
 // Speculative decoding through a plan (S=4): the step at 100 has an Inf in the last draft
 // token's V (kv head 1); two drafts are accepted, so the next step runs two tokens later,

@@ -59,10 +59,7 @@ TEST(Softcap, MatchesReferenceOnEveryAlgorithm) {
             verify::Case c{s.S, s.Hq, s.Hkv, s.D, s.pos, s.pos + s.S + 3, s.causal, scale};
             c.softcap = cap;
             if (!verify::supported(ctx(), c, algo)) continue;
-            const verify::Result r = verify::run_case(ctx(), c, algo, dtype, ++seed);
-            EXPECT_TRUE(r.passed()) << to_string(algo) << " " << to_string(dtype) << " " << c.str() << ": max_abs "
-                                    << r.cmp.max_abs << " rel_l2 " << r.cmp.rel_l2 << " nonfinite "
-                                    << r.cmp.nonfinite << " cache_exact " << r.cache_exact;
+            expect_case_passes(ctx(), c, algo, dtype, ++seed);
           }
 }
 

@@ -36,8 +36,9 @@ struct BenchArgs {
   int repeats = 20, warmup = 3;
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
-  uint32_t window = 0;  // SdpaOptions::window_left
-  float softcap = 0;    // SdpaOptions::softcap
+  uint32_t window = 0;  // variants, for their cost against plain attention (runs without them)
+  float softcap = 0;
+  bool sinks = false;
   uint32_t flash_threads_x = 0;
   std::string json, csv;
   bool reprobe = false;
@@ -45,6 +46,18 @@ struct BenchArgs {
   uint32_t churn_mib = 0;   // 0: no churn measurement
   bool churn_once = false;  // churn once before everything; only after-churn figures
 };
+
+// The options of every timed call: the algorithm, tunables and the variants asked for.
+SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
+  SdpaOptions opt;
+  opt.algorithm = algo;
+  opt.split_kv_workgroups = a.split_workgroups;
+  opt.flash_threads_x = a.flash_threads_x;
+  opt.window_left = a.window;
+  opt.softcap = a.softcap;
+  if (a.sinks) opt.sinks.assign(q_heads, 0.f);
+  return opt;
+}
 
 struct Row {
   std::string mode, algorithm, dtype;
@@ -189,11 +202,10 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--split-workgroups", a->split_workgroups, "split-kv: target workgroup count (0: tuning)")
       ->check(at_least(0));
   app.add_option("--window", a->window,
-                 "sliding window (SdpaOptions::window_left; 0 = none), to time a variant against plain attention "
-                 "(the floor still counts every key of the context)")
+                 "sliding window W for every call (0: none); the floor column still counts the whole context")
       ->check(at_least(0));
-  app.add_option("--softcap", a->softcap, "logit soft-cap (SdpaOptions::softcap; 0 = none)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(CLI::NonNegativeNumber);
+  app.add_flag("--sinks", a->sinks, "an attention sink (logit 0) for every query head");
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
@@ -261,12 +273,7 @@ Runner add_bench(CLI::App& app) {
       const KVCacheConfig cfg{pt.C, Hkv, D, pt.dtype == "f16" ? DType::F16 : DType::F32};
       std::vector<std::string> why;
       for (Algorithm algo : algos) {
-        SdpaOptions opt;
-        opt.algorithm = algo;
-        opt.split_kv_workgroups = a->split_workgroups;
-        opt.flash_threads_x = a->flash_threads_x;
-        opt.window_left = a->window;
-        opt.softcap = a->softcap;
+        SdpaOptions opt = call_options(*a, algo, Hq);
         if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
           const Algorithm runs = sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
@@ -347,12 +354,7 @@ Runner add_bench(CLI::App& app) {
     };
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
-      SdpaOptions opt;
-      opt.algorithm = algo;
-      opt.split_kv_workgroups = a->split_workgroups;
-      opt.flash_threads_x = a->flash_threads_x;
-      opt.window_left = a->window;
-      opt.softcap = a->softcap;
+      SdpaOptions opt = call_options(*a, algo, Hq);
       if (!step) return time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
       opt.max_context = pt.C;
       std::vector<SdpaPlan> plans;
