@@ -17,7 +17,6 @@ namespace {
 
 Context& ctx() { return test_context(); }
 
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Every algorithm and Auto on `call`; every element must match the reference, and the
 // reference must have exactly `nonfinite` non-finite elements (so the case tests what it says).

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@
 #include "webattn/webattn.hpp"
 
 namespace webattn::testing {
+
+// The non-finite values the hard-input suites plant.
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Every explicit algorithm and Auto: a fix must hold whichever one the planner picks.
 inline std::vector<Algorithm> algorithms_and_auto() {

@@ -19,8 +19,6 @@ namespace {
 
 Context& ctx() { return test_context(); }
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kBadValues[] = {kNaN, kInf, -kInf};
 
 using Edit = std::function<void(HostCall&, float bad)>;

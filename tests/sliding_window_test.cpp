@@ -19,8 +19,6 @@ namespace {
 
 Context& ctx() { return test_context(); }
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // First key the row at absolute position `pos` sees under window w.
 uint32_t window_start(uint32_t pos, uint32_t w) { return pos + 1 > w ? pos + 1 - w : 0; }
