@@ -28,7 +28,7 @@ point() {  # mode kernel_dir dtype C [extra bench args]
 } > "$out/decode.txt" 2>&1
 {
   for C in 32768 131072; do
-    for dt in f32 f16; do
+    for dt in ${SWEEP_DT:-f16}; do
       for wg in 256 512 1024 2048; do
         for k in ${SWEEP_K:-base sk_pf}; do
           d=""; [ "$k" = base ] || d="$bin/kvar/$k"
