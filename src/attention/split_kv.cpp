@@ -20,9 +20,9 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
                      const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}, bool fused_update = false) {
+                     std::vector<std::pair<std::string, double>> constants = {}, bool new_rows_from_input = false) {
   return {"split_kv_decode",
-          {reduce_prelude, "attention_params", kv, fused_update ? "split_kv_cache_update" : "split_kv_cache_read"},
+          {reduce_prelude, "attention_params", kv, new_rows_from_input ? "split_kv_new_rows" : "split_kv_cache_read"},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
@@ -57,18 +57,22 @@ uint32_t padded_rows(uint32_t rows) {
   return p;
 }
 
-// Whether the split pass writes this step's k_new / v_new into the cache itself
-// (split_kv_cache_update) instead of a separate update pass before it: where each cache is
-// one binding and q is not in a cache's buffer (the fused pass binds the caches
-// read_write). $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate pass (measurements).
-bool fuse_update(const PrepareInputs& in) {
+// Whether the cache update rides in the reduce pass (split_kv_new_rows: the split pass
+// reads this step's rows from k_new / v_new, split_kv_reduce_update writes them into the
+// cache) instead of a pass of its own before the split: wherever both kernels' storage
+// bindings fit the device. $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate pass
+// (measurements, tests). (Writing the rows in the split pass itself needs the cache bound
+// read_write there, which made that pass 2.5-3x slower on the H200.)
+bool update_in_reduce(const PrepareInputs& in) {
   if (const char* forced = std::getenv("WEBATTN_SPLIT_KV_UPDATE")) {
     const std::string f = forced;
     if (f == "separate") return false;
-    if (f != "fused") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of fused, separate");
+    if (f != "reduce") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of reduce, separate");
   }
-  const auto& q = gpu_buffer(in.op.q).handle();
-  return in.windows.count == 1 && q != gpu_keys(in.op.cache).handle() && q != gpu_values(in.op.cache).handle();
+  const uint32_t cache_bindings = 2 * in.windows.count;
+  const uint32_t split = 3 + 2 + cache_bindings;  // q, part_o, part_ml, k_new, v_new, caches
+  const uint32_t reduce = 3 + 2 + cache_bindings + (in.settings.sinks.empty() ? 0 : 1) + (in.op.lse ? 1 : 0);
+  return std::max(split, reduce) <= in.device.limits().max_storage_buffers_per_shader_stage;
 }
 
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
@@ -118,10 +122,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // Non-causal rows share one range only without a window (its start moves with the row).
   const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
   const auto& w = in.windows;
-  const bool fused = fuse_update(in);
-  // Fused: one binding per cache, accessors in the prelude; else generated window accessors.
-  const std::vector<CacheAccess> reads =
-      fused ? std::vector<CacheAccess>{} : std::vector<CacheAccess>{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  const bool fused = update_in_reduce(in);
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
   std::vector<NamedBinding> split_named{{"q", &gpu_buffer(in.op.q)},
@@ -129,9 +131,10 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                                         cache_window0("v_cache", w, gpu_values(in.op.cache)),
                                         {"part_o", &part_o},
                                         {"part_ml", &part_ml}};
+  const NamedBinding k_new{"k_new", &gpu_buffer(in.op.k_new)}, v_new{"v_new", &gpu_buffer(in.op.v_new)};
   if (fused) {
-    split_named.push_back({"k_new", &gpu_buffer(in.op.k_new)});
-    split_named.push_back({"v_new", &gpu_buffer(in.op.v_new)});
+    split_named.push_back(k_new);
+    split_named.push_back(v_new);
   }
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
   // the kernel) to the context's end.
@@ -152,7 +155,6 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
       },
       windows));
-  passes.back().writes_cache = fused;
 
   // One lane per chunk (up to the device's workgroup size): the reduce walks the chunks in
   // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
@@ -170,14 +172,28 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
-  passes.push_back(make_pass(in.device,
-                             {"split_kv_reduce", {"attention_params"},
-                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
-                             named, [chunking, rows, kv_heads](KernelParams& prm) {
-                               chunking(prm);
-                               return gpu::Grid{rows, kv_heads, 1};
-                             }));
+  const std::vector<CacheAccess> writes{CacheAccess::WriteBoth};
+  std::vector<gpu::Binding> write_windows;
+  if (fused) {
+    for (const NamedBinding& b : {k_new, v_new, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                  cache_window0("v_cache", w, gpu_values(in.op.cache))})
+      named.push_back(b);
+    bind_cache_windows(write_windows, w, in.op.cache, writes);
+  }
+  passes.push_back(make_pass(
+      in.device,
+      {"split_kv_reduce",
+       {"attention_params", in.kv, fused ? "split_kv_reduce_update" : "split_kv_reduce_only"},
+       sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) + (fused ? cache_access_wgsl(w, writes) : ""),
+       {{"WG", wg}}},
+      named,
+      [chunking, rows, kv_heads](KernelParams& prm) {
+        chunking(prm);
+        return gpu::Grid{rows, kv_heads, 1};
+      },
+      write_windows));
   passes.back().owned = std::move(sinks);
+  passes.back().writes_cache = fused;
   return passes;
 }
 }  // namespace

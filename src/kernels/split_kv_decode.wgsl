@@ -34,9 +34,8 @@ const NV: u32 = (BK + SLOTS - 1u) / SLOTS;    // V rows per invocation in the PV
 const KV_STRIDE: u32 = D4 + 1u;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
-// k_cache (binding 2) and v_cache (3) come from a prelude: split_kv_cache_read (read-only,
-// a separate pass updated them) or split_kv_cache_update (read_write; write_new_rows puts
-// this step's k_new / v_new rows in first).
+@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
 @group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, S*g, D4]
 @group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, S*g] (m, l)
 
@@ -62,7 +61,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
   // No row sees past the last row's causal limit.
   let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
-  write_new_rows(t, kvh, key_begin, key_end);
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
@@ -91,18 +89,47 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     // Issue every global load of the tile before using any (K for workgroup memory, V for
     // registers): one memory latency per tile instead of one per loop iteration.
     var k_regs: array<KvVec4, NK> = array<KvVec4, NK>();
-    for (var n: u32 = 0u; n < NK; n = n + 1u) {
-      let i = t + WG * n;
-      let kr = i / D4;
-      if (kr < n_keys) {
-        k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
-      }
-    }
     var v_regs: array<KvVec4, NV> = array<KvVec4, NV>();
-    for (var n: u32 = 0u; n < NV; n = n + 1u) {
-      let kr = slot + SLOTS * n;
-      if (slot < SLOTS && kr < n_keys) {
-        v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
+    if (!NEW_ROWS_FROM_INPUT || key0 + BK <= p.input_pos) {
+      for (var n: u32 = 0u; n < NK; n = n + 1u) {
+        let i = t + WG * n;
+        let kr = i / D4;
+        if (kr < n_keys) {
+          k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
+        }
+      }
+      for (var n: u32 = 0u; n < NV; n = n + 1u) {
+        let kr = slot + SLOTS * n;
+        if (slot < SLOTS && kr < n_keys) {
+          v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
+        }
+      }
+    } else {
+      // The tile holding this step's rows: those come from k_new / v_new (the reduce pass
+      // writes them into the cache), the older ones from the cache. Index i relative to
+      // input_pos is the same layout as the cache's.
+      for (var n: u32 = 0u; n < NK; n = n + 1u) {
+        let i = t + WG * n;
+        let kr = i / D4;
+        let key = key0 + kr;
+        if (kr < n_keys) {
+          if (key >= p.input_pos) {
+            k_regs[n] = new_k(((key - p.input_pos) * p.kv_heads + kvh) * D4 + i % D4);
+          } else {
+            k_regs[n] = k_vec((key * p.kv_heads + kvh) * D4 + i % D4);
+          }
+        }
+      }
+      for (var n: u32 = 0u; n < NV; n = n + 1u) {
+        let kr = slot + SLOTS * n;
+        let key = key0 + kr;
+        if (slot < SLOTS && kr < n_keys) {
+          if (key >= p.input_pos) {
+            v_regs[n] = new_v(((key - p.input_pos) * p.kv_heads + kvh) * D4 + d4);
+          } else {
+            v_regs[n] = v_vec((key * p.kv_heads + kvh) * D4 + d4);
+          }
+        }
       }
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {

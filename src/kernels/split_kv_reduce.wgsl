@@ -5,6 +5,8 @@
 // Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
 // enters M and e^(sink - M) the denominator, with no value row.
 // LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
+// With the split_kv_reduce_update prelude it also writes this step's rows into the cache
+// (put_new_rows); with split_kv_reduce_only a separate pass did.
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -25,6 +27,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
+  put_new_rows(t, r, kvh);  // the cache update, when the split pass read the rows from k_new / v_new
 
   var mx: f32 = LOWEST;
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
