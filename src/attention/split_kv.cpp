@@ -20,12 +20,13 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
                      const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}, bool new_rows_from_input = false) {
+                     std::vector<std::pair<std::string, double>> constants = {}, bool new_rows_in_reduce = false) {
   return {"split_kv_decode",
-          {reduce_prelude, "attention_params", kv, new_rows_from_input ? "split_kv_new_rows" : "split_kv_cache_read"},
+          {reduce_prelude, "attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
-              "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
+              "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") +
+              ";\nconst NEW_ROWS_IN_REDUCE: bool = " + (new_rows_in_reduce ? "true" : "false") + ";\n" + extra,
           std::move(constants)};
 }
 
@@ -57,22 +58,23 @@ uint32_t padded_rows(uint32_t rows) {
   return p;
 }
 
-// Whether the cache update rides in the reduce pass (split_kv_new_rows: the split pass
-// reads this step's rows from k_new / v_new, split_kv_reduce_update writes them into the
-// cache) instead of a pass of its own before the split: wherever both kernels' storage
-// bindings fit the device. $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate pass
-// (measurements, tests). (Writing the rows in the split pass itself needs the cache bound
-// read_write there, which made that pass 2.5-3x slower on the H200.)
+// Whether this step's own rows are left to the reduce pass (split_kv_reduce_update: it
+// attends to them from k_new / v_new and writes them into the cache; the split pass chunks
+// only the keys before input_pos) instead of a cache-update pass before the split: wherever
+// the reduce pass's storage bindings fit the device. $WEBATTN_SPLIT_KV_UPDATE=separate
+// forces the separate pass (measurements, tests). Measured on the H200 first: writing the
+// rows in the split pass (cache bound read_write there) made it 2.5-3x slower; reading
+// them from k_new inside the split loop made the f16-cache split up to 2.1x slower.
 bool update_in_reduce(const PrepareInputs& in) {
   if (const char* forced = std::getenv("WEBATTN_SPLIT_KV_UPDATE")) {
     const std::string f = forced;
     if (f == "separate") return false;
     if (f != "reduce") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of reduce, separate");
   }
-  const uint32_t cache_bindings = 2 * in.windows.count;
-  const uint32_t split = 3 + 2 + cache_bindings;  // q, part_o, part_ml, k_new, v_new, caches
-  const uint32_t reduce = 3 + 2 + cache_bindings + (in.settings.sinks.empty() ? 0 : 1) + (in.op.lse ? 1 : 0);
-  return std::max(split, reduce) <= in.device.limits().max_storage_buffers_per_shader_stage;
+  // part_o, part_ml, out, q, k_new, v_new, the cache windows, sinks, lse
+  const uint32_t reduce =
+      6 + 2 * in.windows.count + (in.settings.sinks.empty() ? 0 : 1) + (in.op.lse ? 1 : 0);
+  return reduce <= in.device.limits().max_storage_buffers_per_shader_stage;
 }
 
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
@@ -120,9 +122,10 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
-  const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
+  const bool rows_in_reduce = update_in_reduce(in);
+  // (With the new rows in the reduce pass, causal rows all see every chunked key.)
+  const bool same_vis = sh.seq_len == 1 || (in.settings.window_left == 0 && (!in.settings.causal || rows_in_reduce));
   const auto& w = in.windows;
-  const bool fused = update_in_reduce(in);
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
@@ -131,16 +134,11 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                                         cache_window0("v_cache", w, gpu_values(in.op.cache)),
                                         {"part_o", &part_o},
                                         {"part_ml", &part_ml}};
-  const NamedBinding k_new{"k_new", &gpu_buffer(in.op.k_new)}, v_new{"v_new", &gpu_buffer(in.op.v_new)};
-  if (fused) {
-    split_named.push_back(k_new);
-    split_named.push_back(v_new);
-  }
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
-  // the kernel) to the context's end.
+  // the kernel) to the context's end, or to input_pos when the reduce pass takes the rest.
   const Settings st = in.settings;
-  const auto chunking = [target, st](KernelParams& prm) {
-    const uint32_t span = prm.context_len - first_visible_key(st, prm.input_pos);
+  const auto chunking = [target, st, rows_in_reduce](KernelParams& prm) {
+    const uint32_t span = (rows_in_reduce ? prm.input_pos : prm.context_len) - first_visible_key(st, prm.input_pos);
     prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
@@ -148,7 +146,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
-           variant_constants(in.settings), fused),
+           variant_constants(in.settings), rows_in_reduce),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
@@ -173,19 +171,25 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   const std::vector<CacheAccess> writes{CacheAccess::WriteBoth};
+  // Taking the new rows, the reduce pass applies the window and the soft-cap itself.
+  std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
+  if (rows_in_reduce)
+    for (const auto& c : variant_constants(in.settings)) reduce_constants.push_back(c);
   std::vector<gpu::Binding> write_windows;
-  if (fused) {
-    for (const NamedBinding& b : {k_new, v_new, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                                  cache_window0("v_cache", w, gpu_values(in.op.cache))})
+  if (rows_in_reduce) {
+    for (const NamedBinding& b :
+         {NamedBinding{"k_new", &gpu_buffer(in.op.k_new)}, NamedBinding{"v_new", &gpu_buffer(in.op.v_new)},
+          NamedBinding{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+          cache_window0("v_cache", w, gpu_values(in.op.cache))})
       named.push_back(b);
     bind_cache_windows(write_windows, w, in.op.cache, writes);
   }
   passes.push_back(make_pass(
       in.device,
       {"split_kv_reduce",
-       {"attention_params", in.kv, fused ? "split_kv_reduce_update" : "split_kv_reduce_only"},
-       sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) + (fused ? cache_access_wgsl(w, writes) : ""),
-       {{"WG", wg}}},
+       {"attention_params", in.kv, rows_in_reduce ? "split_kv_reduce_update" : "split_kv_reduce_only"},
+       sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) + (rows_in_reduce ? cache_access_wgsl(w, writes) : ""),
+       reduce_constants},
       named,
       [chunking, rows, kv_heads](KernelParams& prm) {
         chunking(prm);
@@ -193,7 +197,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       },
       write_windows));
   passes.back().owned = std::move(sinks);
-  passes.back().writes_cache = fused;
+  passes.back().writes_cache = rows_in_reduce;
   return passes;
 }
 }  // namespace

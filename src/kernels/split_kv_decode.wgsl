@@ -26,6 +26,9 @@
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
 // without a window: the per-row visibility test of the P.V phase is compiled out).
+// NEW_ROWS_IN_REDUCE = the chunks cover only keys before input_pos: this step's own rows
+// are attended to (and written into the cache) by split_kv_reduce, which saves the
+// cache-update pass while this kernel stays byte-for-byte the same in its loop.
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -59,8 +62,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
-  // No row sees past the last row's causal limit.
-  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+  // No row sees past the last row's causal limit; with NEW_ROWS_IN_REDUCE the chunks stop
+  // before this step's rows (split_kv_reduce takes those from k_new / v_new).
+  let key_end = min(key_begin + p.chunk_len, select(visible_len(p.seq_len - 1u), p.input_pos, NEW_ROWS_IN_REDUCE));
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
@@ -89,47 +93,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     // Issue every global load of the tile before using any (K for workgroup memory, V for
     // registers): one memory latency per tile instead of one per loop iteration.
     var k_regs: array<KvVec4, NK> = array<KvVec4, NK>();
+    for (var n: u32 = 0u; n < NK; n = n + 1u) {
+      let i = t + WG * n;
+      let kr = i / D4;
+      if (kr < n_keys) {
+        k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
+      }
+    }
     var v_regs: array<KvVec4, NV> = array<KvVec4, NV>();
-    if (!NEW_ROWS_FROM_INPUT || key0 + BK <= p.input_pos) {
-      for (var n: u32 = 0u; n < NK; n = n + 1u) {
-        let i = t + WG * n;
-        let kr = i / D4;
-        if (kr < n_keys) {
-          k_regs[n] = k_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + i % D4);
-        }
-      }
-      for (var n: u32 = 0u; n < NV; n = n + 1u) {
-        let kr = slot + SLOTS * n;
-        if (slot < SLOTS && kr < n_keys) {
-          v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
-        }
-      }
-    } else {
-      // The tile holding this step's rows: those come from k_new / v_new (the reduce pass
-      // writes them into the cache), the older ones from the cache. Index i relative to
-      // input_pos is the same layout as the cache's.
-      for (var n: u32 = 0u; n < NK; n = n + 1u) {
-        let i = t + WG * n;
-        let kr = i / D4;
-        let key = key0 + kr;
-        if (kr < n_keys) {
-          if (key >= p.input_pos) {
-            k_regs[n] = new_k(((key - p.input_pos) * p.kv_heads + kvh) * D4 + i % D4);
-          } else {
-            k_regs[n] = k_vec((key * p.kv_heads + kvh) * D4 + i % D4);
-          }
-        }
-      }
-      for (var n: u32 = 0u; n < NV; n = n + 1u) {
-        let kr = slot + SLOTS * n;
-        let key = key0 + kr;
-        if (slot < SLOTS && kr < n_keys) {
-          if (key >= p.input_pos) {
-            v_regs[n] = new_v(((key - p.input_pos) * p.kv_heads + kvh) * D4 + d4);
-          } else {
-            v_regs[n] = v_vec((key * p.kv_heads + kvh) * D4 + d4);
-          }
-        }
+    for (var n: u32 = 0u; n < NV; n = n + 1u) {
+      let kr = slot + SLOTS * n;
+      if (slot < SLOTS && kr < n_keys) {
+        v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
       }
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {
