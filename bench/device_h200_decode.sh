@@ -30,7 +30,7 @@ point() {  # mode kernel_dir dtype C [extra bench args]
 {
   for mode in separate reduce; do
     for dt in f16 f32; do
-      echo "$mode $dt $(WEBATTN_SPLIT_KV_UPDATE=$mode "$bin/webattn" bench --preset llama3-8b --prefill 0 --decode 512,4096,32768 \
+      echo "$mode $dt $(WEBATTN_SPLIT_KV_UPDATE=$mode "$bin/webattn" bench --preset llama3-8b --decode 512,4096,32768 \
         --dtype $dt --layers model --repeats 20 2>&1 | grep -E "^step|^decode|rror" | tr '\n' '|')"
     done
   done

@@ -20,13 +20,12 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
                      const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}, bool new_rows_in_reduce = false) {
+                     std::vector<std::pair<std::string, double>> constants = {}) {
   return {"split_kv_decode",
           {reduce_prelude, "attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
-              "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") +
-              ";\nconst NEW_ROWS_IN_REDUCE: bool = " + (new_rows_in_reduce ? "true" : "false") + ";\n" + extra,
+              "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
           std::move(constants)};
 }
 
@@ -56,25 +55,6 @@ uint32_t padded_rows(uint32_t rows) {
   uint32_t p = 1;
   while (p < rows) p *= 2;
   return p;
-}
-
-// Whether this step's own rows are left to the reduce pass (split_kv_reduce_update: it
-// attends to them from k_new / v_new and writes them into the cache; the split pass chunks
-// only the keys before input_pos) instead of a cache-update pass before the split: wherever
-// the reduce pass's storage bindings fit the device. $WEBATTN_SPLIT_KV_UPDATE=separate
-// forces the separate pass (measurements, tests). Measured on the H200 first: writing the
-// rows in the split pass (cache bound read_write there) made it 2.5-3x slower; reading
-// them from k_new inside the split loop made the f16-cache split up to 2.1x slower.
-bool update_in_reduce(const PrepareInputs& in) {
-  if (const char* forced = std::getenv("WEBATTN_SPLIT_KV_UPDATE")) {
-    const std::string f = forced;
-    if (f == "separate") return false;
-    if (f != "reduce") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of reduce, separate");
-  }
-  // part_o, part_ml, out, q, k_new, v_new, the cache windows, sinks, lse
-  const uint32_t reduce =
-      6 + 2 * in.windows.count + (in.settings.sinks.empty() ? 0 : 1) + (in.op.lse ? 1 : 0);
-  return reduce <= in.device.limits().max_storage_buffers_per_shader_stage;
 }
 
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
@@ -122,23 +102,16 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
-  const bool rows_in_reduce = update_in_reduce(in);
-  // (With the new rows in the reduce pass, causal rows all see every chunked key.)
-  const bool same_vis = sh.seq_len == 1 || (in.settings.window_left == 0 && (!in.settings.causal || rows_in_reduce));
+  const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
-  std::vector<NamedBinding> split_named{{"q", &gpu_buffer(in.op.q)},
-                                        cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                                        cache_window0("v_cache", w, gpu_values(in.op.cache)),
-                                        {"part_o", &part_o},
-                                        {"part_ml", &part_ml}};
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
-  // the kernel) to the context's end, or to input_pos when the reduce pass takes the rest.
+  // the kernel) to the context's end.
   const Settings st = in.settings;
-  const auto chunking = [target, st, rows_in_reduce](KernelParams& prm) {
-    const uint32_t span = (rows_in_reduce ? prm.input_pos : prm.context_len) - first_visible_key(st, prm.input_pos);
+  const auto chunking = [target, st](KernelParams& prm) {
+    const uint32_t span = prm.context_len - first_visible_key(st, prm.input_pos);
     prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
@@ -146,8 +119,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
-           variant_constants(in.settings), rows_in_reduce),
-      split_named,
+           variant_constants(in.settings)),
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
@@ -170,34 +144,14 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
-  const std::vector<CacheAccess> writes{CacheAccess::WriteBoth};
-  // Taking the new rows, the reduce pass applies the window and the soft-cap itself.
-  std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
-  if (rows_in_reduce)
-    for (const auto& c : variant_constants(in.settings)) reduce_constants.push_back(c);
-  std::vector<gpu::Binding> write_windows;
-  if (rows_in_reduce) {
-    for (const NamedBinding& b :
-         {NamedBinding{"k_new", &gpu_buffer(in.op.k_new)}, NamedBinding{"v_new", &gpu_buffer(in.op.v_new)},
-          NamedBinding{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-          cache_window0("v_cache", w, gpu_values(in.op.cache))})
-      named.push_back(b);
-    bind_cache_windows(write_windows, w, in.op.cache, writes);
-  }
-  passes.push_back(make_pass(
-      in.device,
-      {"split_kv_reduce",
-       {"attention_params", in.kv, rows_in_reduce ? "split_kv_reduce_update" : "split_kv_reduce_only"},
-       sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) + (rows_in_reduce ? cache_access_wgsl(w, writes) : ""),
-       reduce_constants},
-      named,
-      [chunking, rows, kv_heads](KernelParams& prm) {
-        chunking(prm);
-        return gpu::Grid{rows, kv_heads, 1};
-      },
-      write_windows));
+  passes.push_back(make_pass(in.device,
+                             {"split_kv_reduce", {"attention_params"},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
+                             named, [chunking, rows, kv_heads](KernelParams& prm) {
+                               chunking(prm);
+                               return gpu::Grid{rows, kv_heads, 1};
+                             }));
   passes.back().owned = std::move(sinks);
-  passes.back().writes_cache = rows_in_reduce;
   return passes;
 }
 }  // namespace

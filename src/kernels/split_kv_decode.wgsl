@@ -26,9 +26,6 @@
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
 // without a window: the per-row visibility test of the P.V phase is compiled out).
-// NEW_ROWS_IN_REDUCE = the chunks cover only keys before input_pos: this step's own rows
-// are attended to (and written into the cache) by split_kv_reduce, which saves the
-// cache-update pass while this kernel stays byte-for-byte the same in its loop.
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -62,9 +59,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
-  // No row sees past the last row's causal limit; with NEW_ROWS_IN_REDUCE the chunks stop
-  // before this step's rows (split_kv_reduce takes those from k_new / v_new).
-  let key_end = min(key_begin + p.chunk_len, select(visible_len(p.seq_len - 1u), p.input_pos, NEW_ROWS_IN_REDUCE));
+  // No row sees past the last row's causal limit.
+  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked

@@ -5,9 +5,6 @@
 // Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
 // enters M and e^(sink - M) the denominator, with no value row.
 // LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
-// With the split_kv_reduce_update prelude this step's own rows join here (the chunks held
-// only older keys) and are written into the cache; with split_kv_reduce_only a separate
-// pass wrote them and the chunks held every key.
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -28,7 +25,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
-  put_new_rows(t, r, kvh);  // the cache update, when this pass takes the step's own rows
 
   var mx: f32 = LOWEST;
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
@@ -43,7 +39,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
   let h = kvh * g + r % g;
-  var m_all: f32 = max(red_m[0], new_keys_max(t, r, kvh));
+  var m_all: f32 = red_m[0];
   if (SINKS) {
     m_all = max(m_all, sink_logit(h));  // the sink is one more logit of the row
   }
@@ -74,7 +70,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       os = os + red_o[x * d4n + t];
       ls = ls + red_l[x * d4n + t];
     }
-    add_new_keys(t, kvh, m_all, &os, &ls);
     if (SINKS) {
       ls = ls + exp(sink_logit(h) - m_all);  // in the denominator only: a sink has no value
     }
