@@ -6,6 +6,7 @@
 //   q, out        [S, Hq, D]        fp32      S new tokens, Hq query heads, head dim D
 //   kNew, vNew    [S, Hkv, D]       fp32      Hq must be a multiple of Hkv (GQA: query head h
 //                                             reads kv head floor(h / (Hq / Hkv)))
+//   lse           [S, Hq]           fp32      optional output (AttentionOptions.lse)
 //   keys, values  [capacity, Hkv, D]          'f32': fp32; 'f16': IEEE halves in element order
 //                                             (as a Uint16Array holds them: two per u32 word,
 //                                             the even element in the low half); D % 4 == 0
@@ -18,7 +19,8 @@
 //
 // A call writes kNew/vNew into the caches at rows inputPos .. inputPos+S-1, then computes
 // out = softmax(q·Kᵀ·scale + mask)·V over cache rows 0 .. inputPos+S-1; with causal (the
-// default) query row s sees rows 0 .. inputPos+s. scale defaults to 1/sqrt(D).
+// default) query row s sees rows 0 .. inputPos+s. scale defaults to 1/sqrt(D). The variants
+// (sliding window, soft-cap, sinks, log-sum-exp out) are options, see AttentionOptions.
 // Queries, softmax and accumulation are fp32.
 //
 // Every call that touches the GPU returns a Promise (the wasm side waits for WebGPU through
@@ -41,6 +43,13 @@ export class DeviceLostError extends GpuError {}
 export type DType = 'f32' | 'f16';
 export type Algorithm = 'auto' | 'three-pass-strided' | 'three-pass-coalesced' | 'flash-prefill' | 'split-kv';
 
+/**
+ * Options of forward() and plan(). Every field is checked: an unknown name (a typo), a wrong
+ * type, NaN, a fraction where an integer is wanted or a value out of range rejects with a
+ * ShapeError naming the field ("'softcap' must be a number in [0, 2^32), got number NaN").
+ * A variant an explicit algorithm cannot run rejects with an UnsupportedError saying why
+ * ("three-pass: no sliding window (window_left 64); ..."); 'auto' routes around it.
+ */
 export interface AttentionOptions {
   /** 'auto' (default): split-kv when S·(Hq/Hkv) <= 16, else flash-prefill when its tile fits, else three-pass-coalesced. */
   algorithm?: Algorithm;
@@ -48,6 +57,38 @@ export interface AttentionOptions {
   scale?: number;
   /** Default true. false: every row sees all inputPos+S rows (encoders). */
   causal?: boolean;
+  /**
+   * Sliding window W, in positions (Mistral, Phi-3, Gemma, gpt-oss): the query at absolute
+   * position p = inputPos + s sees keys p-W+1 .. p (causal) or p-W+1 .. inputPos+S-1
+   * (causal: false), clamped at 0; keys left of the window are never read for that row.
+   * W >= the context is no window. An integer in [0, 2^32); 0 or absent: none.
+   * flash-prefill and split-kv; three-pass rejects it (UnsupportedError).
+   */
+  windowLeft?: number;
+  /**
+   * Logit soft-cap c (Gemma 2: 50): each scaled score becomes c·tanh(score/c) before the
+   * masking and the softmax. A finite number >= 0; 0 or absent: none. Every algorithm.
+   */
+  softcap?: number;
+  /**
+   * Attention sinks (gpt-oss): one logit per query head, sinks[h] for head h, joining the
+   * softmax denominator of each of its rows with no value row:
+   * out = Σ e^(s_c-M)·v_c / (Σ e^(s_c-M) + e^(sinks[h]-M)), M the larger of the row's max and
+   * the sink. Exactly Hq numbers, finite in fp32 (ShapeError otherwise: "sinks has 3 values;
+   * expected none or one per query head (4)"); empty or absent: none. Uploaded when the call
+   * or plan is prepared: a plan keeps its copy. flash-prefill and split-kv; three-pass rejects them.
+   */
+  sinks?: number[] | Float32Array | Float64Array;
+  /**
+   * Log-sum-exp out: a Tensor [S, Hq] fp32 of the app's (wa.tensor(buffer, [S, Hq], offset)),
+   * like out, that receives each row's natural-log softmax denominator, M + log Σ e^(s_c-M)
+   * over the keys the row sees (scaled, capped scores; the sink included), so partial
+   * attentions over disjoint keys merge: lse = logaddexp(lse_a, lse_b),
+   * out = e^(lse_a-lse)·out_a + e^(lse_b-lse)·out_b. Not in the GPUBuffer of q, the caches or
+   * out (ShapeError: "lse and out are in the same WGPUBuffer; ..."). A plan keeps the view:
+   * every step writes it. flash-prefill and split-kv; three-pass rejects it.
+   */
+  lse?: Tensor;
   /** Time every pass with GPU timestamps (needs the device's 'timestamp-query' feature; waits for the GPU). */
   profile?: boolean;
   /** plan() only: the longest inputPos+S a step will have (default: the cache capacity). */
@@ -107,7 +148,8 @@ export interface KVCacheConfig {
 export class Tensor {
   readonly buffer: GPUBuffer;
   readonly offset: number;
-  readonly shape: [number, number, number];
+  /** [rows, heads, headDim], or [S, Hq] for an lse output. */
+  readonly shape: [number, number, number] | [number, number];
   /** Drops webattn's handle (plans made from it keep what they need). */
   destroy(): void;
 }
@@ -151,8 +193,11 @@ export class Webattn {
   static create(device: GPUDevice, options?: { moduleUrl?: string }): Promise<Webattn>;
   readonly device: GPUDevice;
   readonly adapter: AdapterInfo;
-  /** fp32 values row-major in `shape` [rows, heads, headDim], `offset` bytes into `buffer`. */
-  tensor(buffer: GPUBuffer, shape: [number, number, number], offset?: number, label?: string): Tensor;
+  /**
+   * fp32 values row-major in `shape` [rows, heads, headDim] (q, kNew, vNew, out) or [S, Hq]
+   * (AttentionOptions.lse), `offset` bytes into `buffer`; `label` names it in errors.
+   */
+  tensor(buffer: GPUBuffer, shape: [number, number, number] | [number, number], offset?: number, label?: string): Tensor;
   kvCache(config: KVCacheConfig): KVCache;
   /** Cache update + attention in one submission on the app's queue. */
   forward(q: Tensor, kNew: Tensor, vNew: Tensor, cache: KVCache, inputPos: number, out: Tensor,
@@ -163,13 +208,15 @@ export class Webattn {
   /**
    * The float64-reference check of one random problem (as the native `webattn check`): random
    * caches, output poisoned with NaN, the whole cache compared after the update. Uses buffers
-   * of its own on this device.
+   * of its own on this device. The variants as in AttentionOptions (lse: true also checks
+   * the lse output); unknown fields are refused.
    */
-  verify(problem: { S: number; Hq: number; Hkv: number; D: number; inputPos?: number; capacity?: number;
-                    causal?: boolean; scale?: number },
+  verify(problem: Problem & { capacity?: number; lse?: boolean },
          algorithm: Algorithm, dtype: DType, seed: number): Promise<{
     case: string; supported: boolean; passed?: boolean; ran?: Algorithm; maxAbs?: number; relL2?: number;
     nonfinite?: number; cacheExact?: boolean; gpuMs?: number;
+    /** With problem.lse: the lse output against float64 (part of `passed`). */
+    lseMaxAbs?: number; lseRelL2?: number;
   }>;
   /** Drops webattn's references to the device and every GPUBuffer it was given; they stay the app's. */
   destroy(): void;
@@ -179,9 +226,21 @@ export class Webattn {
 export function algorithms(): Promise<Algorithm[]>;
 
 /**
+ * One call's shape, position and options for verify() and referenceAttention(); the
+ * variants mean what AttentionOptions says (sinks: Hq numbers).
+ */
+export interface Problem {
+  S: number; Hq: number; Hkv: number; D: number; inputPos?: number; causal?: boolean; scale?: number;
+  windowLeft?: number; softcap?: number; sinks?: number[] | Float32Array | Float64Array;
+}
+
+/**
  * float64 attention (every product and sum) over caches that already hold the update:
- * q [S, Hq, D], kCache / vCache at least [inputPos+S, Hkv, D] as fp32. Returns out [S, Hq, D].
+ * q [S, Hq, D], kCache / vCache at least [inputPos+S, Hkv, D] as fp32. Returns out [S, Hq, D];
+ * with problem.lse true, {out, lse} with lse [S, Hq] (natural log, as AttentionOptions.lse).
+ * ShapeError for lengths that do not match the problem or an unknown field.
  */
 export function referenceAttention(q: Float32Array, kCache: Float32Array, vCache: Float32Array,
-                                   problem: { S: number; Hq: number; Hkv: number; D: number; inputPos?: number;
-                                              causal?: boolean; scale?: number }): Promise<Float64Array>;
+                                   problem: Problem & { lse?: false }): Promise<Float64Array>;
+export function referenceAttention(q: Float32Array, kCache: Float32Array, vCache: Float32Array,
+                                   problem: Problem & { lse: true }): Promise<{ out: Float64Array; lse: Float64Array }>;

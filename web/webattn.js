@@ -78,6 +78,17 @@ function nativeOf(what, x, Kind, owner) {
   return x._native;
 }
 
+// The options as the wasm reads them: a Tensor-valued option (lse) replaced by its wasm
+// object, checked here like a positional Tensor argument. The other fields are checked
+// by the wasm side (unknown names, types, ranges), each refusal naming the field.
+function nativeOptions(options, owner) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw new ShapeError(`options must be an object, got ${describe(options)}`);
+  if (options.lse === undefined || options.lse === null) return options;
+  return { ...options, lse: nativeOf('lse', options.lse, Tensor, owner) };
+}
+
 let modulePromise = null;
 function loadModule(moduleUrl) {
   if (!modulePromise) {
@@ -89,7 +100,7 @@ function loadModule(moduleUrl) {
   return modulePromise;
 }
 
-/** A view of an app's GPUBuffer as a row-major fp32 tensor [rows, heads, headDim]. */
+/** A view of an app's GPUBuffer as a row-major fp32 tensor [rows, heads, headDim] (or [rows, heads] for lse). */
 export class Tensor {
   constructor(owner, native, buffer, offset) {
     this._owner = owner;
@@ -212,7 +223,7 @@ export class Webattn {
     return ptr;
   }
 
-  /** A view of `buffer` at byte `offset` holding fp32 values row-major in `shape`. */
+  /** A view of `buffer` at byte `offset` holding fp32 values row-major in `shape` ([S, H, D], or [S, Hq] for lse). */
   tensor(buffer, shape, offset = 0, label = 'tensor') {
     this._check();
     requireOffset(`'${label}' offset`, offset);
@@ -240,7 +251,8 @@ export class Webattn {
     this._check();
     const args = this._args(q, kNew, vNew, cache, out);
     requirePosition(inputPos);
-    return serial(() => this._native.forward(args[0], args[1], args[2], args[3], inputPos, args[4], options));
+    const opts = nativeOptions(options, this);
+    return serial(() => this._native.forward(args[0], args[1], args[2], args[3], inputPos, args[4], opts));
   }
 
   _args(q, kNew, vNew, cache, out) {
@@ -252,7 +264,8 @@ export class Webattn {
   async plan(q, kNew, vNew, cache, out, options = {}) {
     this._check();
     const args = this._args(q, kNew, vNew, cache, out);
-    const native = await serial(() => this._native.plan(...args, options));
+    const opts = nativeOptions(options, this);
+    const native = await serial(() => this._native.plan(...args, opts));
     return new Plan(this, native);
   }
 

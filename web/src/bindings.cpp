@@ -7,7 +7,9 @@
 #include <emscripten/val.h>
 #include <webgpu/webgpu.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,13 +94,15 @@ std::string string_field(const val& obj, const char* key, const std::string& fal
   return v.as<std::string>();
 }
 
+// [rows, heads, head_dim] (q, k_new, v_new, out) or [rows, heads] (lse): positive integers.
 std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
-  const char* want = "an array of 3 positive integers [rows, heads, head_dim]";
-  if (!shape.isArray() || shape["length"].as<unsigned>() != 3)
+  const char* want = "an array of 3 positive integers [rows, heads, head_dim] (or 2, [rows, heads], for lse)";
+  const unsigned n = shape.isArray() ? shape["length"].as<unsigned>() : 0;
+  if (n != 2 && n != 3)
     throw ShapeError("'" + label + "': shape must be " + want + ", got " +
                      (shape.isArray() ? "[" + val::global("String")(shape).as<std::string>() + "]" : describe(shape)));
   std::vector<uint32_t> out;
-  for (unsigned i = 0; i < 3; ++i) {
+  for (unsigned i = 0; i < n; ++i) {
     val x = shape[i];
     if (!x.isNumber() || !(x.as<double>() >= 1 && x.as<double>() <= 4294967295.0) ||
         x.as<double>() != static_cast<double>(static_cast<uint32_t>(x.as<double>())))
@@ -108,8 +112,60 @@ std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
   return out;
 }
 
-// {S, Hq, Hkv, D, inputPos, causal, scale} of verify() and referenceAttention().
+// An array (or typed array) of numbers, each within fp32's finite range (sinks): empty when
+// absent. Finite-ness is checked here because a double past fp32's range would otherwise
+// reach the library as an Inf the caller never wrote.
+std::vector<float> floats_field(const val& obj, const char* key) {
+  if (obj.isUndefined() || obj.isNull()) return {};
+  val v = obj[key];
+  if (v.isUndefined() || v.isNull()) return {};
+  const std::string name = std::string("'") + key + "'";
+  const bool typed = val::global("ArrayBuffer").call<bool>("isView", v) && !v.instanceof(val::global("DataView"));
+  if (!v.isArray() && !typed) throw ShapeError(name + " must be an array of numbers, got " + describe(v));
+  std::vector<float> out;
+  const unsigned n = v["length"].as<unsigned>();
+  for (unsigned i = 0; i < n; ++i) {
+    val x = v[i];
+    const std::string at = name + "[" + std::to_string(i) + "]";
+    if (!x.isNumber()) throw ShapeError(at + " must be a number, got " + describe(x));
+    const double d = x.as<double>();
+    if (!(std::abs(d) <= std::numeric_limits<float>::max()))
+      throw ShapeError(at + " must be a finite fp32 number, got " + describe(x));
+    out.push_back(static_cast<float>(d));
+  }
+  return out;
+}
+
+// Refuses a key of `obj` that is not in `known` (a typo must not pass as "option absent").
+template <size_t N>
+void check_keys(const val& obj, const char* const (&known)[N], const std::string& what) {
+  std::string list;
+  for (size_t i = 0; i < N; ++i) list += std::string(i ? (i + 1 == N ? " or " : ", ") : "") + known[i];
+  val keys = val::global("Object").call<val>("keys", obj);
+  for (unsigned i = 0; i < keys["length"].as<unsigned>(); ++i) {
+    const std::string k = keys[i].as<std::string>();
+    bool ok = false;
+    for (const char* n : known) ok = ok || k == n;
+    if (!ok) throw ShapeError("unknown " + what + " '" + k + "'; expected " + list);
+  }
+}
+
+class JsTensor {
+ public:
+  explicit JsTensor(Tensor t) : t_(std::move(t)) {}
+  Tensor& get() { return t_; }
+  val shape() const { return val::array(t_.shape()); }
+
+ private:
+  Tensor t_;
+};
+
+// {S, Hq, Hkv, D, inputPos, causal, scale, windowLeft, softcap, sinks} of verify() and
+// referenceAttention(), and the fields only one of them reads (capacity, lse).
 reference::CallSpec problem_of(const val& p) {
+  static const char* const known[] = {"S", "Hq", "Hkv", "D", "inputPos", "capacity", "causal", "scale",
+                                      "windowLeft", "softcap", "sinks", "lse"};
+  if (!p.isUndefined() && !p.isNull()) check_keys(p, known, "problem field");
   reference::CallSpec pr;
   pr.seq_len = count_field(p, "S", 1);
   pr.q_heads = count_field(p, "Hq", 1);
@@ -118,24 +174,28 @@ reference::CallSpec problem_of(const val& p) {
   pr.input_pos = count_field(p, "inputPos", 0);
   pr.causal = bool_field(p, "causal", true);
   pr.scale = number_field(p, "scale", 0);
+  pr.window_left = count_field(p, "windowLeft", 0);
+  pr.softcap = number_field(p, "softcap", 0);
+  pr.sinks = floats_field(p, "sinks");
   return pr;
 }
 
+// The call options. lse arrives as the wasm Tensor webattn.js took from the caller's Tensor
+// (it checked the kind there, naming the field); the options point into it for the call.
 SdpaOptions options_of(const val& o) {
   SdpaOptions opt;
   if (o.isUndefined() || o.isNull()) return opt;
-  static const char* known[] = {"algorithm", "scale", "causal", "profile", "maxContext"};
-  val keys = val::global("Object").call<val>("keys", o);
-  for (unsigned i = 0; i < keys["length"].as<unsigned>(); ++i) {
-    const std::string k = keys[i].as<std::string>();
-    bool ok = false;
-    for (const char* n : known) ok = ok || k == n;
-    if (!ok)
-      throw ShapeError("unknown option '" + k + "'; expected algorithm, scale, causal, profile or maxContext");
-  }
+  static const char* const known[] = {"algorithm", "scale", "causal", "windowLeft", "softcap",
+                                      "sinks", "lse", "profile", "maxContext"};
+  check_keys(o, known, "option");
   opt.algorithm = algorithm_from_string(string_field(o, "algorithm", "auto"));
   opt.scale = static_cast<float>(number_field(o, "scale", 0));
   opt.causal = bool_field(o, "causal", true);
+  opt.window_left = count_field(o, "windowLeft", 0);
+  opt.softcap = static_cast<float>(number_field(o, "softcap", 0));
+  opt.sinks = floats_field(o, "sinks");
+  if (val lse = o["lse"]; !lse.isUndefined() && !lse.isNull())
+    opt.lse = &lse.as<JsTensor*>(emscripten::allow_raw_pointers())->get();
   opt.profile = bool_field(o, "profile", false);
   opt.max_context = count_field(o, "maxContext", 0);
   return opt;
@@ -157,16 +217,6 @@ val info_of(const ForwardInfo& info) {
   out.set("spanMs", val(info.span_ms()));
   return out;
 }
-
-class JsTensor {
- public:
-  explicit JsTensor(Tensor t) : t_(std::move(t)) {}
-  Tensor& get() { return t_; }
-  val shape() const { return val::array(t_.shape()); }
-
- private:
-  Tensor t_;
-};
 
 class JsCache {
  public:
@@ -289,6 +339,10 @@ class JsContext {
       vc.capacity = count_field(c, "capacity", vc.input_pos + vc.S);
       vc.causal = p.causal;
       vc.scale = static_cast<float>(p.scale);
+      vc.window_left = p.window_left;
+      vc.softcap = static_cast<float>(p.softcap);
+      vc.sinks = p.sinks;
+      vc.lse = bool_field(c, "lse", false);
       const Algorithm algo = algorithm_from_string(algorithm);
       const DType dt = dtype_of(dtype);
       val o = val::object();
@@ -306,6 +360,10 @@ class JsContext {
       o.set("nonfinite", val(double(r.cmp.nonfinite)));
       o.set("cacheExact", val(r.cache_exact));
       o.set("gpuMs", val(r.gpu_ms));
+      if (vc.lse) {
+        o.set("lseMaxAbs", val(r.lse_cmp.max_abs));
+        o.set("lseRelL2", val(r.lse_cmp.rel_l2));
+      }
       return o;
     });
   }
@@ -332,7 +390,8 @@ void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer
 
 // float64 reference over caches the caller already updated: q [S, Hq, D], caches
 // [capacity, Hkv, D] (fp32 values, f16 caches widened), problem {S, Hq, Hkv, D, inputPos,
-// causal, scale}. Returns a Float64Array [S, Hq, D].
+// causal, scale, windowLeft, softcap, sinks, lse}. Returns a Float64Array [S, Hq, D], or with
+// lse: true {out, lse} (lse a Float64Array [S, Hq]).
 val reference_attention(val q, val k_cache, val v_cache, val p) {
   return guarded([&] {
     const reference::CallSpec pr = problem_of(p);
@@ -350,8 +409,17 @@ val reference_attention(val q, val k_cache, val v_cache, val p) {
     if (kv.size() < kv_len || vv.size() < kv_len)
       throw ShapeError("referenceAttention: caches of " + std::to_string(kv.size()) + " / " +
                        std::to_string(vv.size()) + " values, (inputPos+S)*Hkv*D needs " + std::to_string(kv_len));
-    const auto r = reference::attention(qv, kv, vv, pr);
-    return val::global("Float64Array").new_(val::array(r));
+    if (!pr.sinks.empty() && pr.sinks.size() != pr.q_heads)
+      throw ShapeError("referenceAttention: sinks has " + std::to_string(pr.sinks.size()) + " values, Hq is " +
+                       std::to_string(pr.q_heads));
+    std::vector<double> lse;
+    const auto r = reference::attention(qv, kv, vv, pr, &lse);
+    val out = val::global("Float64Array").new_(val::array(r));
+    if (!bool_field(p, "lse", false)) return out;
+    val both = val::object();
+    both.set("out", out);
+    both.set("lse", val::global("Float64Array").new_(val::array(lse)));
+    return both;
   });
 }
 

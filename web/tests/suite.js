@@ -1,14 +1,16 @@
 // webattn's browser suite, through the public JS API on a device this page creates:
 //   reference  the float64-reference check (src/verify.cpp) on random shapes, every algorithm x f32/f16
 //   embed      the app's own GPUDevice and GPUBuffers: prefill by forward(), decode by plan().run()
+//   variants   window, soft-cap, sinks, lse: the verify harness with them, and forward() / plan()
+//              options on the app's buffers against referenceAttention (out and lse)
 //   fuzz       fixed-seed random calls of every kind, about 1 in 6 invalid (must throw ShapeError)
 //   errors     each bad input arrives as a JS exception naming the value
 //   lost       a device the app destroys: later calls throw DeviceLostError
-// Query: ?parts=reference,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
+// Query: ?parts=reference,variants,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
 import { Webattn, WebattnError, ShapeError, algorithms, referenceAttention } from '../webattn.js';
 
 const params = new URLSearchParams(location.search);
-const parts = (params.get('parts') ?? 'reference,embed,fuzz,errors,lost').split(',');
+const parts = (params.get('parts') ?? 'reference,variants,embed,fuzz,errors,lost').split(',');
 const CASES = Number(params.get('cases') ?? 4);
 const FUZZ = Number(params.get('fuzz') ?? 30);
 const SEED = Number(params.get('seed') ?? 7);
@@ -108,6 +110,142 @@ async function partReference(wa) {
         else check(res.passed, name, `ran ${res.ran}, max abs ${res.maxAbs.toExponential(2)}, rel L2 ${res.relL2.toExponential(2)}, cache ${res.cacheExact ? 'exact' : 'WRONG'}`);
       }
     }
+  }
+}
+
+// ---- variants: sliding window, soft-cap, sinks and the lse output ----
+// A variant drawn at random for a call of Hq heads over `context` keys (each about half the time).
+function drawVariants(r, Hq, context) {
+  const v = {};
+  if (r.u() < 0.5) v.windowLeft = r.int(1, context);
+  if (r.u() < 0.5) v.softcap = r.pick([0.5, 5, 50]);
+  if (r.u() < 0.5) v.sinks = Array.from(r.normal(Hq), (x) => 2 * x);
+  return v;
+}
+const describeVariants = (v) => [v.windowLeft && `window ${v.windowLeft}`, v.softcap && `softcap ${v.softcap}`,
+  v.sinks && 'sinks', v.lse && 'lse'].filter(Boolean).join(', ') || 'none';
+
+// One call through the JS API on fresh app buffers: random q/k/v written by the app, forward()
+// with `options` (lse: true makes an [S, Hq] lse tensor in a buffer of its own), then out and
+// lse against referenceAttention over the downloaded caches.
+async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse = false }) {
+  const capacity = inputPos + S + 3;
+  const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
+  const kv = buffer(device, 2 * kvBytes), qb = buffer(device, S * Hq * D * 4), ob = buffer(device, S * Hq * D * 4);
+  const kb = buffer(device, S * Hkv * D * 4), vb = buffer(device, S * Hkv * D * 4), lb = buffer(device, S * Hq * 4);
+  const q = r.normal(S * Hq * D);
+  device.queue.writeBuffer(qb, 0, q);
+  device.queue.writeBuffer(kb, 0, r.normal(S * Hkv * D));
+  device.queue.writeBuffer(vb, 0, r.normal(S * Hkv * D));
+  device.queue.writeBuffer(ob, 0, new Float32Array(S * Hq * D).fill(NaN));  // poisoned
+  device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
+  const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
+  const ts = [wa.tensor(qb, [S, Hq, D], 0, 'q'), wa.tensor(kb, [S, Hkv, D], 0, 'k_new'), wa.tensor(vb, [S, Hkv, D], 0, 'v_new'),
+    wa.tensor(ob, [S, Hq, D], 0, 'out'), wa.tensor(lb, [S, Hq], 0, 'lse')];
+  try {
+    const info = await wa.forward(ts[0], ts[1], ts[2], cache, inputPos, ts[3], lse ? { ...options, lse: ts[4] } : options);
+    const { algorithm, ...problemOptions } = options;  // the rest are fields of the reference's problem too
+    const ref = await referenceAttention(q, await cache.downloadKeys(), await cache.downloadValues(),
+      { S, Hq, Hkv, D, inputPos, ...problemOptions, lse: true });
+    return { info, out: compare(await read(device, ob, 0, S * Hq * D), ref.out),
+      lse: lse ? compare(await read(device, lb, 0, S * Hq), ref.lse) : null };
+  } finally {
+    for (const t of [...ts, cache]) t.destroy();
+    for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
+  }
+}
+
+async function partVariants(device, wa) {
+  const r = rng(SEED + 3);
+  // the verify harness (src/verify.cpp) with variants drawn at random, GQA 3/5 and head dim 12
+  for (const algorithm of ['auto', 'flash-prefill', 'split-kv', 'three-pass-coalesced']) {
+    for (const dtype of ['f32', 'f16']) {
+      for (let i = 0; i < Math.max(1, CASES / 2); i++) {
+        const Hkv = r.int(1, 2), g = r.pick([3, 5]), inputPos = r.pick([0, r.int(1, 30)]);
+        const S = algorithm === 'split-kv' ? r.int(1, 6) : r.pick([1, 2, r.int(3, 12)]);  // split-kv: S·g <= 32 at D 12
+        // three-pass runs the soft-cap only: the others are refused (checked through forward() below)
+        const v = algorithm.startsWith('three-pass') ? { softcap: r.pick([0.5, 5, 50]) }
+          : { ...drawVariants(r, Hkv * g, inputPos + S), lse: r.u() < 0.5 };
+        const c = { S, Hq: Hkv * g, Hkv, D: 12, inputPos, capacity: inputPos + S + r.int(0, 4), causal: r.u() < 0.8, ...v };
+        const res = await wa.verify(c, algorithm, dtype, SEED * 1000 + 500 + i);
+        const name = `variants ${algorithm} ${dtype} ${res.case}`;
+        if (!res.supported) log(`skip ${name} (not supported on this device)`);
+        else check(res.passed, name, `ran ${res.ran}, max abs ${res.maxAbs.toExponential(2)}, rel L2 ${res.relL2.toExponential(2)}` +
+          (v.lse ? `, lse rel L2 ${res.lseRelL2.toExponential(2)}` : '') + `, cache ${res.cacheExact ? 'exact' : 'WRONG'}`);
+      }
+    }
+  }
+
+  // forward() with every variant at once, on the app's buffers: GQA 3, head dim 12
+  const Hq = 6, Hkv = 2, D = 12;
+  const all = () => ({ windowLeft: 4, softcap: 5, sinks: Array.from(r.normal(Hq)) });
+  for (const dtype of ['f32', 'f16']) {
+    for (const [algorithm, S, inputPos, causal] of [['auto', 7, 9, true], ['split-kv', 7, 9, true], ['auto', 1, 20, true],
+      ['flash-prefill', 5, 6, false]]) {
+      const options = { algorithm, causal, ...all() };
+      const res = await variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse: true });
+      check(within(res.out, dtype) && within({ ...res.lse, maxAbs: 0 }, dtype),
+        `variants forward ${dtype} ${res.info.algorithm} S=${S} pos=${inputPos}${causal ? '' : ' non-causal'} (${describeVariants({ ...options, lse: true })}) vs float64`,
+        `out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
+    }
+  }
+  // three-pass: the soft-cap runs; window, sinks and lse are refused, 'auto' routes around them
+  {
+    const res = await variantCall(device, wa, r, { S: 5, Hq, Hkv, D, inputPos: 3, dtype: 'f32',
+      options: { algorithm: 'three-pass-coalesced', softcap: 0.5 } });
+    check(res.info.algorithm === 'three-pass-coalesced' && within(res.out, 'f32'), 'variants forward three-pass-coalesced softcap 0.5 vs float64', fmt(res.out));
+    for (const [name, extra, lse] of [['windowLeft 4', { windowLeft: 4 }, false], ['sinks', { sinks: Array(Hq).fill(1) }, false],
+      ['lse', {}, true]]) {
+      try {
+        await variantCall(device, wa, r, { S: 5, Hq, Hkv, D, inputPos: 3, dtype: 'f32', options: { algorithm: 'three-pass-strided', ...extra }, lse });
+        check(false, `variants: three-pass refuses ${name}`, 'no exception');
+      } catch (e) {
+        check(e.name === 'UnsupportedError' && e.message.startsWith('three-pass: no'), `variants: three-pass refuses ${name}`, `${e.name}: ${e.message}`);
+      }
+    }
+  }
+
+  // plans: decode steps with a window shorter than the context (keys leave it step by step),
+  // sinks and lse; then a chunked-prefill plan (S = 6, flash-prefill) with a window, non-causal
+  for (const [dtype, S, windowLeft, causal, steps] of [['f32', 1, 3, true, 5], ['f16', 1, 5, true, 3], ['f32', 6, 6, false, 3]]) {
+    const prompt = 8, capacity = prompt + S * steps;
+    const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
+    const kv = buffer(device, 2 * kvBytes), qb = buffer(device, prompt * Hq * D * 4), ob = buffer(device, prompt * Hq * D * 4);
+    const kb = buffer(device, prompt * Hkv * D * 4), vb = buffer(device, prompt * Hkv * D * 4), lb = buffer(device, S * Hq * 4);
+    const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
+    const sinks = Array.from(r.normal(Hq));
+    // the prompt, plainly (its keys are what the window slides over)
+    device.queue.writeBuffer(qb, 0, r.normal(prompt * Hq * D));
+    device.queue.writeBuffer(kb, 0, r.normal(prompt * Hkv * D));
+    device.queue.writeBuffer(vb, 0, r.normal(prompt * Hkv * D));
+    const pre = [wa.tensor(qb, [prompt, Hq, D], 0, 'q'), wa.tensor(kb, [prompt, Hkv, D], 0, 'k'), wa.tensor(vb, [prompt, Hkv, D], 0, 'v'),
+      wa.tensor(ob, [prompt, Hq, D], 0, 'out')];
+    await wa.forward(pre[0], pre[1], pre[2], cache, 0, pre[3]);
+    const st = [wa.tensor(qb, [S, Hq, D], 0, 'q1'), wa.tensor(kb, [S, Hkv, D], 0, 'k1'), wa.tensor(vb, [S, Hkv, D], 0, 'v1'),
+      wa.tensor(ob, [S, Hq, D], 0, 'out1'), wa.tensor(lb, [S, Hq], 0, 'lse1')];
+    const options = { windowLeft, causal, sinks, softcap: 50 };
+    const plan = await wa.plan(st[0], st[1], st[2], cache, st[3], { ...options, lse: st[4], maxContext: capacity });
+    st[4].destroy();  // the plan keeps its view of the lse buffer
+    let worst = { maxAbs: 0, relL2: 0, nonfinite: 0 }, worstLse = { ...worst };
+    const worse = (a, b) => ({ maxAbs: Math.max(a.maxAbs, b.maxAbs), relL2: Math.max(a.relL2, b.relL2), nonfinite: a.nonfinite + b.nonfinite });
+    for (let pos = prompt; pos < capacity; pos += S) {
+      const q1 = r.normal(S * Hq * D);
+      device.queue.writeBuffer(qb, 0, q1);
+      device.queue.writeBuffer(kb, 0, r.normal(S * Hkv * D));
+      device.queue.writeBuffer(vb, 0, r.normal(S * Hkv * D));
+      device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
+      await plan.run(pos);
+      const ref = await referenceAttention(q1, await cache.downloadKeys(), await cache.downloadValues(),
+        { S, Hq, Hkv, D, inputPos: pos, ...options, lse: true });
+      worst = worse(worst, compare(await read(device, ob, 0, S * Hq * D), ref.out));
+      worstLse = worse(worstLse, compare(await read(device, lb, 0, S * Hq), ref.lse));
+    }
+    check(within(worst, dtype) && within({ ...worstLse, maxAbs: 0 }, dtype),
+      `variants plan ${dtype} (${plan.algorithm}) S=${S}: ${steps} steps from ${prompt}, window ${windowLeft}${causal ? '' : ' non-causal'}, sinks, softcap 50, lse vs float64`,
+      `worst out ${fmt(worst)}; lse ${fmt(worstLse)}`);
+    plan.destroy();
+    for (const t of [...pre, ...st, cache]) t.destroy();
+    for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
   }
 }
 
@@ -301,7 +439,8 @@ async function partErrors(device, wa) {
   await expect('out in the same buffer as q', 'ShapeError', 'same', () => wa.forward(q, k, v, cache, 0, wa.tensor(good, [4, 4, 8], 2048, 'out2')));
   await expect('q head_dim 4 vs cache 8', 'ShapeError', '4', () => wa.forward(wa.tensor(good, [4, 4, 4], 0, 'q4'), k, v, cache, 0, o));
   await expect('q_heads 3 vs kv_heads 2', 'ShapeError', '3', () => wa.forward(wa.tensor(good, [4, 3, 8], 0, 'q3'), k, v, cache, 0, o));
-  await expect('shape [4, 4]', 'ShapeError', '[rows, heads, head_dim]', () => wa.tensor(good, [4, 4], 0, 'q'));
+  await expect('shape [4]', 'ShapeError', '[rows, heads, head_dim]', () => wa.tensor(good, [4], 0, 'q'));
+  await expect('shape [4, 4] (an lse shape) as q', 'ShapeError', 'q must be [S, Hq, D], got [4, 4]', () => wa.forward(wa.tensor(good, [4, 4], 0, 'q2d'), k, v, cache, 0, o));
   await expect('shape [4, -1, 8]', 'ShapeError', '-1', () => wa.tensor(good, [4, -1, 8], 0, 'q'));
   await expect('inputPos -1', 'ShapeError', '-1', () => wa.forward(q, k, v, cache, -1, o));
   await expect('inputPos 1.5', 'ShapeError', '1.5', () => wa.forward(q, k, v, cache, 1.5, o));
@@ -319,6 +458,37 @@ async function partErrors(device, wa) {
     () => plan.encode(device.createCommandEncoder(), 0));
   await expect('maxContext 64 over capacity 32', 'ShapeError', '64', () => wa.plan(q, k, v, cache, o, { maxContext: 64 }));
   plan.destroy();
+
+  // the variants' options: each bad value names its field
+  const lse = wa.tensor(buffer(device, 256), [4, 4], 0, 'lse');
+  const opt = (options) => () => wa.forward(q, k, v, cache, 0, o, options);
+  await expect('sinks: 3 values for Hq 4', 'ShapeError', 'sinks has 3 values', opt({ sinks: [0, 1, 2] }));
+  await expect('plan with sinks: 5 values for Hq 4', 'ShapeError', 'sinks has 5 values', () => wa.plan(q, k, v, cache, o, { sinks: [0, 1, 2, 3, 4] }));
+  await expect('lse in the same buffer as out', 'ShapeError', 'lse and out are in the same', opt({ lse: wa.tensor(o.buffer, [4, 4], 2048, 'lse_in_out') }));
+  await expect('lse in the same buffer as q', 'ShapeError', 'lse and q are in the same', opt({ lse: wa.tensor(good, [4, 4], 2048, 'lse_in_q') }));
+  await expect('lse [4, 4, 8] instead of [S, Hq]', 'ShapeError', 'lse must be [S, Hq] = [4, 4]', opt({ lse: wa.tensor(buffer(device, 512), [4, 4, 8], 0, 'lse3') }));
+  await expect('lse: an object', 'ShapeError', 'lse must be a webattn Tensor, got an object', opt({ lse: {} }));
+  await expect('lse: a KVCache', 'ShapeError', 'lse must be a webattn Tensor, got a KVCache', opt({ lse: cache }));
+  await expect("option 'windowleft'", 'ShapeError', "unknown option 'windowleft'", opt({ windowleft: 4 }));
+  await expect("option 'sink'", 'ShapeError', "unknown option 'sink'", opt({ sink: [0, 0, 0, 0] }));
+  await expect('windowLeft 2.5', 'ShapeError', "'windowLeft' must be an integer", opt({ windowLeft: 2.5 }));
+  await expect("windowLeft '4'", 'ShapeError', "'windowLeft' must be a number, got string 4", opt({ windowLeft: '4' }));
+  await expect('windowLeft -1', 'ShapeError', "'windowLeft'", opt({ windowLeft: -1 }));
+  await expect('windowLeft NaN', 'ShapeError', "'windowLeft'", opt({ windowLeft: NaN }));
+  await expect('softcap NaN', 'ShapeError', "'softcap'", opt({ softcap: NaN }));
+  await expect('softcap -1', 'ShapeError', "'softcap'", opt({ softcap: -1 }));
+  await expect('softcap Infinity', 'ShapeError', "'softcap'", opt({ softcap: Infinity }));
+  await expect('softcap true', 'ShapeError', "'softcap' must be a number, got boolean true", opt({ softcap: true }));
+  await expect("sinks: '0,0,0,0'", 'ShapeError', "'sinks' must be an array of numbers, got string", opt({ sinks: '0,0,0,0' }));
+  await expect('sinks with a NaN', 'ShapeError', "'sinks'[1] must be a finite fp32 number, got number NaN", opt({ sinks: [0, NaN, 0, 0] }));
+  await expect('sinks with 1e39 (past fp32)', 'ShapeError', "'sinks'[3] must be a finite fp32 number", opt({ sinks: [0, 0, 0, 1e39] }));
+  await expect('sinks with a string', 'ShapeError', "'sinks'[2] must be a number, got string 1", opt({ sinks: [0, 0, '1', 0] }));
+  await expect('options: a number', 'ShapeError', 'options must be an object, got number 5', opt(5));
+  await expect('three-pass with windowLeft', 'UnsupportedError', 'no sliding window (window_left 2)', opt({ algorithm: 'three-pass-coalesced', windowLeft: 2 }));
+  await expect('verify: problem field typo', 'ShapeError', "unknown problem field 'window'", () => wa.verify({ S: 1, Hq: 4, Hkv: 2, D: 8, window: 2 }, 'auto', 'f32', 1));
+  await expect('referenceAttention: sinks 2 for Hq 4', 'ShapeError', 'sinks has 2 values, Hq is 4', () =>
+    referenceAttention(new Float32Array(32), new Float32Array(16), new Float32Array(16), { S: 1, Hq: 4, Hkv: 2, D: 8, sinks: [0, 0] }));
+  lse.destroy();
 }
 
 // ---- lost: a device the app destroys makes every later call a DeviceLostError ----
@@ -348,6 +518,7 @@ try {
   const t0 = performance.now();
   if (parts.includes('errors')) await partErrors(device, wa);
   if (parts.includes('reference')) await partReference(wa);
+  if (parts.includes('variants')) await partVariants(device, wa);
   if (parts.includes('fuzz')) await partFuzz(device, wa);
   if (parts.includes('embed')) await partEmbed(device, wa);  // after the others: it ends with wa.destroy()
   if (parts.includes('lost')) await partLost();
