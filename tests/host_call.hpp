@@ -131,30 +131,36 @@ struct GpuResult {
   Algorithm ran = Algorithm::Auto;
 };
 
-// Fills a fresh cache with the call's initial contents, poisons the output and runs forward.
-inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo) {
+// Fills a fresh cache with the call's initial contents, poisons the output and runs forward
+// (q, k_new, v_new and out of the dtypes in `act`).
+inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo, const ActivationDTypes& act = {}) {
   const auto& p = c.p;
   KVCache cache(ctx, {c.capacity, p.kv_heads, p.head_dim, c.dtype});
   cache.update(Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.k_cache),
                Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.v_cache), 0);
-  Tensor out(ctx, {p.seq_len, p.q_heads, p.head_dim}, "out");
+  Tensor out(ctx, {p.seq_len, p.q_heads, p.head_dim}, "out", act.out);
   out.poison();
   Sdpa sdpa(ctx);
   const ForwardInfo info =
-      sdpa.forward(Tensor::from(ctx, {p.seq_len, p.q_heads, p.head_dim}, c.q),
-                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.k_new),
-                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.v_new), cache, p.input_pos, out,
-                   options_for(c, algo));
+      sdpa.forward(Tensor::from(ctx, {p.seq_len, p.q_heads, p.head_dim}, c.q, "q", act.q),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.k_new, "k_new", act.k_new),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.v_new, "v_new", act.v_new), cache,
+                   p.input_pos, out, options_for(c, algo));
   if (algo != Algorithm::Auto) {
     EXPECT_EQ(info.algorithm, algo);
   }
   return {out.download(), cache.download_keys(), cache.download_values(), info.algorithm};
 }
 
-// run_gpu, then the reference; checks that the whole cache holds what the update should leave.
-inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
-  GpuResult g = run_gpu(ctx, c, algo);
-  CallResult r = expected_of(c);
+// run_gpu, then the reference (on the f16 inputs as rounded); checks that the whole cache
+// holds what the update should leave.
+inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo, const ActivationDTypes& act = {}) {
+  GpuResult g = run_gpu(ctx, c, algo, act);
+  HostCall rounded = c;
+  rounded.q = as_stored(c.q, act.q);
+  rounded.k_new = as_stored(c.k_new, act.k_new);
+  rounded.v_new = as_stored(c.v_new, act.v_new);
+  CallResult r = expected_of(rounded);
   r.out = std::move(g.out);
   EXPECT_TRUE(same_values(g.keys, r.k_expected)) << to_string(algo) << ": K cache after the update";
   EXPECT_TRUE(same_values(g.values, r.v_expected)) << to_string(algo) << ": V cache after the update";
