@@ -78,17 +78,20 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
   return "";
 }
 
-// Partial states for every span of keys a step can chunk. The chunk count is not
-// monotonic in the span (chunk lengths round up to whole tiles), so take the largest over
-// the range; under a window the span (context minus the keys left of it) can be as short
-// as S keys.
-std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
-  uint64_t most_chunks = 1;
+// The most chunks any step of the call / plan can have (its partial states are reserved
+// once). The chunk count is not monotonic in the span (chunk lengths round up to whole
+// tiles), so take the largest over the range; under a window the span (context minus the
+// keys left of it) can be as short as S keys.
+uint64_t most_chunks(const CallShape& sh, const Settings& st) {
+  uint64_t most = 1;
   const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
   for (uint32_t len = std::max(shortest, 1u); len <= sh.max_context; ++len)
-    most_chunks = std::max<uint64_t>(
-        most_chunks, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
-  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks * sh.rows();
+    most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
+  return most;
+}
+
+std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks(sh, st) * sh.rows();
   return {{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16}, {"split_kv partial m,l", partials * 8}};
 }
 
@@ -126,9 +129,14 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       },
       windows));
 
-  // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
+  // One lane per chunk (up to the device's workgroup size): the reduce walks the chunks in
+  // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
+  // tree steps (short contexts have few chunks).
+  const uint64_t lanes_wanted = uint64_t{d4} * most_chunks(sh, in.settings);
   uint32_t wg = 1;
-  while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
+  while (wg < d4 || (wg < lanes_wanted &&
+                     wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)))
+    wg *= 2;
   // Sinks join in the merge: one more term of the denominator, no value row.
   std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
   std::shared_ptr<gpu::Buffer> sinks;
