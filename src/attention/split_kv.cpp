@@ -118,7 +118,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
-      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
+      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
+           cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}), same_vis,
            variant_constants(in.settings)),
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
        cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
@@ -146,7 +147,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
-                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
+                                  activations_wgsl({{"out", in.op.out.dtype()}}),
+                              {{"WG", wg}}},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

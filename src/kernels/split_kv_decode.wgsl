@@ -33,7 +33,7 @@ const NK: u32 = (BK * D4 + WG - 1u) / WG;    // K tile vec4s loaded per invocati
 const NV: u32 = (BK + SLOTS - 1u) / SLOTS;    // V rows per invocation in the PV phase
 const KV_STRIDE: u32 = D4 + 1u;
 
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
 @group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, S*g, D4]
@@ -66,7 +66,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
     let s = r / g;
     let h = kvh * g + r % g;
-    q_tile[i] = q[(s * p.q_heads + h) * D4 + i % D4] * p.scale;
+    q_tile[i] = q_unpack(q[(s * p.q_heads + h) * D4 + i % D4]) * p.scale;
   }
   if (t < ROWS) {
     m_sh[t] = LOWEST;
