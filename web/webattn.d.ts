@@ -3,13 +3,20 @@
 // GPUBuffers.
 //
 // Layouts (all row-major, little-endian):
-//   q, out        [S, Hq, D]        fp32      S new tokens, Hq query heads, head dim D
-//   kNew, vNew    [S, Hkv, D]       fp32      Hq must be a multiple of Hkv (GQA: query head h
+//   q, out        [S, Hq, D]        fp32/f16  S new tokens, Hq query heads, head dim D
+//   kNew, vNew    [S, Hkv, D]       fp32/f16  Hq must be a multiple of Hkv (GQA: query head h
 //                                             reads kv head floor(h / (Hq / Hkv)))
 //   lse           [S, Hq]           fp32      optional output (AttentionOptions.lse)
 //   keys, values  [capacity, Hkv, D]          'f32': fp32; 'f16': IEEE halves in element order
 //                                             (as a Uint16Array holds them: two per u32 word,
 //                                             the even element in the low half); D % 4 == 0
+// Activations (q, kNew, vNew, out) are fp32 unless made with tensor(..., {dtype: 'f16'}):
+// then IEEE halves in the same packing as an f16 cache (a Float16Array's bytes), each tensor
+// on its own and independently of the cache's dtype. The kernels convert as they load and
+// store; all arithmetic is fp32. An f16 out is the fp32 result rounded once to the nearest
+// half (from 65520 on: ±Inf), so against float64 its relative L2 error is at most
+// u + (1+u)·limit, u = 2^-11 and limit the cache dtype's (1e-6 fp32, 1e-5 f16); f16 inputs
+// are exact halves and change no limit (the reference takes their rounded values).
 // Buffers need GPUBufferUsage.STORAGE (COPY_SRC for downloadKeys/downloadValues), offsets
 // that are multiples of the device's minStorageBufferOffsetAlignment (256 on most devices),
 // and `out` in a different GPUBuffer than q and the caches (WebGPU forbids one buffer being
@@ -144,10 +151,12 @@ export interface KVCacheConfig {
   valuesOffset?: number;
 }
 
-/** A view of an app's GPUBuffer as an fp32 tensor. */
+/** A view of an app's GPUBuffer as a tensor of fp32 values or of packed IEEE halves. */
 export class Tensor {
   readonly buffer: GPUBuffer;
   readonly offset: number;
+  /** 'f32', or 'f16': halves packed two per u32 (the bytes of a Float16Array). */
+  readonly dtype: DType;
   /** [rows, heads, headDim], or [S, Hq] for an lse output. */
   readonly shape: [number, number, number] | [number, number];
   /** Drops webattn's handle (plans made from it keep what they need). */
@@ -195,9 +204,18 @@ export class Webattn {
   readonly adapter: AdapterInfo;
   /**
    * fp32 values row-major in `shape` [rows, heads, headDim] (q, kNew, vNew, out) or [S, Hq]
-   * (AttentionOptions.lse), `offset` bytes into `buffer`; `label` names it in errors.
+   * (AttentionOptions.lse), `offset` bytes into `buffer` (a multiple of
+   * minStorageBufferOffsetAlignment); `label` names it in errors.
    */
   tensor(buffer: GPUBuffer, shape: [number, number, number] | [number, number], offset?: number, label?: string): Tensor;
+  /**
+   * The same with a dtype: 'f16' views rows·heads·headDim halves packed two per u32 (an odd
+   * count pads one half), 2 bytes per element. q, kNew, vNew and out may each be 'f16'; lse
+   * must be 'f32' (ShapeError). Unknown fields, a dtype other than 'f32' / 'f16' and a range
+   * past the buffer's end are ShapeErrors naming them.
+   */
+  tensor(buffer: GPUBuffer, shape: [number, number, number] | [number, number],
+         options: { offset?: number; label?: string; dtype?: DType }): Tensor;
   kvCache(config: KVCacheConfig): KVCache;
   /** Cache update + attention in one submission on the app's queue. */
   forward(q: Tensor, kNew: Tensor, vNew: Tensor, cache: KVCache, inputPos: number, out: Tensor,
@@ -211,7 +229,9 @@ export class Webattn {
    * of its own on this device. The variants as in AttentionOptions (lse: true also checks
    * the lse output); unknown fields are refused.
    */
-  verify(problem: Problem & { capacity?: number; lse?: boolean },
+  verify(problem: Problem & { capacity?: number; lse?: boolean;
+                             /** Activation dtypes (absent: 'f32'); the reference gets f16 inputs rounded. */
+                             act?: { q?: DType; kNew?: DType; vNew?: DType; out?: DType } },
          algorithm: Algorithm, dtype: DType, seed: number): Promise<{
     case: string; supported: boolean; passed?: boolean; ran?: Algorithm; maxAbs?: number; relL2?: number;
     nonfinite?: number; cacheExact?: boolean; gpuMs?: number;

@@ -100,13 +100,17 @@ function loadModule(moduleUrl) {
   return modulePromise;
 }
 
-/** A view of an app's GPUBuffer as a row-major fp32 tensor [rows, heads, headDim] (or [rows, heads] for lse). */
+/**
+ * A view of an app's GPUBuffer as a row-major tensor [rows, heads, headDim] (or [rows, heads]
+ * for lse) of fp32 values or of IEEE halves packed two per u32 (dtype 'f16').
+ */
 export class Tensor {
-  constructor(owner, native, buffer, offset) {
+  constructor(owner, native, buffer, offset, dtype) {
     this._owner = owner;
     this._native = native;
     this.buffer = buffer;
     this.offset = offset;
+    this.dtype = dtype;
   }
   get shape() {
     return call(() => Array.from(this._native.shape()));
@@ -223,12 +227,25 @@ export class Webattn {
     return ptr;
   }
 
-  /** A view of `buffer` at byte `offset` holding fp32 values row-major in `shape` ([S, H, D], or [S, Hq] for lse). */
-  tensor(buffer, shape, offset = 0, label = 'tensor') {
+  /**
+   * A view of `buffer` holding values row-major in `shape` ([S, H, D], or [S, Hq] for lse):
+   * tensor(buffer, shape, offset = 0, label = 'tensor') for fp32, or
+   * tensor(buffer, shape, { offset, label, dtype }) with dtype 'f32' (default) or 'f16'.
+   */
+  tensor(buffer, shape, offsetOrOptions = 0, label = 'tensor') {
     this._check();
+    let offset = offsetOrOptions, dtype = 'f32';
+    if (typeof offsetOrOptions === 'object' && offsetOrOptions !== null) {
+      for (const k of Object.keys(offsetOrOptions))
+        if (!['offset', 'label', 'dtype'].includes(k))
+          throw new ShapeError(`unknown tensor option '${k}'; expected offset, label or dtype`);
+      ({ offset = 0, label = 'tensor', dtype = 'f32' } = offsetOrOptions);
+    }
+    if (typeof label !== 'string') throw new ShapeError(`a tensor's label must be a string, got ${describe(label)}`);
     requireOffset(`'${label}' offset`, offset);
     const ptr = this._import(label, buffer);
-    return new Tensor(this, call(() => this._native.tensor(ptr, offset, shape, label)), buffer, offset);
+    const native = call(() => this._native.tensor(ptr, offset, shape, label, { dtype }));
+    return new Tensor(this, native, buffer, offset, native.dtype());
   }
 
   /** K and V caches in the app's buffers (see webattn.d.ts for layout and usage). */

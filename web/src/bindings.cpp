@@ -50,10 +50,11 @@ auto guarded(F&& f) -> decltype(f()) {
   throw_js(name, message);  // outside the catch: no C++ exception is live when JS unwinds
 }
 
-DType dtype_of(const std::string& s) {
+// what: "cache", "tensor 'q'", "act.out": whose dtype it is.
+DType dtype_of(const std::string& s, const std::string& what) {
   if (s == "f32") return DType::F32;
   if (s == "f16") return DType::F16;
-  throw ShapeError("unknown cache dtype '" + s + "'; expected 'f32' or 'f16'");
+  throw ShapeError("unknown " + what + " dtype '" + s + "'; expected 'f32' or 'f16'");
 }
 
 std::string describe(const val& v) {
@@ -155,16 +156,17 @@ class JsTensor {
   explicit JsTensor(Tensor t) : t_(std::move(t)) {}
   Tensor& get() { return t_; }
   val shape() const { return val::array(t_.shape()); }
+  std::string dtype() const { return to_string(t_.dtype()); }
 
  private:
   Tensor t_;
 };
 
 // {S, Hq, Hkv, D, inputPos, causal, scale, windowLeft, softcap, sinks} of verify() and
-// referenceAttention(), and the fields only one of them reads (capacity, lse).
+// referenceAttention(), and the fields only one of them reads (capacity, lse, act).
 reference::CallSpec problem_of(const val& p) {
   static const char* const known[] = {"S", "Hq", "Hkv", "D", "inputPos", "capacity", "causal", "scale",
-                                      "windowLeft", "softcap", "sinks", "lse"};
+                                      "windowLeft", "softcap", "sinks", "lse", "act"};
   if (!p.isUndefined() && !p.isNull()) check_keys(p, known, "problem field");
   reference::CallSpec pr;
   pr.seq_len = count_field(p, "S", 1);
@@ -178,6 +180,22 @@ reference::CallSpec problem_of(const val& p) {
   pr.softcap = number_field(p, "softcap", 0);
   pr.sinks = floats_field(p, "sinks");
   return pr;
+}
+
+// verify()'s act: {q, kNew, vNew, out}, each 'f32' (absent) or 'f16'.
+ActivationDTypes act_of(const val& p) {
+  ActivationDTypes a;
+  if (p.isUndefined() || p.isNull() || p["act"].isUndefined() || p["act"].isNull()) return a;
+  val v = p["act"];
+  if (v.typeOf().as<std::string>() != "object" || v.isArray())
+    throw ShapeError("'act' must be an object {q, kNew, vNew, out} of 'f32' / 'f16', got " + describe(v));
+  static const char* const known[] = {"q", "kNew", "vNew", "out"};
+  check_keys(v, known, "act field");
+  a.q = dtype_of(string_field(v, "q", "f32"), "act.q");
+  a.k_new = dtype_of(string_field(v, "kNew", "f32"), "act.kNew");
+  a.v_new = dtype_of(string_field(v, "vNew", "f32"), "act.vNew");
+  a.out = dtype_of(string_field(v, "out", "f32"), "act.out");
+  return a;
 }
 
 // The call options. lse arrives as the wasm Tensor webattn.js took from the caller's Tensor
@@ -296,9 +314,12 @@ class JsContext {
 
   // Buffers arrive as pointers webattn.js imported once per GPUBuffer (and releases in
   // destroy()): one GPUBuffer is one WGPUBuffer, so same-buffer checks see it.
-  JsTensor* tensor(uintptr_t buffer, double offset, val shape, std::string label) {
+  // opts: {dtype: 'f32' | 'f16'} (webattn.js checked the other fields).
+  JsTensor* tensor(uintptr_t buffer, double offset, val shape, std::string label, val opts) {
     return guarded([&] {
-      return new JsTensor(Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape, label), label));
+      const DType dtype = dtype_of(string_field(opts, "dtype", "f32"), "tensor '" + label + "'");
+      return new JsTensor(
+          Tensor::wrap(ctx_, as_buffer(buffer), offset_of(offset, label), shape_of(shape, label), label, dtype));
     });
   }
 
@@ -308,7 +329,7 @@ class JsContext {
       c.capacity = count_field(config, "capacity", 0);
       c.kv_heads = count_field(config, "kvHeads", 0);
       c.head_dim = count_field(config, "headDim", 0);
-      c.dtype = dtype_of(string_field(config, "dtype", "f32"));
+      c.dtype = dtype_of(string_field(config, "dtype", "f32"), "cache");
       return new JsCache(KVCache::wrap(ctx_, c, as_buffer(keys), offset_of(keys_offset, "keysOffset"), as_buffer(values),
                                        offset_of(values_offset, "valuesOffset")));
     });
@@ -343,8 +364,9 @@ class JsContext {
       vc.softcap = static_cast<float>(p.softcap);
       vc.sinks = p.sinks;
       vc.lse = bool_field(c, "lse", false);
+      vc.act = act_of(c);
       const Algorithm algo = algorithm_from_string(algorithm);
-      const DType dt = dtype_of(dtype);
+      const DType dt = dtype_of(dtype, "cache");
       val o = val::object();
       o.set("case", val(vc.str()));
       if (!verify::supported(ctx_, vc, algo)) {
@@ -442,7 +464,7 @@ EMSCRIPTEN_BINDINGS(webattn) {
   emscripten::function("releaseBuffer", &release_buffer);
   emscripten::function("referenceAttention", &reference_attention);
   emscripten::function("algorithms", &algorithms);
-  class_<JsTensor>("Tensor").function("shape", &JsTensor::shape);
+  class_<JsTensor>("Tensor").function("shape", &JsTensor::shape).function("dtype", &JsTensor::dtype);
   class_<JsCache>("KVCache")
       .function("downloadKeys", &JsCache::keys, async())
       .function("downloadValues", &JsCache::values, async());

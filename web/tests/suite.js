@@ -3,14 +3,16 @@
 //   embed      the app's own GPUDevice and GPUBuffers: prefill by forward(), decode by plan().run()
 //   variants   window, soft-cap, sinks, lse: the verify harness with them, and forward() / plan()
 //              options on the app's buffers against referenceAttention (out and lse)
+//   f16        activations as halves: the verify harness with random activation dtypes, forward()
+//              and a plan on the app's f16 buffers against float64 on the rounded inputs
 //   fuzz       fixed-seed random calls of every kind, about 1 in 6 invalid (must throw ShapeError)
 //   errors     each bad input arrives as a JS exception naming the value
 //   lost       a device the app destroys: later calls throw DeviceLostError
-// Query: ?parts=reference,variants,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
+// Query: ?parts=reference,variants,f16,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
 import { Webattn, WebattnError, ShapeError, algorithms, referenceAttention } from '../webattn.js';
 
 const params = new URLSearchParams(location.search);
-const parts = (params.get('parts') ?? 'reference,variants,embed,fuzz,errors,lost').split(',');
+const parts = (params.get('parts') ?? 'reference,variants,f16,embed,fuzz,errors,lost').split(',');
 const CASES = Number(params.get('cases') ?? 4);
 const FUZZ = Number(params.get('fuzz') ?? 30);
 const SEED = Number(params.get('seed') ?? 7);
@@ -87,10 +89,13 @@ function compare(got, ref) {
   }
   return { maxAbs, relL2: Math.sqrt(num / Math.max(den, 1e-300)), nonfinite };
 }
-// The library's limits (README, "Correctness and hard inputs").
-function within(cmp, dtype, gain = 1) {
+// The library's limits (README, "Correctness and hard inputs"; an f16 out adds its one rounding,
+// "f16 activations": rel L2 <= u + (1 + u)·limit, u = 2^-11, max abs then unbounded by itself).
+function within(cmp, dtype, gain = 1, out = 'f32') {
   if (cmp.nonfinite) return false;
-  return dtype === 'f32' ? cmp.maxAbs <= 2e-6 * gain && cmp.relL2 <= 1e-6 * gain : cmp.relL2 <= 1e-5 * gain;
+  const u = 2 ** -11, relLimit = (dtype === 'f32' ? 1e-6 : 1e-5) * gain;
+  if (out === 'f16') return cmp.relL2 <= u + (1 + u) * relLimit;
+  return dtype === 'f32' ? cmp.maxAbs <= 2e-6 * gain && cmp.relL2 <= relLimit : cmp.relL2 <= relLimit;
 }
 const fmt = (c) => `max abs ${c.maxAbs.toExponential(2)}, rel L2 ${c.relL2.toExponential(2)}`;
 
@@ -125,34 +130,100 @@ function drawVariants(r, Hq, context) {
 const describeVariants = (v) => [v.windowLeft && `window ${v.windowLeft}`, v.softcap && `softcap ${v.softcap}`,
   v.sinks && 'sinks', v.lse && 'lse'].filter(Boolean).join(', ') || 'none';
 
-// One call through the JS API on fresh app buffers: random q/k/v written by the app, forward()
-// with `options` (lse: true makes an [S, Hq] lse tensor in a buffer of its own), then out and
-// lse against referenceAttention over the downloaded caches.
-async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse = false }) {
+// Activations as the app holds them: fp32, or 'f16' halves (a Float16Array: rounded to the
+// nearest, ties to even; padded to whole u32 words for writeBuffer). actValues: what webattn
+// reads from them, the reference's input.
+const ACT = (act = {}) => ({ q: act.q ?? 'f32', kNew: act.kNew ?? 'f32', vNew: act.vNew ?? 'f32', out: act.out ?? 'f32' });
+function actData(x, dt) {
+  if (dt !== 'f16') return x;
+  const h = new Float16Array(x.length + (x.length & 1));
+  h.set(x);
+  return h;
+}
+const actValues = (x, dt) => (dt === 'f16' ? Float32Array.from(new Float16Array(x)) : x);
+const actBytes = (n, dt) => (dt === 'f16' ? Math.ceil(n / 2) * 4 : n * 4);
+const describeAct = (a) => (Object.values(a).includes('f16') ? ` act q ${a.q} k ${a.kNew} v ${a.vNew} out ${a.out}` : '');
+async function readAct(device, buf, count, dt) {
+  if (dt !== 'f16') return read(device, buf, 0, count);
+  const words = await read(device, buf, 0, Math.ceil(count / 2));
+  return Float32Array.from(new Float16Array(words.buffer, 0, count));
+}
+const worse = (a, b) => ({ maxAbs: Math.max(a.maxAbs, b.maxAbs), relL2: Math.max(a.relL2, b.relL2), nonfinite: a.nonfinite + b.nonfinite });
+
+// One call through the JS API on fresh app buffers: random q/k/v written by the app in the
+// activation dtypes `act`, out poisoned, forward() with `options` (lse: true makes an [S, Hq]
+// lse tensor in a buffer of its own), then out and lse against referenceAttention over the
+// downloaded caches.
+async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse = false, act = {} }) {
+  const dt = ACT(act);
   const capacity = inputPos + S + 3;
   const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
-  const kv = buffer(device, 2 * kvBytes), qb = buffer(device, S * Hq * D * 4), ob = buffer(device, S * Hq * D * 4);
-  const kb = buffer(device, S * Hkv * D * 4), vb = buffer(device, S * Hkv * D * 4), lb = buffer(device, S * Hq * 4);
+  const kv = buffer(device, 2 * kvBytes), qb = buffer(device, actBytes(S * Hq * D, dt.q)), ob = buffer(device, actBytes(S * Hq * D, dt.out));
+  const kb = buffer(device, actBytes(S * Hkv * D, dt.kNew)), vb = buffer(device, actBytes(S * Hkv * D, dt.vNew)), lb = buffer(device, S * Hq * 4);
   const q = r.normal(S * Hq * D);
-  device.queue.writeBuffer(qb, 0, q);
-  device.queue.writeBuffer(kb, 0, r.normal(S * Hkv * D));
-  device.queue.writeBuffer(vb, 0, r.normal(S * Hkv * D));
-  device.queue.writeBuffer(ob, 0, new Float32Array(S * Hq * D).fill(NaN));  // poisoned
+  device.queue.writeBuffer(qb, 0, actData(q, dt.q));
+  device.queue.writeBuffer(kb, 0, actData(r.normal(S * Hkv * D), dt.kNew));
+  device.queue.writeBuffer(vb, 0, actData(r.normal(S * Hkv * D), dt.vNew));
+  device.queue.writeBuffer(ob, 0, actData(new Float32Array(S * Hq * D).fill(NaN), dt.out));  // poisoned
   device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
   const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
-  const ts = [wa.tensor(qb, [S, Hq, D], 0, 'q'), wa.tensor(kb, [S, Hkv, D], 0, 'k_new'), wa.tensor(vb, [S, Hkv, D], 0, 'v_new'),
-    wa.tensor(ob, [S, Hq, D], 0, 'out'), wa.tensor(lb, [S, Hq], 0, 'lse')];
+  const t = (b, shape, label, dtype) => wa.tensor(b, shape, { label, dtype });
+  const ts = [t(qb, [S, Hq, D], 'q', dt.q), t(kb, [S, Hkv, D], 'k_new', dt.kNew), t(vb, [S, Hkv, D], 'v_new', dt.vNew),
+    t(ob, [S, Hq, D], 'out', dt.out), t(lb, [S, Hq], 'lse', 'f32')];
   try {
     const info = await wa.forward(ts[0], ts[1], ts[2], cache, inputPos, ts[3], lse ? { ...options, lse: ts[4] } : options);
     const { algorithm, ...problemOptions } = options;  // the rest are fields of the reference's problem too
-    const ref = await referenceAttention(q, await cache.downloadKeys(), await cache.downloadValues(),
+    const ref = await referenceAttention(actValues(q, dt.q), await cache.downloadKeys(), await cache.downloadValues(),
       { S, Hq, Hkv, D, inputPos, ...problemOptions, lse: true });
-    return { info, out: compare(await read(device, ob, 0, S * Hq * D), ref.out),
+    return { info, out: compare(await readAct(device, ob, S * Hq * D, dt.out), ref.out),
       lse: lse ? compare(await read(device, lb, 0, S * Hq), ref.lse) : null };
   } finally {
-    for (const t of [...ts, cache]) t.destroy();
+    for (const x of [...ts, cache]) x.destroy();
     for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
   }
+}
+
+// A plan's steps after a plain prompt of 8 tokens: each step's q/k/v refilled by the app in
+// the dtypes `act`, out and lse compared with float64 (worst over the steps). The lse view is
+// destroyed once planned: the plan keeps its own.
+async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, act = {} }) {
+  const dt = ACT(act);
+  const prompt = 8, capacity = prompt + S * steps;
+  const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
+  const kv = buffer(device, 2 * kvBytes), qb = buffer(device, actBytes(prompt * Hq * D, dt.q)), ob = buffer(device, actBytes(prompt * Hq * D, dt.out));
+  const kb = buffer(device, actBytes(prompt * Hkv * D, dt.kNew)), vb = buffer(device, actBytes(prompt * Hkv * D, dt.vNew)), lb = buffer(device, S * Hq * 4);
+  const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
+  const t = (b, shape, label, dtype) => wa.tensor(b, shape, { label, dtype });
+  const views = (n) => [t(qb, [n, Hq, D], `q${n}`, dt.q), t(kb, [n, Hkv, D], `k${n}`, dt.kNew), t(vb, [n, Hkv, D], `v${n}`, dt.vNew),
+    t(ob, [n, Hq, D], `out${n}`, dt.out)];
+  // the prompt, plainly (its keys are what a window slides over)
+  device.queue.writeBuffer(qb, 0, actData(r.normal(prompt * Hq * D), dt.q));
+  device.queue.writeBuffer(kb, 0, actData(r.normal(prompt * Hkv * D), dt.kNew));
+  device.queue.writeBuffer(vb, 0, actData(r.normal(prompt * Hkv * D), dt.vNew));
+  const pre = views(prompt);
+  await wa.forward(pre[0], pre[1], pre[2], cache, 0, pre[3]);
+  const st = [...views(S), t(lb, [S, Hq], 'lse1', 'f32')];
+  const plan = await wa.plan(st[0], st[1], st[2], cache, st[3], { ...options, lse: st[4], maxContext: capacity });
+  st[4].destroy();
+  let worst = { maxAbs: 0, relL2: 0, nonfinite: 0 }, worstLse = { ...worst };
+  for (let pos = prompt; pos < capacity; pos += S) {
+    const q1 = r.normal(S * Hq * D);
+    device.queue.writeBuffer(qb, 0, actData(q1, dt.q));
+    device.queue.writeBuffer(kb, 0, actData(r.normal(S * Hkv * D), dt.kNew));
+    device.queue.writeBuffer(vb, 0, actData(r.normal(S * Hkv * D), dt.vNew));
+    device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
+    await plan.run(pos);
+    const { algorithm, ...problemOptions } = options;
+    const ref = await referenceAttention(actValues(q1, dt.q), await cache.downloadKeys(), await cache.downloadValues(),
+      { S, Hq, Hkv, D, inputPos: pos, ...problemOptions, lse: true });
+    worst = worse(worst, compare(await readAct(device, ob, S * Hq * D, dt.out), ref.out));
+    worstLse = worse(worstLse, compare(await read(device, lb, 0, S * Hq), ref.lse));
+  }
+  const algorithm = plan.algorithm;
+  plan.destroy();
+  for (const x of [...pre, ...st, cache]) x.destroy();
+  for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
+  return { algorithm, out: worst, lse: worstLse, prompt };
 }
 
 async function partVariants(device, wa) {
@@ -208,45 +279,54 @@ async function partVariants(device, wa) {
   // plans: decode steps with a window shorter than the context (keys leave it step by step),
   // sinks and lse; then a chunked-prefill plan (S = 6, flash-prefill) with a window, non-causal
   for (const [dtype, S, windowLeft, causal, steps] of [['f32', 1, 3, true, 5], ['f16', 1, 5, true, 3], ['f32', 6, 6, false, 3]]) {
-    const prompt = 8, capacity = prompt + S * steps;
-    const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
-    const kv = buffer(device, 2 * kvBytes), qb = buffer(device, prompt * Hq * D * 4), ob = buffer(device, prompt * Hq * D * 4);
-    const kb = buffer(device, prompt * Hkv * D * 4), vb = buffer(device, prompt * Hkv * D * 4), lb = buffer(device, S * Hq * 4);
-    const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
-    const sinks = Array.from(r.normal(Hq));
-    // the prompt, plainly (its keys are what the window slides over)
-    device.queue.writeBuffer(qb, 0, r.normal(prompt * Hq * D));
-    device.queue.writeBuffer(kb, 0, r.normal(prompt * Hkv * D));
-    device.queue.writeBuffer(vb, 0, r.normal(prompt * Hkv * D));
-    const pre = [wa.tensor(qb, [prompt, Hq, D], 0, 'q'), wa.tensor(kb, [prompt, Hkv, D], 0, 'k'), wa.tensor(vb, [prompt, Hkv, D], 0, 'v'),
-      wa.tensor(ob, [prompt, Hq, D], 0, 'out')];
-    await wa.forward(pre[0], pre[1], pre[2], cache, 0, pre[3]);
-    const st = [wa.tensor(qb, [S, Hq, D], 0, 'q1'), wa.tensor(kb, [S, Hkv, D], 0, 'k1'), wa.tensor(vb, [S, Hkv, D], 0, 'v1'),
-      wa.tensor(ob, [S, Hq, D], 0, 'out1'), wa.tensor(lb, [S, Hq], 0, 'lse1')];
-    const options = { windowLeft, causal, sinks, softcap: 50 };
-    const plan = await wa.plan(st[0], st[1], st[2], cache, st[3], { ...options, lse: st[4], maxContext: capacity });
-    st[4].destroy();  // the plan keeps its view of the lse buffer
-    let worst = { maxAbs: 0, relL2: 0, nonfinite: 0 }, worstLse = { ...worst };
-    const worse = (a, b) => ({ maxAbs: Math.max(a.maxAbs, b.maxAbs), relL2: Math.max(a.relL2, b.relL2), nonfinite: a.nonfinite + b.nonfinite });
-    for (let pos = prompt; pos < capacity; pos += S) {
-      const q1 = r.normal(S * Hq * D);
-      device.queue.writeBuffer(qb, 0, q1);
-      device.queue.writeBuffer(kb, 0, r.normal(S * Hkv * D));
-      device.queue.writeBuffer(vb, 0, r.normal(S * Hkv * D));
-      device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
-      await plan.run(pos);
-      const ref = await referenceAttention(q1, await cache.downloadKeys(), await cache.downloadValues(),
-        { S, Hq, Hkv, D, inputPos: pos, ...options, lse: true });
-      worst = worse(worst, compare(await read(device, ob, 0, S * Hq * D), ref.out));
-      worstLse = worse(worstLse, compare(await read(device, lb, 0, S * Hq), ref.lse));
-    }
-    check(within(worst, dtype) && within({ ...worstLse, maxAbs: 0 }, dtype),
-      `variants plan ${dtype} (${plan.algorithm}) S=${S}: ${steps} steps from ${prompt}, window ${windowLeft}${causal ? '' : ' non-causal'}, sinks, softcap 50, lse vs float64`,
-      `worst out ${fmt(worst)}; lse ${fmt(worstLse)}`);
-    plan.destroy();
-    for (const t of [...pre, ...st, cache]) t.destroy();
-    for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
+    const options = { windowLeft, causal, sinks: Array.from(r.normal(Hq)), softcap: 50 };
+    const res = await planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options });
+    check(within(res.out, dtype) && within({ ...res.lse, maxAbs: 0 }, dtype),
+      `variants plan ${dtype} (${res.algorithm}) S=${S}: ${steps} steps from ${res.prompt}, window ${windowLeft}${causal ? '' : ' non-causal'}, sinks, softcap 50, lse vs float64`,
+      `worst out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
   }
+}
+
+// ---- f16: activations as IEEE halves (tensor(..., {dtype: 'f16'})), each tensor on its own ----
+async function partF16(device, wa) {
+  const r = rng(SEED + 4);
+  const drawAct = () => {
+    const a = Object.fromEntries(['q', 'kNew', 'vNew', 'out'].map((k) => [k, r.u() < 0.5 ? 'f16' : 'f32']));
+    if (!Object.values(a).includes('f16')) a[r.pick(['q', 'kNew', 'vNew', 'out'])] = 'f16';
+    return a;
+  };
+  // the verify harness with random activation dtypes, every algorithm x cache dtype; GQA 3/5, head dim 12
+  for (const algorithm of await algorithms()) {
+    for (const dtype of ['f32', 'f16']) {
+      for (let i = 0; i < Math.max(1, CASES / 2); i++) {
+        const Hkv = r.int(1, 2), g = r.pick([3, 5]), inputPos = r.pick([0, r.int(1, 30)]);
+        const S = algorithm === 'split-kv' ? r.int(1, 6) : r.pick([1, 2, r.int(3, 12)]);
+        const c = { S, Hq: Hkv * g, Hkv, D: 12, inputPos, capacity: inputPos + S + r.int(0, 4), causal: r.u() < 0.8, act: drawAct() };
+        const res = await wa.verify(c, algorithm, dtype, SEED * 1000 + 700 + i);
+        const name = `f16 ${algorithm} ${dtype} ${res.case}`;
+        if (!res.supported) log(`skip ${name} (not supported on this device)`);
+        else check(res.passed, name, `ran ${res.ran}, max abs ${res.maxAbs.toExponential(2)}, rel L2 ${res.relL2.toExponential(2)}, cache ${res.cacheExact ? 'exact' : 'WRONG'}`);
+      }
+    }
+  }
+  // forward() on the app's buffers: all four f16, and mixes (f16 in / fp32 out, fp32 in / f16 out),
+  // over fp32 and f16 caches, prefill (flash-prefill) and decode (split-kv); one with the variants
+  const Hq = 6, Hkv = 2, D = 12;
+  const all = { q: 'f16', kNew: 'f16', vNew: 'f16', out: 'f16' };
+  for (const [dtype, act, S, inputPos, options, lse] of [
+    ['f32', all, 9, 4, {}, false], ['f16', all, 9, 4, {}, false], ['f32', all, 1, 17, {}, false], ['f16', all, 1, 17, {}, false],
+    ['f32', { q: 'f16', kNew: 'f16', vNew: 'f16' }, 7, 3, {}, false], ['f16', { out: 'f16' }, 1, 11, {}, false],
+    ['f16', all, 7, 9, { windowLeft: 5, softcap: 5, sinks: Array.from(r.normal(Hq)) }, true]]) {
+    const res = await variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse, act });
+    const dt = ACT(act);
+    check(within(res.out, dtype, 1, dt.out) && (!lse || within({ ...res.lse, maxAbs: 0 }, dtype)),
+      `f16 forward ${dtype} cache ${res.info.algorithm} S=${S} pos=${inputPos}${describeAct(dt)}${lse ? ' (' + describeVariants({ ...options, lse }) + ')' : ''} vs float64`,
+      `out ${fmt(res.out)}${lse ? '; lse ' + fmt(res.lse) : ''}`);
+  }
+  // a decode plan with f16 activations over an f16 cache, with a window
+  const res = await planSteps(device, wa, r, { Hq, Hkv, D, dtype: 'f16', S: 1, steps: 4, options: { windowLeft: 6 }, act: all });
+  check(within(res.out, 'f16', 1, 'f16') && within({ ...res.lse, maxAbs: 0 }, 'f16'),
+    `f16 plan (${res.algorithm}): 4 decode steps, f16 q/k/v/out and cache, window 6 vs float64`, `worst out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
 }
 
 // ---- embed: the app's device and buffers, one activations buffer and one KV buffer with offsets ----
@@ -489,6 +569,19 @@ async function partErrors(device, wa) {
   await expect('referenceAttention: sinks 2 for Hq 4', 'ShapeError', 'sinks has 2 values, Hq is 4', () =>
     referenceAttention(new Float32Array(32), new Float32Array(16), new Float32Array(16), { S: 1, Hq: 4, Hkv: 2, D: 8, sinks: [0, 0] }));
   lse.destroy();
+
+  // f16 activations: the dtype is checked, sizes are in halves, lse stays fp32
+  await expect("tensor dtype 'bf16'", 'ShapeError', "unknown tensor 'q' dtype 'bf16'", () => wa.tensor(good, [4, 4, 8], { label: 'q', dtype: 'bf16' }));
+  await expect('tensor dtype 16', 'ShapeError', "'dtype' must be a string, got number 16", () => wa.tensor(good, [4, 4, 8], { dtype: 16 }));
+  await expect("tensor option 'dtyp'", 'ShapeError', "unknown tensor option 'dtyp'", () => wa.tensor(good, [4, 4, 8], { dtyp: 'f16' }));
+  await expect('f16 tensor [64, 4, 8] overflows 4096 bytes (needs 4096 + 256)', 'ShapeError', '4096', () => wa.tensor(good, [64, 4, 8], { offset: 256, dtype: 'f16' }));
+  await expect('lse f16', 'ShapeError', "lse ('lse16') must be f32, got f16", opt({ lse: wa.tensor(buffer(device, 256), [4, 4], { label: 'lse16', dtype: 'f16' }) }));
+  await expect('verify: act field typo', 'ShapeError', "unknown act field 'Q'", () => wa.verify({ S: 1, Hq: 4, Hkv: 2, D: 8, act: { Q: 'f16' } }, 'auto', 'f32', 1));
+  {
+    const half = wa.tensor(good, [64, 4, 8], { offset: 0, dtype: 'f16', label: 'q16' });  // 4096 bytes: fp32 would need 8192
+    check(half.dtype === 'f16' && half.shape.join() === '64,4,8', 'f16 tensor [64, 4, 8] fits 4096 bytes (halves two per u32)', `dtype ${half.dtype}`);
+    half.destroy();
+  }
 }
 
 // ---- lost: a device the app destroys makes every later call a DeviceLostError ----
@@ -519,6 +612,7 @@ try {
   if (parts.includes('errors')) await partErrors(device, wa);
   if (parts.includes('reference')) await partReference(wa);
   if (parts.includes('variants')) await partVariants(device, wa);
+  if (parts.includes('f16')) await partF16(device, wa);
   if (parts.includes('fuzz')) await partFuzz(device, wa);
   if (parts.includes('embed')) await partEmbed(device, wa);  // after the others: it ends with wa.destroy()
   if (parts.includes('lost')) await partLost();
