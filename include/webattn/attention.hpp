@@ -65,6 +65,7 @@ enum class Algorithm {
   ThreePassCoalesced,  // scores, softmax, AV with coalesced V reads (the published "after")
   FlashPrefill,        // fused online-softmax kernel, GQA-packed, causal tile skipping
   SplitKvDecode,       // FlashDecoding: context split in chunks + log-sum-exp reduce
+  FlashPrefillTiled,   // flash-prefill as register-tiled GEMMs (issue #12); Auto ranks it last for now
 };
 const char* to_string(Algorithm a);
 Algorithm algorithm_from_string(const std::string& name);  // throws ShapeError listing the names
@@ -111,6 +112,12 @@ struct SdpaOptions {
   // them, 16 (64-row tiles) or 8 (128-row tiles; 16 where those do not fit). 0: the Sdpa's tuning.
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
+  // flash-prefill-tiled: query rows per workgroup (64 or 128), keys per tile (32, 64 or
+  // 128) and the head-dim chunk of the score phase (4, 8 or 16 values). A shape the device's
+  // workgroup memory cannot hold falls back to one that fits. 0: the Sdpa's tuning.
+  uint32_t tiled_rows = 0;
+  uint32_t tiled_keys = 0;
+  uint32_t tiled_dchunk = 0;
   // Plans: the longest context (input_pos + S) a step will have (0: the cache capacity).
   // Scratch buffers are sized for it once, so steps never reallocate.
   uint32_t max_context = 0;
@@ -122,6 +129,10 @@ struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
   uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = 16
+  // flash-prefill-tiled's tile (see SdpaOptions); 0 = by head dim (the largest that fits)
+  uint32_t tiled_rows = 0;              // 64, 128
+  uint32_t tiled_keys = 0;              // 32, 64, 128
+  uint32_t tiled_dchunk = 0;            // 4, 8, 16
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
   // words. Off unless `webattn tune` measured it faster on the device.
   bool native_f16 = false;

@@ -11,11 +11,12 @@ namespace webattn::attention {
 
 // Each launcher defines its entry.
 extern const AlgorithmEntry three_pass_strided_entry, three_pass_coalesced_entry, flash_prefill_entry,
-    split_kv_entry;
+    split_kv_entry, flash_prefill_tiled_entry;
 
 const std::vector<const AlgorithmEntry*>& algorithm_table() {
   static const std::vector<const AlgorithmEntry*> table = {&three_pass_strided_entry, &three_pass_coalesced_entry,
-                                                           &flash_prefill_entry, &split_kv_entry};
+                                                           &flash_prefill_entry, &split_kv_entry,
+                                                           &flash_prefill_tiled_entry};
   return table;
 }
 
@@ -60,6 +61,9 @@ void validate_tuning(const Tuning& t) {
   expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
   expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
   expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "16");
+  expect_one_of("tuning tiled_rows", t.tiled_rows, {0, 64, 128}, "by head dim");
+  expect_one_of("tuning tiled_keys", t.tiled_keys, {0, 32, 64, 128}, "by head dim");
+  expect_one_of("tuning tiled_dchunk", t.tiled_dchunk, {0, 4, 8, 16}, "by head dim");
 }
 
 Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCacheConfig& c, bool has_shader_f16) {
@@ -72,6 +76,9 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
   expect_one_of("flash_threads_x", o.flash_threads_x, {0, 8, 16}, "the Sdpa's tuning");
+  expect_one_of("tiled_rows", o.tiled_rows, {0, 64, 128}, "the Sdpa's tuning");
+  expect_one_of("tiled_keys", o.tiled_keys, {0, 32, 64, 128}, "the Sdpa's tuning");
+  expect_one_of("tiled_dchunk", o.tiled_dchunk, {0, 4, 8, 16}, "the Sdpa's tuning");
   validate_tuning(tune);
   Settings s;
   s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
@@ -86,6 +93,9 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
+  s.tiled_rows = o.tiled_rows ? o.tiled_rows : tune.tiled_rows;
+  s.tiled_keys = o.tiled_keys ? o.tiled_keys : tune.tiled_keys;
+  s.tiled_dchunk = o.tiled_dchunk ? o.tiled_dchunk : tune.tiled_dchunk;
   s.native_f16 = tune.native_f16 && c.dtype == DType::F16 && has_shader_f16;
   return s;
 }
