@@ -93,6 +93,14 @@ TEST(TiledPrefill, OddShapesAndVariants) {
   for (const auto& [c, dtype] : cases) expect_close(c, dtype, seed++, Tuning{}, std::string("default tile ") + to_string(dtype));
 }
 
+// The 128-row tile at llama's head dim (two output vec4s per thread and row), which the
+// default picks for long prompts only: a chunk of 280 rows (g=4) across the diagonal.
+TEST(TiledPrefill, WideTileAtHeadDim128) {
+  uint32_t seed = 7250;
+  for (DType dtype : {DType::F32, DType::F16})
+    expect_close({70, 8, 2, 128, 30, 110}, dtype, seed++, shape(128, 64, 16), "rows 128 keys 64 dchunk 16");
+}
+
 // A chunk whose rows sum over 4097 to 4160 keys (long two-level sums), both tile widths.
 TEST(TiledPrefill, LongSumsInAChunk) {
   uint32_t seed = 7300;

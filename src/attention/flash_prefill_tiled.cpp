@@ -28,13 +28,19 @@ uint64_t shared_bytes(const TiledShape& s, uint32_t d4) { return workgroup_bytes
 
 constexpr uint32_t kThreads = 256;
 
+// Workgroups below which 128-row tiles leave too few to fill a large GPU (the H200 has 132
+// SMs): short prompts take 64-row tiles instead.
+constexpr uint64_t kWideTileMinWorkgroups = 256;
+
 // Rows, keys and head-dim chunk (values) to try first: the settings' (tuning / options),
 // else by head dim: 8 x 8 score blocks per thread where the output block is small, 8 x 4
-// up to D = 128, 4 x 4 beyond (the accumulators of 8 rows would not stay in registers).
-std::optional<TiledShape> tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings& st) {
+// up to D = 128, 4 x 4 beyond (the accumulators of 8 rows would not stay in registers) or
+// where 128-row tiles would give fewer than kWideTileMinWorkgroups workgroups.
+std::optional<TiledShape> tile_shape(const DeviceLimits& lim, const CallShape& sh, const Settings& st) {
   if (lim.max_compute_invocations_per_workgroup < kThreads) return std::nullopt;
-  const uint32_t d4 = head_dim / 4;
-  const uint32_t rows = st.tiled_rows ? st.tiled_rows : head_dim <= 128 ? 128 : 64;
+  const uint32_t head_dim = sh.cache.head_dim, d4 = head_dim / 4;
+  const bool wide = head_dim <= 128 && (uint64_t{sh.rows()} + 127) / 128 * sh.cache.kv_heads >= kWideTileMinWorkgroups;
+  const uint32_t rows = st.tiled_rows ? st.tiled_rows : wide ? 128 : 64;
   const uint32_t keys = st.tiled_keys ? st.tiled_keys : head_dim <= 64 ? 128 : 64;
   const uint32_t dchunk = st.tiled_dchunk ? st.tiled_dchunk : 16;
   // Then smaller tiles, then single buffers, until one fits the device.
@@ -51,7 +57,7 @@ std::optional<TiledShape> tile_shape(const DeviceLimits& lim, uint32_t head_dim,
 int auto_rank(const CallShape&) { return 1; }
 
 std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
-  if (tile_shape(dev.limits, sh.cache.head_dim, st)) return "";
+  if (tile_shape(dev.limits, sh, st)) return "";
   if (dev.limits.max_compute_invocations_per_workgroup < kThreads)
     return "flash-prefill-tiled: needs " + std::to_string(kThreads) + " invocations per workgroup, device offers " +
            std::to_string(dev.limits.max_compute_invocations_per_workgroup);
@@ -66,7 +72,7 @@ std::vector<Scratch> scratch(const CallShape&, const Settings&, const AdapterSum
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
-  const TiledShape s = *tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
+  const TiledShape s = *tile_shape(in.device.limits(), sh, in.settings);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + s.rows() - 1) / s.rows()), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
