@@ -3,7 +3,7 @@
 # per point: llama3-8b heads (Hq 32, Hkv 8, D 128) prompts 128/512/2048 and chunks 512@3584,
 # 2048@14336, llama3.2-1b heads (D 64) 2048, f32 and f16 caches; then a sweep of the tile
 # tunables (rows x keys x head-dim chunk); the GPU check and the tiled test suite first.
-# Builds nothing. Stage: webattn, webattn_tests (optional), libwebgpu_wrapper.so and this
+# Builds nothing. Stage: webattn, webattn_tests and webattn_long_tests (optional), libwebgpu_wrapper.so and this
 # script (../shared/device/stage.sh); there: bash .device/run.sh bash .device/bin/device_h200_tiled.sh
 # Knobs: PREFILL (default "128,512,2048,512@3584,2048@14336"), SWEEP=0 skips the sweep,
 # REPEATS (default 10).
@@ -27,8 +27,12 @@ one() {
   stamp check; "$bin/webattn" check --algorithm flash-prefill-tiled --cases 40 --dtype f32 f16 2>&1 | tail -4
   stamp check-fuzz; "$bin/webattn" check --fuzz 100 --cases 0 --no-presets 2>&1 | tail -3
   if [ -x "$bin/webattn_tests" ]; then
-    stamp tests; "$bin/webattn_tests" --gtest_filter="${TESTS:-TiledPrefill.*:Sdpa/AllAlgorithms.*flash_prefill_tiled*:EdgeShapes.*:SlidingWindow.*:Sinks*:Lse*}" 2>&1 |
+    stamp tests; "$bin/webattn_tests" --gtest_filter="${TESTS:-TiledPrefill*:Sdpa/AllAlgorithms.*flash_prefill_tiled*:EdgeShapes.*:SlidingWindow*:Sinks*:Lse*:AllVariants.*:HardInputs.*:Plan*}" 2>&1 |
       grep -E "^\[ +(OK|FAILED|PASSED|SKIPPED) |tests ran|Failure" | head -80
+  fi
+  if [ -x "$bin/webattn_long_tests" ]; then
+    stamp long; "$bin/webattn_long_tests" --gtest_filter='*flash_prefill_tiled*' 2>&1 |
+      grep -E "^\[ +(OK|FAILED|PASSED|SKIPPED) |tests ran|Failure" | head -20
   fi
 } > "$out/check-tests.txt" 2>&1
 # A/B: every point of both algorithms in its own process, alternating.
