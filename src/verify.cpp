@@ -15,17 +15,23 @@ std::string Case::str() const {
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
          (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
          (window_left > 0 ? " window=" + std::to_string(window_left) : "") +
-         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "");
+         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "") +
+         (act.q == DType::F16 || act.k_new == DType::F16 || act.v_new == DType::F16 || act.out == DType::F16
+              ? std::string(" act=") + to_string(act.q) + "," + to_string(act.k_new) + "," + to_string(act.v_new) + "," +
+                    to_string(act.out)
+              : "");
 }
 
-Tolerance tolerance(DType dtype, double gain) {
-  return dtype == DType::F32 ? Tolerance{2e-6 * gain, 1e-6 * gain} : Tolerance{1e30, 1e-5 * gain};
+Tolerance tolerance(DType dtype, double gain, DType out) {
+  const Tolerance t = dtype == DType::F32 ? Tolerance{2e-6 * gain, 1e-6 * gain} : Tolerance{1e30, 1e-5 * gain};
+  if (out == DType::F32) return t;
+  return {1e30, kHalfUnitRoundoff + (1 + kHalfUnitRoundoff) * t.rel_l2};
 }
 
 double score_gain(const Case& c) { return c.scale > 0 ? std::max(1.0, c.scale * std::sqrt(double(c.D))) : 1.0; }
 
 bool Result::passed() const {
-  const Tolerance t = tolerance(dtype, gain);
+  const Tolerance t = tolerance(dtype, gain, out_dtype);
   return cache_exact && cmp.nonfinite == 0 && cmp.max_abs <= t.max_abs && cmp.rel_l2 <= t.rel_l2 &&
          lse_cmp.nonfinite == 0 && lse_cmp.rel_l2 <= t.rel_l2;
 }
@@ -66,10 +72,14 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   cache.update(Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, k_host, "k_init"),
                Tensor::from(ctx, {c.capacity, c.Hkv, c.D}, v_host, "v_init"), 0);
   auto q = randn(rng, size_t{c.S} * c.Hq * c.D), kn = randn(rng, c.S * row), vn = randn(rng, c.S * row);
-  Tensor tq = Tensor::from(ctx, {c.S, c.Hq, c.D}, q, "q");
-  Tensor tk = Tensor::from(ctx, {c.S, c.Hkv, c.D}, kn, "k_new");
-  Tensor tv = Tensor::from(ctx, {c.S, c.Hkv, c.D}, vn, "v_new");
-  Tensor out(ctx, {c.S, c.Hq, c.D}, "out");
+  Tensor tq = Tensor::from(ctx, {c.S, c.Hq, c.D}, q, "q", c.act.q);
+  Tensor tk = Tensor::from(ctx, {c.S, c.Hkv, c.D}, kn, "k_new", c.act.k_new);
+  Tensor tv = Tensor::from(ctx, {c.S, c.Hkv, c.D}, vn, "v_new", c.act.v_new);
+  // The reference sees what the GPU reads: f16 inputs rounded.
+  for (const auto& [v, dt] : {std::pair{&q, c.act.q}, {&kn, c.act.k_new}, {&vn, c.act.v_new}})
+    if (dt == DType::F16)
+      for (auto& x : *v) x = half::round_to_half(x);
+  Tensor out(ctx, {c.S, c.Hq, c.D}, "out", c.act.out);
   out.poison();
   Sdpa sdpa(ctx);
   if (tuning) sdpa.set_tuning(*tuning);
@@ -86,6 +96,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.profile = ctx.has_timestamps();
   Result res;
   res.dtype = dtype;
+  res.out_dtype = c.act.out;
   res.gain = score_gain(c);
   auto info = sdpa.forward(tq, tk, tv, cache, c.input_pos, out, opt);
   res.ran = info.algorithm;

@@ -131,30 +131,36 @@ struct GpuResult {
   Algorithm ran = Algorithm::Auto;
 };
 
-// Fills a fresh cache with the call's initial contents, poisons the output and runs forward.
-inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo) {
+// Fills a fresh cache with the call's initial contents, poisons the output and runs forward
+// (q, k_new, v_new and out of the dtypes in `act`).
+inline GpuResult run_gpu(Context& ctx, const HostCall& c, Algorithm algo, const ActivationDTypes& act = {}) {
   const auto& p = c.p;
   KVCache cache(ctx, {c.capacity, p.kv_heads, p.head_dim, c.dtype});
   cache.update(Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.k_cache),
                Tensor::from(ctx, {c.capacity, p.kv_heads, p.head_dim}, c.v_cache), 0);
-  Tensor out(ctx, {p.seq_len, p.q_heads, p.head_dim}, "out");
+  Tensor out(ctx, {p.seq_len, p.q_heads, p.head_dim}, "out", act.out);
   out.poison();
   Sdpa sdpa(ctx);
   const ForwardInfo info =
-      sdpa.forward(Tensor::from(ctx, {p.seq_len, p.q_heads, p.head_dim}, c.q),
-                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.k_new),
-                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.v_new), cache, p.input_pos, out,
-                   options_for(c, algo));
+      sdpa.forward(Tensor::from(ctx, {p.seq_len, p.q_heads, p.head_dim}, c.q, "q", act.q),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.k_new, "k_new", act.k_new),
+                   Tensor::from(ctx, {p.seq_len, p.kv_heads, p.head_dim}, c.v_new, "v_new", act.v_new), cache,
+                   p.input_pos, out, options_for(c, algo));
   if (algo != Algorithm::Auto) {
     EXPECT_EQ(info.algorithm, algo);
   }
   return {out.download(), cache.download_keys(), cache.download_values(), info.algorithm};
 }
 
-// run_gpu, then the reference; checks that the whole cache holds what the update should leave.
-inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo) {
-  GpuResult g = run_gpu(ctx, c, algo);
-  CallResult r = expected_of(c);
+// run_gpu, then the reference (on the f16 inputs as rounded); checks that the whole cache
+// holds what the update should leave.
+inline CallResult run_forward(Context& ctx, const HostCall& c, Algorithm algo, const ActivationDTypes& act = {}) {
+  GpuResult g = run_gpu(ctx, c, algo, act);
+  HostCall rounded = c;
+  rounded.q = as_stored(c.q, act.q);
+  rounded.k_new = as_stored(c.k_new, act.k_new);
+  rounded.v_new = as_stored(c.v_new, act.v_new);
+  CallResult r = expected_of(rounded);
   r.out = std::move(g.out);
   EXPECT_TRUE(same_values(g.keys, r.k_expected)) << to_string(algo) << ": K cache after the update";
   EXPECT_TRUE(same_values(g.values, r.v_expected)) << to_string(algo) << ": V cache after the update";
@@ -215,19 +221,23 @@ inline ::testing::AssertionResult matches_reference(const std::vector<float>& go
 }
 
 // A plan over a host-side copy of its cache: each step uploads the call's inputs, runs the
-// plan at call.p.input_pos and compares output and whole cache with the reference.
+// plan at call.p.input_pos and compares output and whole cache with the reference. The
+// activations have the dtypes in `act` (the reference gets f16 inputs rounded; an f16 out
+// is held to verify's f16-out relative L2 instead of the element-wise fp32 check).
 struct PlanHarness {
   HostCall host;  // the cache as the steps so far left it, and this step's inputs
+  ActivationDTypes act;
   KVCache cache;
   Tensor q, k, v, out;
   SdpaPlan plan;
-  PlanHarness(const HostCall& start, Algorithm algo)
+  PlanHarness(const HostCall& start, Algorithm algo, const ActivationDTypes& act_dtypes = {})
       : host(start),
+        act(act_dtypes),
         cache(test_context(), {start.capacity, start.p.kv_heads, start.p.head_dim, start.dtype}),
-        q(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
-        k(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
-        v(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
-        out(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
+        q(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}, "q", act.q),
+        k(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}, "k_new", act.k_new),
+        v(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}, "v_new", act.v_new),
+        out(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}, "out", act.out),
         plan(Sdpa(test_context()).plan(q, k, v, cache, out, options_for(start, algo))) {
     cache.update(Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.k_cache),
                  Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.v_cache), 0);
@@ -246,6 +256,9 @@ struct PlanHarness {
     host.k_new = randn(rng, host.k_new.size());
     host.v_new = randn(rng, host.v_new.size());
     edit(host);
+    host.q = as_stored(host.q, act.q);
+    host.k_new = as_stored(host.k_new, act.k_new);
+    host.v_new = as_stored(host.v_new, act.v_new);
     q.upload(host.q);
     k.upload(host.k_new);
     v.upload(host.v_new);
@@ -258,7 +271,12 @@ struct PlanHarness {
     EXPECT_TRUE(same_values(cache.download_values(), r.v_expected)) << "V cache after the step at " << pos;
     const std::vector<float> got = out.download();
     *ref_nonfinite = check_elements(got, r.ref, 2e-6).ref_nonfinite;
-    return matches_reference(got, r.ref);
+    if (act.out == DType::F32) return matches_reference(got, r.ref);
+    const reference::Comparison cmp = reference::compare(got, r.ref);
+    const double limit = verify::tolerance(host.dtype, 1, DType::F16).rel_l2;
+    if (cmp.nonfinite == 0 && cmp.rel_l2 <= limit) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "f16 out: rel_l2 " << cmp.rel_l2 << " (limit " << limit << "), "
+                                         << cmp.nonfinite << " non-finite where the reference is not or vice versa";
   }
 };
 

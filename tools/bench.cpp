@@ -39,6 +39,7 @@ struct BenchArgs {
   uint32_t window = 0;  // variants, for their cost against plain attention (runs without them)
   float softcap = 0;
   bool sinks = false;
+  std::string act = "f32";  // activation dtype; f16 is also timed against f32 activations
   uint32_t flash_threads_x = 0;
   uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
   std::string json, csv;
@@ -72,6 +73,8 @@ struct Row {
   Floor floor;
   uint32_t layers = 1;
   std::optional<double> churned_ms;  // --churn-mib (per point): the same after churn
+  std::string act = "f32";                // activation dtype
+  std::optional<double> f32_act_ms;       // --act f16 (per call): the same call with f32 activations
 };
 
 // One requested (mode, context, dtype) and the algorithms that will run on it; `refused`
@@ -150,13 +153,15 @@ std::string csv_text(const AdapterSummary& ad, const std::vector<Row>& rows) {
   std::ostringstream c;
   // per_call_us: per token over all layers for mode "step"; churned_us: empty without --churn-mib.
   c << "device,mode,context,S,input_pos,algorithm,cache_dtype,layers,per_call_us,floor_us,pct_of_floor,floor_ceiling,"
-       "flops,bytes,churned_us,churned_ratio\n";
+       "flops,bytes,churned_us,churned_ratio,act_dtype,f32_act_us\n";
   for (const auto& r : rows) {
     c << '"' << ad.device << "\"," << r.mode << ',' << r.context << ',' << r.S << ',' << r.input_pos << ','
       << r.algorithm << ',' << r.dtype << ',' << r.layers << ',' << r.total_ms * 1e3 << ',' << r.floor.ms * 1e3 << ','
       << 100 * r.floor.ms / r.total_ms << ',' << r.floor.ceiling << ',' << r.flops << ',' << r.bytes << ',';
     if (r.churned_ms) c << *r.churned_ms * 1e3 << ',' << *r.churned_ms / r.total_ms;
     else c << ',';
+    c << ',' << r.act << ',';
+    if (r.f32_act_ms) c << *r.f32_act_ms * 1e3;
     c << "\n";
   }
   return c.str();
@@ -189,6 +194,8 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
                             {"bytes", r.bytes},
                             {"stages_ms", r.stage_ms},
                             {"layers", r.layers}});
+    j["results"].back()["act_dtype"] = r.act;
+    if (r.f32_act_ms) j["results"].back()["f32_act_ms"] = *r.f32_act_ms;
     if (r.churned_ms) {
       j["results"].back()["churned_ms"] = *r.churned_ms;
       j["results"].back()["churned_ratio"] = *r.churned_ms / r.total_ms;
@@ -236,6 +243,10 @@ Runner add_bench(CLI::App& app) {
       ->check(at_least(0));
   app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(CLI::NonNegativeNumber);
   app.add_flag("--sinks", a->sinks, "an attention sink (logit 0) for every query head");
+  app.add_option("--act,--activations", a->act,
+                 "activation dtype (q, k_new, v_new, out): f32, or f16, which also times each call with f32 "
+                 "activations over the same cache and prints the ratio (f16 / f32)")
+      ->check(CLI::IsMember({"f32", "f16"}));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--tiled-rows", a->tiled_rows, "flash-prefill-tiled: query rows per workgroup (0: tuning)")
@@ -296,6 +307,7 @@ Runner add_bench(CLI::App& app) {
                ad.adapter_type == "CPU" ? "  -- a CPU adapter: these are NOT GPU timings" : "");
     if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot time kernels");
     Sdpa sdpa(ctx);
+    const DType act = a->act == "f16" ? DType::F16 : DType::F32;
     std::vector<Point> points;
     for (const auto& dt : a->dtypes) {
       const auto add = [&](const char* mode, uint32_t C, uint32_t S) { points.push_back({mode, C, S, C - S, dt, {}, {}}); };
@@ -313,7 +325,8 @@ Runner add_bench(CLI::App& app) {
         SdpaOptions opt = call_options(*a, algo, Hq);
         if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
-          const Algorithm runs = sdpa.validate(pt.S, Hq, pt.pos, cfg, opt);  // ShapeError: a bad argument, exit 2
+          // ShapeError: a bad argument, exit 2
+          const Algorithm runs = sdpa.validate(pt.S, Hq, pt.pos, cfg, opt, {act, act, act, act});
           if (std::find(pt.run.begin(), pt.run.end(), runs) == pt.run.end()) pt.run.push_back(runs);
         } catch (const UnsupportedError& e) {
           why.push_back(e.what());
@@ -380,7 +393,8 @@ Runner add_bench(CLI::App& app) {
       Inputs in;
       const uint64_t cache = cache_bytes(pt.C, Hkv, D, pt.dtype);
       try {
-        for (uint32_t l = 0; l < L; ++l) in.push_back(std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype));
+        for (uint32_t l = 0; l < L; ++l)
+          in.push_back(std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype, act));
       } catch (const GpuError& e) {
         if (!step || std::string(e.what()).find("out of memory") == std::string::npos) throw;
         throw UnsupportedError(fmt::format("the {} layers' caches need {} (K and V of {} each); the device ran out "
@@ -392,7 +406,14 @@ Runner add_bench(CLI::App& app) {
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
       SdpaOptions opt = call_options(*a, algo, Hq);
-      if (!step) return time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
+      if (!step) {
+        Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
+        if (act == DType::F16) {  // the same call with f32 activations, over the same cache
+          BenchInputs f32_act(ctx, in[0]->cache, pt.S, Hq, DType::F32);
+          t.f32_act_ms = time_calls(sdpa, f32_act, opt, a->warmup, a->repeats, a->batch, false).per_call_ms;
+        }
+        return t;
+      }
       opt.max_context = pt.C;
       std::vector<SdpaPlan> plans;
       std::vector<SdpaPlan*> order;
@@ -448,7 +469,8 @@ Runner add_bench(CLI::App& app) {
           if (first.empty()) continue;
         }
         fmt::print(stderr, "\r");
-        auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4);
+        auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4, true,
+                                         act == DType::F16 ? 2 : 4);
         cost.flops *= L;
         cost.bytes *= L;
         for (Algorithm algo : requested_here) {
@@ -456,8 +478,10 @@ Runner add_bench(CLI::App& app) {
           const Timing& tm = first[algo];
           Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
                 cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes), L,
-                churned.count(algo) ? std::optional<double>(churned[algo].per_call_ms) : std::nullopt};
+                churned.count(algo) ? std::optional<double>(churned[algo].per_call_ms) : std::nullopt, a->act,
+                tm.f32_act_ms > 0 ? std::optional<double>(tm.f32_act_ms) : std::nullopt};
           std::string extra;
+          if (r.f32_act_ms) extra = fmt::format("f16 act / f32 act {:.2f}x ", r.total_ms / *r.f32_act_ms);
           if (step) extra = fmt::format("{:.2f} x {} layers", r.total_ms * 1e3 / L, L);
           for (const auto& n : r.stage_order) extra += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
           std::string churn_cols;

@@ -31,6 +31,7 @@ struct CheckArgs {
   uint32_t seed = 1;
   std::vector<std::string> algorithms;
   std::vector<std::string> dtypes = {"f32", "f16"};
+  std::string act = "random";
   std::string json;
   bool presets = true;
   bool verbose = false;
@@ -65,6 +66,24 @@ void random_sinks(std::mt19937& rng, verify::Case& c) {
   for (float& s : c.sinks) s = far && rng() % 2 ? 20.f + static_cast<float>(rng() % 61) : logit(rng);
 }
 
+// Activation dtypes: each of q, k_new, v_new, out f32 or f16 on its own (a generator of its
+// own, so the shapes a seed draws do not depend on it).
+ActivationDTypes random_act(std::mt19937& rng) {
+  const auto one = [&] { return rng() % 2 ? DType::F16 : DType::F32; };
+  ActivationDTypes act;
+  act.q = one();
+  act.k_new = one();
+  act.v_new = one();
+  act.out = one();
+  return act;
+}
+
+ActivationDTypes case_act(const std::string& mode, std::mt19937& rng) {
+  if (mode == "f16") return {DType::F16, DType::F16, DType::F16, DType::F16};
+  if (mode == "random" && rng() % 3 == 0) return random_act(rng);
+  return {};
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -73,7 +92,11 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
       out.push_back({64, p.q_heads, p.kv_heads, p.head_dim, 0, 64});      // prefill
       out.push_back({17, p.q_heads, p.kv_heads, p.head_dim, 100, 130});   // chunked prefill
     }
-  std::mt19937 rng(a.seed);
+  std::mt19937 rng(a.seed), act_rng(a.seed * 31u + 5);
+  // Presets (large head dims: each activation dtype is another set of slow lavapipe
+  // compiles) draw no random activations; --act f16 gives them f16 ones.
+  if (a.act == "f16")
+    for (auto& c : out) c.act = case_act(a.act, act_rng);
   auto pick = [&](std::initializer_list<uint32_t> xs) { return *(xs.begin() + rng() % xs.size()); };
   for (int i = 0; i < a.cases; ++i) {
     verify::Case c;
@@ -89,6 +112,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     if (rng() % 6 == 0) random_softcap(rng, c);
     if (rng() % 6 == 0) random_sinks(rng, c);
     c.lse = rng() % 4 == 0;
+    c.act = case_act(a.act, act_rng);
     out.push_back(c);
   }
   return out;
@@ -103,6 +127,10 @@ Runner add_check(CLI::App& app) {
   app.add_option("--seed", a->seed, "random seed")->check(at_least(0));
   app.add_option("--algorithm", a->algorithms, "algorithms to check (default: all)")->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
+  app.add_option("--act", a->act,
+                 "activation dtypes (q, k_new, v_new, out): random (about 1 random case in 3 draws each as f32 or "
+                 "f16; presets f32), f32, f16 (all four, presets too)")
+      ->check(CLI::IsMember({"random", "f32", "f16"}));
   app.add_flag("!--no-presets", a->presets, "skip the named model shapes");
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
@@ -144,7 +172,7 @@ Runner add_check(CLI::App& app) {
             opt.algorithm = algo;
             try {
               limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dt == "f16" ? DType::F16 : DType::F32},
-                              opt);
+                              opt, c.act);
             } catch (const Error& e) {
               why = std::string(to_string(algo)) + " on " + c.str() + ": " + e.what();
             }
@@ -156,7 +184,7 @@ Runner add_check(CLI::App& app) {
       }
     }
     int passed = 0, failed = 0, skipped = 0;
-    double worst_abs = 0, worst_rel = 0;
+    double worst_abs = 0, worst_rel = 0, worst_rel_f16_out = 0;
     nlohmann::json rows = nlohmann::json::array();
     uint32_t seed = a->seed * 7919;
     size_t done = 0;
@@ -165,8 +193,12 @@ Runner add_check(CLI::App& app) {
     const auto tally = [&](const verify::Result& r, const std::string& what) {
       const bool ok = r.passed();
       ok ? ++passed : ++failed;
-      worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
-      worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
+      if (r.out_dtype == DType::F16) {  // f16 rounding dominates: reported apart
+        worst_rel_f16_out = std::max(worst_rel_f16_out, r.cmp.rel_l2 / r.gain);
+      } else {
+        worst_abs = std::max(worst_abs, r.cmp.max_abs / r.gain);
+        worst_rel = std::max(worst_rel, r.cmp.rel_l2 / r.gain);
+      }
       if (!ok || a->verbose)
         fmt::print("{} {:<76} max_abs {:.2e} rel_l2 {:.2e}{}{}\n", ok ? "ok  " : "FAIL", what, r.cmp.max_abs,
                    r.cmp.rel_l2, r.cache_exact ? "" : " CACHE-UPDATE-WRONG",
@@ -199,7 +231,7 @@ Runner add_check(CLI::App& app) {
                             {"nonfinite", r.cmp.nonfinite},
                             {"passed", ok}});
           }
-      std::mt19937 frng(a->seed * 104729u + 17);
+      std::mt19937 frng(a->seed * 104729u + 17), act_rng(a->seed * 7u + 3);
       for (int i = 0; i < a->fuzz; ++i) {
         fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
         verify::Case c;
@@ -215,6 +247,7 @@ Runner add_check(CLI::App& app) {
         if (frng() % 5 == 0) random_softcap(frng, c);
         if (frng() % 5 == 0) random_sinks(frng, c);
         c.lse = frng() % 4 == 0;
+        if (act_rng() % 2) c.act = random_act(act_rng);
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);
@@ -227,8 +260,13 @@ Runner add_check(CLI::App& app) {
           if (kind == 1) bad.flash_keys_per_tile = 16 * (frng() % 5) + 1 + frng() % 15;
           if (kind == 2) bad.flash_threads_x = 17 + frng() % 100;
           if (kind == 3) bad.split_kv_workgroups = 65537 + frng() % 100000;
+          ActivationDTypes bad_act = c.act;
+          if (act_rng() % 4 == 0) {  // or an activation dtype outside the enum
+            bad = {};
+            bad_act.out = static_cast<DType>(2 + act_rng() % 100);
+          }
           try {
-            Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype}, bad);
+            Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype}, bad, bad_act);
             fmt::print("FAIL fuzz invalid option accepted: {}\n", c.str());
             ++failed;
           } catch (const ShapeError&) {
@@ -268,6 +306,10 @@ Runner add_check(CLI::App& app) {
     fmt::print("worst max_abs {:.2e}, worst rel_l2 {:.2e} (divided by each case's scale gain; f32 limits {:.0e} / {:.0e}, f16 rel_l2 {:.0e})\n",
                worst_abs, worst_rel, verify::tolerance(DType::F32).max_abs, verify::tolerance(DType::F32).rel_l2,
                verify::tolerance(DType::F16).rel_l2);
+    if (worst_rel_f16_out > 0)
+      fmt::print("f16 out: worst rel_l2 {:.2e} (limit {:.2e} with an f32 cache, {:.2e} with an f16 one)\n",
+                 worst_rel_f16_out, verify::tolerance(DType::F32, 1, DType::F16).rel_l2,
+                 verify::tolerance(DType::F16, 1, DType::F16).rel_l2);
     fmt::print("check: {} passed, {} failed, {} skipped (not supported on this device/shape)\n", passed, failed,
                skipped);
     if (!a->json.empty()) write_file(a->json, rows.dump(1) + "\n", "--json");

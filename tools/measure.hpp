@@ -42,21 +42,30 @@ inline void fill_cache(Context& ctx, KVCache& cache) {
   }
 }
 
-// A filled cache of `context` positions and the tensors of one call of S new tokens.
+// A filled cache of `context` positions and the tensors of one call of S new tokens, the
+// activations (q, k_new, v_new, out) of dtype `act`.
 struct BenchInputs {
   KVCache cache;
   Tensor q, k_new, v_new, out;
   uint32_t S, input_pos;
-  BenchInputs(Context& ctx, uint32_t context, uint32_t S, uint32_t Hq, uint32_t Hkv, uint32_t D, DType dtype)
-      : cache(ctx, {context, Hkv, D, dtype}),
-        q(Tensor::from(ctx, {S, Hq, D}, pseudo_random(size_t{S} * Hq * D, 3), "q")),
-        k_new(Tensor::from(ctx, {S, Hkv, D}, pseudo_random(size_t{S} * Hkv * D, 4), "k_new")),
-        v_new(Tensor::from(ctx, {S, Hkv, D}, pseudo_random(size_t{S} * Hkv * D, 5), "v_new")),
-        out(ctx, {S, Hq, D}, "out"),
-        S(S),
-        input_pos(context - S) {
+  BenchInputs(Context& ctx, uint32_t context, uint32_t S, uint32_t Hq, uint32_t Hkv, uint32_t D, DType dtype,
+              DType act = DType::F32)
+      : BenchInputs(ctx, KVCache(ctx, {context, Hkv, D, dtype}), S, Hq, act) {
     fill_cache(ctx, cache);
   }
+  // Other activations over the same (already filled) cache.
+  BenchInputs(Context& ctx, const KVCache& shared, uint32_t S, uint32_t Hq, DType act)
+      : cache(shared),
+        q(Tensor::from(ctx, {S, Hq, D()}, pseudo_random(size_t{S} * Hq * D(), 3), "q", act)),
+        k_new(Tensor::from(ctx, {S, Hkv(), D()}, pseudo_random(size_t{S} * Hkv() * D(), 4), "k_new", act)),
+        v_new(Tensor::from(ctx, {S, Hkv(), D()}, pseudo_random(size_t{S} * Hkv() * D(), 5), "v_new", act)),
+        out(ctx, {S, Hq, D()}, "out", act),
+        S(S),
+        input_pos(cache.config().capacity - S) {}
+
+ private:
+  uint32_t D() const { return cache.config().head_dim; }
+  uint32_t Hkv() const { return cache.config().kv_heads; }
 };
 
 // Allocation history for the churn measurements: `mib` MiB of storage buffers (pieces of
@@ -91,6 +100,7 @@ inline Floor floor_of(const ProbeResult& c, double flops, double bytes) {
 
 struct Timing {
   double per_call_ms = 0;                    // median over submissions of (span / batch)
+  double f32_act_ms = 0;                     // bench --act f16: the same call with f32 activations
   std::map<std::string, double> stage_ms;    // median per pass label, pass-by-pass timestamps
   std::vector<std::string> stage_order;
 };

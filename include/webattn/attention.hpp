@@ -8,6 +8,11 @@
 // out = softmax(q·Kᵀ·scale + causal mask)·V over cache positions 0 .. input_pos+S-1.
 // Query row s (absolute position input_pos + s) sees positions 0 .. input_pos + s.
 // Query head h reads kv head h / (Hq / Hkv).
+//
+// Activations: q, k_new, v_new and out may each be F32 or F16 (Tensor::dtype), independently
+// of each other and of the cache's dtype; kernels convert as they load and store (no extra
+// passes), all arithmetic is fp32. An F16 out is the fp32 result rounded once to the nearest
+// half (past 65504 from 65520 on: +-Inf); see verify::tolerance for the accuracy limits.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -18,9 +23,6 @@
 #include "webattn/tensor.hpp"
 
 namespace webattn {
-
-enum class DType { F32, F16 };
-const char* to_string(DType d);
 
 struct KVCacheConfig {
   uint32_t capacity = 0;   // C: positions the cache holds
@@ -57,6 +59,11 @@ class KVCache {
   Context* ctx_;
   KVCacheConfig config_;
   std::shared_ptr<gpu::Buffer> keys_, values_;
+};
+
+// The dtypes of a call's activation tensors: what Sdpa::validate checks in their place.
+struct ActivationDTypes {
+  DType q = DType::F32, k_new = DType::F32, v_new = DType::F32, out = DType::F32;
 };
 
 enum class Algorithm {
@@ -172,6 +179,7 @@ class Sdpa {
 
   ForwardInfo forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
                       uint32_t input_pos, Tensor& out, const SdpaOptions& options = {});
+  // The same with a new out [S, Hq, D] of q's dtype.
   Tensor forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, uint32_t input_pos,
                  const SdpaOptions& options = {});
 
@@ -190,9 +198,10 @@ class Sdpa {
   // Every check forward() would make for q [seq_len, q_heads, D] at input_pos on a cache
   // with this config (and, with options.max_context set, every check plan() would make),
   // without GPU work or tensors: ShapeError / UnsupportedError as those calls would throw
-  // them. Returns the algorithm that would run.
+  // them. `act`: the activation tensors' dtypes (sizes of q and k_new depend on them).
+  // Returns the algorithm that would run.
   Algorithm validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
-                     const SdpaOptions& options = {}) const;
+                     const SdpaOptions& options = {}, const ActivationDTypes& act = {}) const;
 
  private:
   struct Impl;

@@ -19,6 +19,7 @@ struct Case {
   float softcap = 0;         // logit soft-cap (0: none)
   std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
   bool lse = false;          // also ask for the log-sum-exp output and compare it
+  ActivationDTypes act = {};  // dtypes of q, k_new, v_new, out (f16 inputs: the reference gets them rounded)
   std::string str() const;
 };
 
@@ -26,11 +27,16 @@ struct Case {
 // f16 caches: rel L2 <= 1e-5 against float64 on the f16-rounded K and V.
 // With an explicit scale above 1/sqrt(D) the scores grow by scale*sqrt(D) and their
 // fp32 rounding with them (the softmax sharpens); both limits scale by that factor.
+// f16 inputs (q, k_new, v_new) change nothing: the reference runs on their rounded values.
+// f16 out: the fp32 result x (within the limits above) is rounded once to the nearest half,
+// |round(x) - x| <= u|x| with u = 2^-11 (normal halves), so ||got - ref|| <= u||x|| +
+// ||x - ref|| and rel L2 <= u + (1 + u) * limit; max abs is then not bounded on its own.
 struct Tolerance {
   double max_abs;
   double rel_l2;
 };
-Tolerance tolerance(DType dtype, double score_gain = 1.0);
+Tolerance tolerance(DType dtype, double score_gain = 1.0, DType out = DType::F32);
+constexpr double kHalfUnitRoundoff = 1.0 / 2048;  // u = 2^-11: relative rounding error of a normal half
 double score_gain(const Case& c);  // max(1, scale * sqrt(D))
 
 struct Result {
@@ -41,10 +47,12 @@ struct Result {
   double gpu_ms = 0;
   bool passed() const;
   DType dtype = DType::F32;
+  DType out_dtype = DType::F32;
   double gain = 1.0;  // score_gain of the case
 };
 
-// tuning: run with these kernel tunables instead of the adapter's saved ones.
+// tuning: run with these kernel tunables instead of the adapter's saved ones. The
+// activations have c.act's dtypes; the reference gets the f16 ones as rounded.
 Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed,
                 const Tuning* tuning = nullptr);
 

@@ -165,6 +165,22 @@ std::string lse_wgsl(const Settings& settings, uint32_t binding) {
          ") var<storage, read_write> lse: array<f32>;\nfn write_lse(i: u32, v: f32) { lse[i] = v; }\n";
 }
 
+std::string activations_wgsl(std::initializer_list<std::pair<const char*, DType>> tensors) {
+  std::string s;
+  for (const auto& [name, dtype] : tensors) {
+    const std::string n = name, vec = n + "_vec4";
+    if (dtype == DType::F32) {
+      s += "alias " + vec + " = vec4<f32>;\nfn " + n + "_unpack(v: " + vec + ") -> vec4<f32> { return v; }\nfn " + n +
+           "_pack(v: vec4<f32>) -> " + vec + " { return v; }\n";
+    } else {  // halves packed two per u32, as in the kv_f16 prelude
+      s += "alias " + vec + " = vec2<u32>;\nfn " + n + "_unpack(v: " + vec +
+           ") -> vec4<f32> { return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)); }\nfn " + n +
+           "_pack(v: vec4<f32>) -> " + vec + " { return vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw)); }\n";
+    }
+  }
+  return s;
+}
+
 std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings) {
   auto buf = std::make_shared<gpu::Buffer>(device, settings.sinks.size() * sizeof(float), "sinks");
   buf->upload(settings.sinks);

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,6 +127,12 @@ std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& s
 // Generated WGSL for the log-sum-exp output: `const LSE`, and `fn write_lse(i, v)` storing
 // into an `lse` storage array at `binding` when it is asked for (else doing nothing).
 std::string lse_wgsl(const Settings& settings, uint32_t binding);
+
+// Generated WGSL for the activation tensors a kernel binds (q, k_new, v_new, out), each by
+// its own dtype: `alias <name>_vec4` (vec4<f32>, or vec2<u32> holding 4 packed halves),
+// `fn <name>_unpack(v) -> vec4<f32>` and `fn <name>_pack(v: vec4<f32>) -> <name>_vec4`. The
+// f32 forms are the identity, so f32 pipelines run exactly the arithmetic they ran before.
+std::string activations_wgsl(std::initializer_list<std::pair<const char*, DType>> tensors);
 
 // The parameters every pass of a step at input_pos starts from.
 KernelParams common_params(const CallShape& shape, const Settings& settings, uint32_t input_pos);

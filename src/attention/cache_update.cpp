@@ -27,18 +27,26 @@ std::vector<PreparedPass> prepare_cache_update(gpu::Device& dev, const KVCache& 
   constexpr uint32_t wg = 256;
   const CacheWindows w = cache_windows(dev, c);
   const std::vector<CacheAccess> uses{CacheAccess::WriteBoth};
-  const gpu::ShaderSpec spec{"update_cache", {"attention_params", kv_prelude(c.dtype)}, cache_access_wgsl(w, uses),
+  const gpu::ShaderSpec spec{"update_cache",
+                             {"attention_params", kv_prelude(c.dtype)},
+                             cache_access_wgsl(w, uses) +
+                                 activations_wgsl({{"k_new", k_new.dtype()}, {"v_new", v_new.dtype()}}),
                              {{"WG", wg}}};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, cache, uses);
   // New rows beyond one binding (a long prompt written at once) go in pieces, each binding
-  // its rows of k_new / v_new at an aligned offset.
+  // its rows of k_new / v_new at an aligned offset. Each may be f32 or f16: the wider rows
+  // set the piece's size, the narrower ones its alignment (rows of D/4 vec4s: powers of two
+  // apart, so a piece aligned for the narrower rows is aligned for the wider too).
   const DeviceLimits& lim = dev.limits();
-  const uint64_t row_bytes = uint64_t{c.kv_heads} * c.head_dim * 4;
+  const uint64_t values_per_row = uint64_t{c.kv_heads} * c.head_dim;
+  const uint64_t k_row = values_per_row * (k_new.dtype() == DType::F16 ? 2 : 4);
+  const uint64_t v_row = values_per_row * (v_new.dtype() == DType::F16 ? 2 : 4);
+  const uint64_t row_bytes = std::max(k_row, v_row);
   uint64_t piece = S;
   if (S * row_bytes > lim.max_storage_buffer_binding_size) {
     const uint64_t align = std::max<uint64_t>(4, lim.min_storage_buffer_offset_alignment);
-    const uint64_t step = align / std::gcd(align, row_bytes);
+    const uint64_t step = align / std::gcd(align, std::min(k_row, v_row));
     piece = lim.max_storage_buffer_binding_size / row_bytes / step * step;
     if (piece == 0)
       throw UnsupportedError("one row of '" + k_new.label() + "' (" + std::to_string(row_bytes) +
@@ -51,8 +59,8 @@ std::vector<PreparedPass> prepare_cache_update(gpu::Device& dev, const KVCache& 
     const gpu::Grid grid = flat_grid(lim, uint64_t{n} * c.kv_heads * c.head_dim / 4, wg, &row_threads);
     passes.push_back(make_pass(
         dev, spec,
-        {{"k_new", &gpu_buffer(k_new), r0 * row_bytes, n * row_bytes},
-         {"v_new", &gpu_buffer(v_new), r0 * row_bytes, n * row_bytes},
+        {{"k_new", &gpu_buffer(k_new), r0 * k_row, n * k_row},
+         {"v_new", &gpu_buffer(v_new), r0 * v_row, n * v_row},
          cache_window0("k_cache", w, gpu_keys(cache)), cache_window0("v_cache", w, gpu_values(cache))},
         [=, kv_heads = c.kv_heads, head_dim = c.head_dim](KernelParams& prm) {
           const uint32_t input_pos = prm.input_pos + static_cast<uint32_t>(r0);

@@ -1,4 +1,5 @@
-// What the fused prefill launchers share: binding q, the cache windows, out, sinks and lse.
+// What the fused prefill launchers share: binding q, the cache windows, out, sinks and lse,
+// and the activation dtypes of q and out (f32 or packed f16).
 #include "attention/launch.hpp"
 
 namespace webattn::attention {
@@ -19,7 +20,8 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, 
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   PreparedPass pass = make_pass(
       in.device,
-      spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6),
+      spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
+               activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}),
            variant_constants(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
   pass.owned = std::move(sinks);

@@ -127,6 +127,8 @@ void check_operands(const Context& ctx, const Operands& op) {
     if (&gpu_buffer(*op.lse).device() != &gpu_device(ctx))
       throw ShapeError("tensor '" + op.lse->label() + "' (lse) belongs to another Context than this Sdpa");
     expect_shape(*op.lse, "lse", {S, Hq}, "[S, Hq]");
+    if (op.lse->dtype() != DType::F32)
+      throw ShapeError(std::string("lse ('") + op.lse->label() + "') must be f32, got " + to_string(op.lse->dtype()));
     for (const auto& [other, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.q), "q"},
                                       {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"},
                                       {&gpu_buffer(op.out), "out"}})
@@ -153,11 +155,8 @@ struct Prepared {
       ws.get(s.name, s.bytes);
     const auto windows = attention::cache_windows(dev, recipe.shape.cache);
     const std::string kv = attention::kv_prelude(recipe.shape.cache.dtype, recipe.settings.native_f16);
-    attention::validate_cache_update(recipe.shape.cache, op.k_new, op.v_new);
+    update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
     passes = entry.prepare({dev, recipe.shape, recipe.settings, op, ws, windows, kv});
-    // The cache update runs as its own pass unless the algorithm's passes do it.
-    if (std::none_of(passes.begin(), passes.end(), [](const auto& p) { return p.writes_cache; }))
-      update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
   }
 
   // The cache update and the algorithm's passes for one step (repeat times).
@@ -186,8 +185,13 @@ struct Prepared {
 }  // namespace
 
 Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos, const KVCacheConfig& cache,
-                         const SdpaOptions& options) const {
+                         const SdpaOptions& options, const ActivationDTypes& act) const {
   const DeviceLimits& lim = impl_->ctx->adapter().limits;
+  for (const auto& [name, dtype] : {std::pair<const char*, DType>{"q", act.q}, {"k_new", act.k_new},
+                                    {"v_new", act.v_new}, {"out", act.out}})
+    if (dtype != DType::F32 && dtype != DType::F16)
+      throw ShapeError(std::string(name) + " dtype " + std::to_string(static_cast<int>(dtype)) +
+                       " is not allowed; allowed: f32, f16");
   attention::validate_cache_config(lim, cache);
   check_position(input_pos, seq_len, cache.capacity, "cache capacity");
   uint32_t min_context = input_pos + seq_len, max_context = min_context;
@@ -200,16 +204,19 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
       make_recipe(*impl_->ctx, impl_->tuning, seq_len, q_heads, cache, min_context, max_context, options).entry->id;
   // q and out are bound whole by every algorithm; k_new / v_new are written in pieces, so
   // only their buffers' size is limited.
-  const auto tensor_limit = [&](const char* name, uint32_t heads, uint64_t limit, const char* limit_name) {
+  const auto tensor_limit = [&](const char* name, DType dtype, uint32_t heads, uint64_t limit, const char* limit_name) {
     uint64_t bytes = 0;  // S * heads * D * 4 may overflow 64 bits for absurd heads
-    const bool overflow = __builtin_mul_overflow(uint64_t{seq_len} * heads, uint64_t{cache.head_dim} * 4, &bytes);
+    const uint64_t elem = dtype == DType::F16 ? 2 : 4;
+    const bool overflow = __builtin_mul_overflow(uint64_t{seq_len} * heads, uint64_t{cache.head_dim} * elem, &bytes);
     if (overflow || bytes > limit)
       throw UnsupportedError(std::string(name) + " " + shape_string({seq_len, heads, cache.head_dim}) + " needs " +
                              (overflow ? std::string("over 2^64") : std::to_string(bytes)) + " bytes, over this device's " +
                              limit_name + " " + std::to_string(limit));
   };
-  tensor_limit("q", q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
-  tensor_limit("k_new", cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
+  tensor_limit("q", act.q, q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
+  tensor_limit("out", act.out, q_heads, lim.max_storage_buffer_binding_size, "maxStorageBufferBindingSize");
+  tensor_limit("k_new", act.k_new, cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
+  tensor_limit("v_new", act.v_new, cache.kv_heads, lim.max_buffer_size, "maxBufferSize");
   return algo;
 }
 
@@ -232,7 +239,7 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
 
 Tensor Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, uint32_t input_pos,
                      const SdpaOptions& options) {
-  Tensor out(*impl_->ctx, q.shape(), "out");
+  Tensor out(*impl_->ctx, q.shape(), "out", q.dtype());
   forward(q, k_new, v_new, cache, input_pos, out, options);
   return out;
 }

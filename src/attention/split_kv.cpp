@@ -20,9 +20,9 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
                      const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}, bool fused_update = false) {
+                     std::vector<std::pair<std::string, double>> constants = {}) {
   return {"split_kv_decode",
-          {reduce_prelude, "attention_params", kv, fused_update ? "split_kv_cache_update" : "split_kv_cache_read"},
+          {reduce_prelude, "attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
@@ -55,20 +55,6 @@ uint32_t padded_rows(uint32_t rows) {
   uint32_t p = 1;
   while (p < rows) p *= 2;
   return p;
-}
-
-// Whether the split pass writes this step's k_new / v_new into the cache itself
-// (split_kv_cache_update) instead of a separate update pass before it: where each cache is
-// one binding and q is not in a cache's buffer (the fused pass binds the caches
-// read_write). $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate pass (measurements).
-bool fuse_update(const PrepareInputs& in) {
-  if (const char* forced = std::getenv("WEBATTN_SPLIT_KV_UPDATE")) {
-    const std::string f = forced;
-    if (f == "separate") return false;
-    if (f != "fused") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of fused, separate");
-  }
-  const auto& q = gpu_buffer(in.op.q).handle();
-  return in.windows.count == 1 && q != gpu_keys(in.op.cache).handle() && q != gpu_values(in.op.cache).handle();
 }
 
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
@@ -118,21 +104,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // Non-causal rows share one range only without a window (its start moves with the row).
   const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
   const auto& w = in.windows;
-  const bool fused = fuse_update(in);
-  // Fused: one binding per cache, accessors in the prelude; else generated window accessors.
-  const std::vector<CacheAccess> reads =
-      fused ? std::vector<CacheAccess>{} : std::vector<CacheAccess>{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
-  std::vector<NamedBinding> split_named{{"q", &gpu_buffer(in.op.q)},
-                                        cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                                        cache_window0("v_cache", w, gpu_values(in.op.cache)),
-                                        {"part_o", &part_o},
-                                        {"part_ml", &part_ml}};
-  if (fused) {
-    split_named.push_back({"k_new", &gpu_buffer(in.op.k_new)});
-    split_named.push_back({"v_new", &gpu_buffer(in.op.v_new)});
-  }
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
   // the kernel) to the context's end.
   const Settings st = in.settings;
@@ -144,15 +118,16 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
-      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
-           variant_constants(in.settings), fused),
-      split_named,
+      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
+           cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}), same_vis,
+           variant_constants(in.settings)),
+      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
       },
       windows));
-  passes.back().writes_cache = fused;
 
   // One lane per chunk (up to the device's workgroup size): the reduce walks the chunks in
   // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
@@ -172,7 +147,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
-                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
+                                  activations_wgsl({{"out", in.op.out.dtype()}}),
+                              {{"WG", wg}}},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

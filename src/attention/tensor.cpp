@@ -2,6 +2,7 @@
 
 #include "internal.hpp"
 
+#include "attention/half.hpp"
 #include "gpu/buffer.hpp"
 
 namespace webattn {
@@ -12,26 +13,41 @@ std::string shape_string(const std::vector<uint32_t>& shape) {
   return s + "]";
 }
 
-Tensor::Tensor(Context& ctx, std::vector<uint32_t> shape, const std::string& label)
-    : shape_(std::move(shape)), label_(label) {
+namespace {
+// Storage bytes of n elements: halves are packed two per u32 word (an odd count pads one).
+uint64_t storage_bytes(uint64_t n, DType dtype) { return dtype == DType::F16 ? (n + 1) / 2 * 4 : n * 4; }
+
+void check_dtype(DType dtype, const std::string& label) {
+  if (dtype != DType::F32 && dtype != DType::F16)
+    throw ShapeError("tensor '" + label + "': dtype " + std::to_string(static_cast<int>(dtype)) +
+                     " is not allowed; allowed: f32, f16");
+}
+}  // namespace
+
+Tensor::Tensor(Context& ctx, std::vector<uint32_t> shape, const std::string& label, DType dtype)
+    : shape_(std::move(shape)), label_(label), dtype_(dtype) {
+  check_dtype(dtype, label);
   buffer_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), bytes(), label);
 }
 
 Tensor Tensor::from(Context& ctx, std::vector<uint32_t> shape, const std::vector<float>& values,
-                    const std::string& label) {
-  Tensor t(ctx, std::move(shape), label);
+                    const std::string& label, DType dtype) {
+  Tensor t(ctx, std::move(shape), label, dtype);
   t.upload(values);
   return t;
 }
 
 Tensor Tensor::wrap(Context& ctx, WGPUBuffer buffer, uint64_t offset, std::vector<uint32_t> shape,
-                    const std::string& label) {
+                    const std::string& label, DType dtype) {
+  check_dtype(dtype, label);
   uint64_t n = 1;
   for (auto d : shape) n *= d;
   if (shape.empty() || n == 0) throw ShapeError("'" + label + "': cannot view an empty shape " + shape_string(shape));
-  auto view = std::make_shared<gpu::Buffer>(gpu_device(ctx), buffer, offset, n * 4, label);
-  return Tensor(std::move(shape), label, std::move(view));
+  auto view = std::make_shared<gpu::Buffer>(gpu_device(ctx), buffer, offset, storage_bytes(n, dtype), label);
+  return Tensor(std::move(shape), label, dtype, std::move(view));
 }
+
+uint64_t Tensor::bytes() const { return storage_bytes(numel(), dtype_); }
 
 WGPUBuffer Tensor::wgpu_buffer() const { return buffer_->handle(); }
 uint64_t Tensor::wgpu_offset() const { return buffer_->offset(); }
@@ -46,11 +62,21 @@ void Tensor::upload(const std::vector<float>& values) {
   if (values.size() != numel())
     throw ShapeError("tensor '" + label_ + "' of shape " + shape_string(shape_) + " holds " +
                      std::to_string(numel()) + " values, got " + std::to_string(values.size()));
-  buffer_->upload(values);
+  if (dtype_ == DType::F32) return buffer_->upload(values);
+  std::vector<uint16_t> halves(bytes() / 2, 0);
+  for (size_t i = 0; i < values.size(); ++i) halves[i] = half::from_float(values[i]);
+  buffer_->upload(halves);
 }
 
-std::vector<float> Tensor::download() const { return buffer_->download<float>(numel()); }
+std::vector<float> Tensor::download() const {
+  if (dtype_ == DType::F32) return buffer_->download<float>(numel());
+  const auto halves = buffer_->download<uint16_t>(bytes() / 2);
+  std::vector<float> out(numel());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = half::to_float(halves[i]);
+  return out;
+}
 
-void Tensor::poison() { buffer_->fill_u32(0x7fc0dead); }
+// F16: a quiet-NaN half in both halves of every word.
+void Tensor::poison() { buffer_->fill_u32(dtype_ == DType::F16 ? 0x7eadfeadu : 0x7fc0dead); }
 
 }  // namespace webattn

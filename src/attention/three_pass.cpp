@@ -48,7 +48,10 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   std::vector<gpu::Binding> k_windows;
   bind_cache_windows(k_windows, w, in.op.cache, reads_k);
   passes.push_back(make_pass(
-      in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), variant_constants(in.settings)},
+      in.device, {"qk_scores",
+                   {"attention_params", in.kv},
+                   cache_access_wgsl(w, reads_k) + activations_wgsl({{"q", in.op.q.dtype()}}),
+                   variant_constants(in.settings)},
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);
@@ -68,7 +71,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   std::vector<gpu::Binding> v_windows;
   bind_cache_windows(v_windows, w, in.op.cache, reads_v);
   passes.push_back(make_pass(
-      in.device, {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v), {}},
+      in.device,
+      {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v) + activations_wgsl({{"out", in.op.out.dtype()}}), {}},
       {{"probs", &scores}, cache_window0(v_var, w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
       [d4n](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);

@@ -14,7 +14,7 @@ const BLOCK: u32 = 256u;  // keys per inner sum (a multiple of 4)
 
 @group(0) @binding(1) var<storage, read> probs: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v_cache: array<KvVec4>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -70,7 +70,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let s = s0 + i;
     if (s < p.seq_len) {
-      out[(s * p.q_heads + h) * d4n + d4] = acc[i] + blk[i];
+      out[(s * p.q_heads + h) * d4n + d4] = out_pack(acc[i] + blk[i]);
     }
   }
 }

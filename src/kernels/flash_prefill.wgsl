@@ -28,10 +28,10 @@ const NJ: u32 = BC / TX;
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
 const NL: u32 = (BC * D4 + 255u) / 256u;  // tile vec4s loaded per invocation
 
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 var<workgroup> p_tile: array<f32, BR * BC>;
@@ -115,10 +115,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       sc[j] = vec4<f32>(0.0);
     }
     for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {
-      let q0 = q[qbase[0] + d4] * p.scale;
-      let q1 = q[qbase[1] + d4] * p.scale;
-      let q2 = q[qbase[2] + d4] * p.scale;
-      let q3 = q[qbase[3] + d4] * p.scale;
+      let q0 = q_unpack(q[qbase[0] + d4]) * p.scale;
+      let q1 = q_unpack(q[qbase[1] + d4]) * p.scale;
+      let q2 = q_unpack(q[qbase[2] + d4]) * p.scale;
+      let q3 = q_unpack(q[qbase[3] + d4]) * p.scale;
       for (var j: u32 = 0u; j < NJ; j = j + 1u) {
         let kv = kv_tile[(tx + TX * j) * KV_STRIDE + d4];
         sc[j] = sc[j] + vec4<f32>(dot(q0, kv), dot(q1, kv), dot(q2, kv), dot(q3, kv));
@@ -245,7 +245,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var j: u32 = 0u; j < DV; j = j + 1u) {
         let d4 = tx + TX * j;
         if (d4 < D4) {
-          out[qbase[i] + d4] = o[i * DV + j] * inv;
+          out[qbase[i] + d4] = out_pack(o[i * DV + j] * inv);
         }
       }
     }

@@ -23,7 +23,8 @@
 //   D4: head_dim / 4,  TM: rows per thread (BR = 16 * TM),  TN: keys per thread in the score
 //   phase (BC = 16 * TN),  DK4: head-dim vec4s per staged chunk,  SBUF / PBUF: 1 or 2 buffers
 //   of the score / P.V phase (2: one barrier per chunk; 1 when two do not fit),
-//   SINKS, sink_logit(h), LSE, write_lse(i, v): as in flash_prefill.wgsl.
+//   SINKS, sink_logit(h), LSE, write_lse(i, v), q_vec4 / q_unpack, out_vec4 / out_pack: as in
+//   flash_prefill.wgsl.
 // 256 threads: thread t is row group ry and key group kx (16 x 16), 4 row groups x 8 key
 // groups per 32-wide warp so a vec4 load of q reads 4 addresses and one of K 8 (one
 // 128-byte wavefront each on NVIDIA). It owns rows ry + 16*i (i < TM), score keys
@@ -46,10 +47,10 @@ const VL: u32 = (KG * D4 + 255u) / 256u;   // v chunk vec4s fetched per thread
 const LOG2E: f32 = 1.4426950408889634;
 const LN2: f32 = 0.6931471805599453;
 
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> smem: array<vec4<f32>, SMEM>;
 var<workgroup> red: array<vec4<f32>, BR * KG / 4u>;  // per (row, key group): a max or a sum
@@ -69,7 +70,7 @@ fn fetch_chunk(t: u32, row0: u32, rows_total: u32, g: u32, kvh: u32, key0: u32, 
     let d = c * DK4 + i % DK4;
     if (i < BR * DK4 && d < D4) {
       let r = min(row0 + i / DK4, rows_total - 1u);
-      ch.q[n] = q[((r / g) * p.q_heads + kvh * g + r % g) * D4 + d] * qscale;
+      ch.q[n] = q_unpack(q[((r / g) * p.q_heads + kvh * g + r % g) * D4 + d]) * qscale;
     }
   }
   for (var n: u32 = 0u; n < KL; n = n + 1u) {
@@ -322,7 +323,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var jj: u32 = 0u; jj < DV; jj = jj + 1u) {
         let d4 = kx + KG * jj;
         if (d4 < D4) {
-          out[qbase[i] + d4] = o[i * DV + jj] * inv;
+          out[qbase[i] + d4] = out_pack(o[i * DV + jj] * inv);
         }
       }
     }

@@ -7,7 +7,7 @@
 const TX: u32 = 8u;
 const TILE: u32 = 32u;  // 4 * TX
 
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
 @group(0) @binding(3) var<storage, read_write> scores: array<f32>;
 
@@ -30,7 +30,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
       let s = min(s0 + i, p.seq_len - 1u);
-      let qv = q[(s * p.q_heads + h) * d4n + d4] * p.scale;
+      let qv = q_unpack(q[(s * p.q_heads + h) * d4n + d4]) * p.scale;
       acc[i] = acc[i] + vec4<f32>(dot(qv, kv[0]), dot(qv, kv[1]), dot(qv, kv[2]), dot(qv, kv[3]));
     }
   }

@@ -10,7 +10,7 @@ override WG: u32 = 256u;  // a power of two, >= D/4
 
 @group(0) @binding(1) var<storage, read> part_o: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> part_ml: array<vec2<f32>>;
-@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_o: array<vec4<f32>, WG>;
@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       ls = ls + exp(sink_logit(h) - m_all);  // in the denominator only: a sink has no value
     }
     let s = r / g;
-    out[(s * p.q_heads + h) * d4n + t] = os / ls;
+    out[(s * p.q_heads + h) * d4n + t] = out_pack(os / ls);
     if (LSE && t == 0u) {
       write_lse(s * p.q_heads + h, m_all + log(ls));
     }

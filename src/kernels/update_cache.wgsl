@@ -1,10 +1,11 @@
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos,
-// converting to the cache's storage type. One thread per 4 values.
-// Bytes: read 2*S*Hkv*D*4, write 2*S*Hkv*D*sizeof(cache element).
+// converting to the cache's storage type. One thread per 4 values. k_new / v_new are
+// f32 or packed f16 (generated k_new_vec4 / v_new_vec4 and their unpack functions).
+// Bytes: read 2*S*Hkv*D*sizeof(activation), write 2*S*Hkv*D*sizeof(cache element).
 override WG: u32 = 256u;
 
-@group(0) @binding(1) var<storage, read> k_new: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> v_new: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> k_new: array<k_new_vec4>;
+@group(0) @binding(2) var<storage, read> v_new: array<v_new_vec4>;
 @group(0) @binding(3) var<storage, read_write> k_cache: array<KvVec4>;
 @group(0) @binding(4) var<storage, read_write> v_cache: array<KvVec4>;
 
@@ -16,6 +17,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let dst = p.input_pos * p.kv_heads * p.head_dim / 4u + i;
-  k_put(dst, kv_pack(k_new[i]));
-  v_put(dst, kv_pack(v_new[i]));
+  k_put(dst, kv_pack(k_new_unpack(k_new[i])));
+  v_put(dst, kv_pack(v_new_unpack(v_new[i])));
 }
