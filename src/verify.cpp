@@ -15,7 +15,8 @@ std::string Case::str() const {
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
          (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
          (window_left > 0 ? " window=" + std::to_string(window_left) : "") +
-         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "");
+         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "") +
+         (alibi ? (alibi_slopes.empty() ? " alibi" : " alibi=explicit") : "");
 }
 
 Tolerance tolerance(DType dtype, double gain) {
@@ -40,6 +41,8 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
   opt.sinks = c.sinks;
+  opt.alibi = c.alibi;
+  opt.alibi_slopes = c.alibi_slopes;
   std::optional<Tensor> lse_probe;  // only whether an lse is asked for matters here
   if (c.lse) opt.lse = &lse_probe.emplace(ctx, std::vector<uint32_t>{1});
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
@@ -80,6 +83,8 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
   opt.sinks = c.sinks;
+  opt.alibi = c.alibi;
+  opt.alibi_slopes = c.alibi_slopes;
   Tensor lse(ctx, {c.S, c.Hq}, "lse");
   lse.poison();
   if (c.lse) opt.lse = &lse;
@@ -92,6 +97,7 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.gpu_ms = info.total_ms();
 
   reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left, c.softcap, c.sinks};
+  if (c.alibi) p.alibi_slopes = c.alibi_slopes.empty() ? alibi_slopes(c.Hq) : c.alibi_slopes;
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

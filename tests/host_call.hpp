@@ -122,6 +122,8 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.window_left = c.p.window_left;
   opt.softcap = static_cast<float>(c.p.softcap);
   opt.sinks = c.p.sinks;
+  opt.alibi = !c.p.alibi_slopes.empty();
+  opt.alibi_slopes = c.p.alibi_slopes;
   return opt;
 }
 

@@ -108,7 +108,8 @@ TEST(Sinks, RefusedAndValidated) {
 }
 
 // Every variant at once on odd shapes: GQA ratios 3 and 7, head dims 12 and 20 (multiples
-// of 4, not of 8), a window straddling a 32-key tile, soft-cap, sinks and the LSE.
+// of 4, not of 8), a window straddling a 32-key tile, soft-cap, sinks, the LSE and ALiBi
+// (the paper's slopes for 6 and 7 heads: not powers of two).
 TEST(AllVariants, OddShapes) {
   struct Shape {
     uint32_t S, Hq, Hkv, D, pos;
@@ -123,6 +124,7 @@ TEST(AllVariants, OddShapes) {
         c.sinks.resize(s.Hq);
         for (uint32_t h = 0; h < s.Hq; ++h) c.sinks[h] = static_cast<float>(h) - 2.f;
         c.lse = true;
+        c.alibi = true;
         if (!verify::supported(ctx(), c, algo)) continue;
         expect_case_passes(ctx(), c, algo, dtype, ++seed);
       }

@@ -39,6 +39,7 @@ struct BenchArgs {
   uint32_t window = 0;  // variants, for their cost against plain attention (runs without them)
   float softcap = 0;
   bool sinks = false;
+  bool alibi = false;
   uint32_t flash_threads_x = 0;
   std::string json, csv;
   bool reprobe = false;
@@ -56,6 +57,7 @@ SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
   opt.window_left = a.window;
   opt.softcap = a.softcap;
   if (a.sinks) opt.sinks.assign(q_heads, 0.f);
+  opt.alibi = a.alibi;
   return opt;
 }
 
@@ -206,6 +208,7 @@ Runner add_bench(CLI::App& app) {
       ->check(at_least(0));
   app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(CLI::NonNegativeNumber);
   app.add_flag("--sinks", a->sinks, "an attention sink (logit 0) for every query head");
+  app.add_flag("--alibi", a->alibi, "ALiBi with the paper's slopes for every call");
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");

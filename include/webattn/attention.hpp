@@ -70,6 +70,13 @@ const char* to_string(Algorithm a);
 Algorithm algorithm_from_string(const std::string& name);  // throws ShapeError listing the names
 std::vector<Algorithm> all_algorithms();                   // every explicit algorithm
 
+// The ALiBi slopes of the paper for `q_heads` heads (Press et al. 2022, and the rule of its
+// reference code / HF BLOOM build_alibi_tensor when q_heads is not a power of two): with n the
+// largest power of two <= q_heads, head h < n gets 2^(-8(h+1)/n) and the remaining heads
+// 2^(-4(2j+1)/n), j = 0, 1, ... (the odd powers of the 2n-head sequence). Rounded from
+// float64 to fp32. ShapeError for q_heads 0.
+std::vector<float> alibi_slopes(uint32_t q_heads);
+
 // Every option is checked like a shape: a value outside what is allowed throws ShapeError
 // naming it and the allowed values (forward, plan and validate alike).
 struct SdpaOptions {
@@ -97,6 +104,19 @@ struct SdpaOptions {
   // Not in the same WGPUBuffer as q, the caches or out (ShapeError). A plan keeps the
   // tensor (sharing its buffer). flash-prefill and split-kv; three-pass refuses it.
   Tensor* lse = nullptr;
+  // ALiBi (Press et al. 2022, "Train Short, Test Long"; BLOOM, MPT): every score of query
+  // head h gains slope_h * (key_pos - query_pos), positions absolute (query row s is at
+  // input_pos + s), so under a causal mask older keys get a growing penalty. The order of a
+  // score's terms: scale * q.k, then the soft-cap, then this bias (the cap bends content
+  // scores only, as Gemma 2 adds its mask after the cap; capping the bias would flatten the
+  // distance penalty towards -softcap), then the softmax. The bias is formed from the integer
+  // distance, so fp32 keeps its accuracy at any context (up to 2^24 positions).
+  // alibi = true with alibi_slopes empty: the paper's slopes for Hq heads (alibi_slopes(Hq));
+  // else alibi_slopes holds exactly Hq finite slopes (any sign). ShapeError for a wrong count,
+  // a non-finite slope, or slopes given while alibi is false. The slopes are compiled into
+  // the pipeline (one pipeline per slope set). Every algorithm.
+  bool alibi = false;
+  std::vector<float> alibi_slopes;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

@@ -19,6 +19,8 @@ struct Case {
   float softcap = 0;         // logit soft-cap (0: none)
   std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
   bool lse = false;          // also ask for the log-sum-exp output and compare it
+  bool alibi = false;        // ALiBi bias: alibi_slopes, or the paper's slopes when empty
+  std::vector<float> alibi_slopes = {};
   std::string str() const;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "attention/launch.hpp"
 
@@ -48,6 +49,13 @@ void expect_workgroups(const char* what, uint32_t value, bool zero_means_tuning)
                    (zero_means_tuning ? "0 (the Sdpa's tuning) or " : "") + "1 to " +
                    std::to_string(kMaxSplitKvWorkgroups));
 }
+
+// A WGSL f32 literal of exactly x (finite): C's hex float with the `f` suffix.
+std::string fmt_hex_float(float x) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%af", static_cast<double>(x));
+  return buf;
+}
 }  // namespace
 
 const AlgorithmEntry& algorithm_entry(Algorithm a) {
@@ -83,6 +91,15 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
       throw ShapeError("sinks[" + std::to_string(h) + "] must be finite, got " + std::to_string(o.sinks[h]));
   s.sinks = o.sinks;
   s.lse = o.lse != nullptr;
+  if (!o.alibi && !o.alibi_slopes.empty())
+    throw ShapeError("alibi_slopes has " + std::to_string(o.alibi_slopes.size()) +
+                     " values but alibi is false; set alibi = true to use them");
+  for (size_t h = 0; h < o.alibi_slopes.size(); ++h)
+    if (!std::isfinite(o.alibi_slopes[h]))
+      throw ShapeError("alibi_slopes[" + std::to_string(h) + "] must be finite, got " +
+                       std::to_string(o.alibi_slopes[h]));
+  s.alibi = o.alibi;
+  s.alibi_slopes = o.alibi_slopes;
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
@@ -149,6 +166,16 @@ std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
          ") var<storage, read> sinks: array<f32>;\nfn sink_logit(h: u32) -> f32 { return sinks[h]; }\n";
 }
 
+std::string alibi_wgsl(const Settings& settings, uint32_t q_heads) {
+  if (!settings.alibi) return "fn alibi_slope(h: u32) -> f32 { return 0.0; }\n";
+  const std::vector<float> slopes = settings.alibi_slopes.empty() ? alibi_slopes(q_heads) : settings.alibi_slopes;
+  // Hex literals: each slope exactly as the host holds it.
+  std::string list;
+  for (float m : slopes) list += (list.empty() ? "" : ", ") + fmt_hex_float(m);
+  return "const ALIBI_SLOPES = array<f32, " + std::to_string(slopes.size()) + ">(" + list +
+         ");\nfn alibi_slope(h: u32) -> f32 { return ALIBI_SLOPES[h]; }\n";
+}
+
 std::string lse_wgsl(const Settings& settings, uint32_t binding) {
   if (!settings.lse) return "const LSE: bool = false;\nfn write_lse(i: u32, v: f32) {}\n";
   return "const LSE: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
@@ -165,6 +192,7 @@ std::vector<std::pair<std::string, double>> variant_constants(const Settings& se
   std::vector<std::pair<std::string, double>> c;
   if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
   if (settings.softcap != 0) c.emplace_back("SOFTCAP", 1);
+  if (settings.alibi) c.emplace_back("ALIBI", 1);
   return c;
 }
 
@@ -198,6 +226,16 @@ const char* to_string(Algorithm a) {
   if (a == Algorithm::Auto) return "auto";
   const attention::AlgorithmEntry* e = attention::find_entry(a);
   return e ? e->name : "?";
+}
+
+std::vector<float> alibi_slopes(uint32_t q_heads) {
+  if (q_heads == 0) throw ShapeError("alibi_slopes: q_heads must be at least 1, got 0");
+  uint32_t n = 1;  // the largest power of two <= q_heads
+  while (n * 2 <= q_heads) n *= 2;
+  std::vector<float> slopes;
+  for (uint32_t h = 0; h < n; ++h) slopes.push_back(static_cast<float>(std::exp2(-8.0 * (h + 1) / n)));
+  for (uint32_t j = 0; n + j < q_heads; ++j) slopes.push_back(static_cast<float>(std::exp2(-4.0 * (2 * j + 1) / n)));
+  return slopes;
 }
 
 std::vector<Algorithm> all_algorithms() {

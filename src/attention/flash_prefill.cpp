@@ -82,7 +82,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   PreparedPass pass = make_pass(
       in.device,
-      spec(f, d4, in.kv, cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6),
+      spec(f, d4, in.kv,
+           cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
+               alibi_wgsl(in.settings, sh.q_heads),
            variant_constants(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
   pass.owned = std::move(sinks);

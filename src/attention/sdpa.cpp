@@ -73,6 +73,9 @@ Recipe make_recipe(const Context& ctx, const Tuning& tune, uint32_t S, uint32_t 
   if (!options.sinks.empty() && options.sinks.size() != Hq)
     throw ShapeError("sinks has " + std::to_string(options.sinks.size()) + " values; expected none or one per query head (" +
                      std::to_string(Hq) + ")");
+  if (!options.alibi_slopes.empty() && options.alibi_slopes.size() != Hq)
+    throw ShapeError("alibi_slopes has " + std::to_string(options.alibi_slopes.size()) +
+                     " values; expected none (the paper's slopes) or one per query head (" + std::to_string(Hq) + ")");
   r.settings = attention::resolve_settings(options, tune, c, ctx.has_shader_f16());
   r.shape = {S, Hq, c, min_context, max_context};
   r.entry = &attention::select(options.algorithm, r.shape, r.settings, ctx.adapter());

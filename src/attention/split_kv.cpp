@@ -115,7 +115,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
-      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, cache_access_wgsl(w, reads), same_vis,
+      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
+           cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads), same_vis,
            variant_constants(in.settings)),
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
        cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
@@ -136,9 +137,16 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  // ALiBi: the merge moves the sink onto, and the LSE back from, each row's shifted scale,
+  // which needs the row's visible range (WINDOW) too.
+  std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
+  if (in.settings.alibi)
+    for (const auto& c : variant_constants(in.settings)) reduce_constants.push_back(c);
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
-                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5), {{"WG", wg}}},
+                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
+                                  alibi_wgsl(in.settings, sh.q_heads),
+                              reduce_constants},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

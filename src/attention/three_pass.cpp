@@ -48,7 +48,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   std::vector<gpu::Binding> k_windows;
   bind_cache_windows(k_windows, w, in.op.cache, reads_k);
   passes.push_back(make_pass(
-      in.device, {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k), variant_constants(in.settings)},
+      in.device,
+      {"qk_scores", {"attention_params", in.kv}, cache_access_wgsl(w, reads_k) + alibi_wgsl(in.settings, in.shape.q_heads),
+       variant_constants(in.settings)},
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);

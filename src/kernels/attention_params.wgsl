@@ -23,6 +23,9 @@ struct Params {
 override WINDOW: bool = false;
 // Likewise SOFTCAP: without it cap_score() is the identity.
 override SOFTCAP: bool = false;
+// Likewise ALIBI: without it alibi_score() is the identity and alibi_offset() 0. The slopes
+// come from the generated alibi_slope(h) of the kernels that use them.
+override ALIBI: bool = false;
 
 // Masking is a rule on positions, never a score value: whether key c is visible to a row
 // is decided by visible_start() / visible_len() (and, in the kernels, by the context length), and an
@@ -78,4 +81,31 @@ fn visible_len(s: u32) -> u32 {
     return min(p.input_pos + s + 1u, p.context_len);
   }
   return p.context_len;
+}
+
+// ALiBi (Press et al. 2022): a row's scores gain slope * (key - query_pos). Each row adds
+// the bias relative to a reference key instead, slope * (key - ref_key) with ref_key the
+// key of its largest bias (the last visible key for slope >= 0, else the first), so every
+// biased score is <= the unbiased one: no large value arises that would cost fp32 its
+// accuracy (C = 131072 would reach ~1e5). The softmax is unchanged by this per-row shift;
+// the row's true scores are the shifted ones plus alibi_offset(), which the LSE and the
+// sinks (on the shifted scale) take into account. Distances are formed in integers, so
+// the only rounding is the product.
+fn alibi_ref_key(slope: f32, s: u32) -> u32 {
+  return select(visible_start(s), visible_len(s) - 1u, slope >= 0.0);
+}
+
+fn alibi_score(score: f32, slope: f32, key: u32, ref_key: u32) -> f32 {
+  if (ALIBI) {
+    return score + slope * f32(i32(key) - i32(ref_key));
+  }
+  return score;
+}
+
+// What the row's true scores exceed its shifted ones by: slope * (ref_key - query_pos).
+fn alibi_offset(slope: f32, ref_key: u32, s: u32) -> f32 {
+  if (ALIBI) {
+    return slope * f32(i32(ref_key) - i32(p.input_pos + s));
+  }
+  return 0.0;
 }

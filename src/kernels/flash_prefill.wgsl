@@ -16,7 +16,7 @@
 //   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
-//   write_lse(i, v): the log-sum-exp output.
+//   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI).
 // Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
 // phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
@@ -80,6 +80,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   var qbase: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   var lo: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   var vis: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  var slope: vec4<f32> = vec4<f32>(0.0);  // ALiBi: each row's slope and reference key
+  var ref_key: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = min(row0 + ty * 4u + i, rows_total - 1u);
     let s = r / g;
@@ -87,6 +89,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     qbase[i] = (s * p.q_heads + h) * D4;
     lo[i] = visible_start(s);
     vis[i] = visible_len(s);
+    if (ALIBI) {
+      slope[i] = alibi_slope(h);
+      ref_key[i] = alibi_ref_key(slope[i], s);
+    }
   }
   // Key tiles any row of this workgroup can see (uniform across the workgroup).
   let last_row = min(row0 + BR, rows_total) - 1u;
@@ -128,7 +134,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        sc[j][i] = select(LOWEST, cap_score(sc[j][i]), key >= lo[i] && key < vis[i]);
+        sc[j][i] = select(LOWEST, alibi_score(cap_score(sc[j][i]), slope[i], key, ref_key[i]),
+                          key >= lo[i] && key < vis[i]);
       }
       tmax = max(tmax, sc[j]);
     }
@@ -229,15 +236,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (r < rows_total) {
       var inv: f32 = 1.0 / total[i];
       var lse_row: f32 = m[i] + log(total[i]);
+      let shift = alibi_offset(slope[i], ref_key[i], r / g);  // 0 without ALIBI
       if (SINKS) {
         // The head's sink logit joins the denominator (no value row): rescale to the
-        // larger of the row's max and the sink.
-        let sk = sink_logit(kvh * g + r % g);
+        // larger of the row's max and the sink (on the row's ALiBi-shifted scale).
+        var sk: f32 = sink_logit(kvh * g + r % g);
+        if (ALIBI) {
+          sk = sk - shift;
+        }
         let m2 = max(m[i], sk);
         let a = exp(m[i] - m2);
         let den = total[i] * a + exp(sk - m2);
         inv = a / den;
         lse_row = m2 + log(den);
+      }
+      if (ALIBI) {
+        lse_row = lse_row + shift;
       }
       if (LSE && tx == 0u) {
         write_lse(qbase[i] / D4, lse_row);

@@ -25,7 +25,8 @@
 // Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
-// without a window: the per-row visibility test of the P.V phase is compiled out).
+// without a window: the per-row visibility test of the P.V phase is compiled out),
+// alibi_slope(h): ALiBi slopes (ALIBI).
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -77,6 +78,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     acc[r] = vec4<f32>(0.0);
   }
 
+  // ALiBi: the slope and reference key of each score item's row (the same every tile).
+  var slope: array<f32, NI> = array<f32, NI>();
+  var ref_key: array<u32, NI> = array<u32, NI>();
+  if (ALIBI) {
+    for (var n: u32 = 0u; n < NI; n = n + 1u) {
+      let r = min(min((t + WG * n) / BK, ROWS - 1u), rows - 1u);
+      slope[n] = alibi_slope(kvh * g + r % g);
+      ref_key[n] = alibi_ref_key(slope[n], r / g);
+    }
+  }
+
   let w = sgw;
   let d4 = t % D4;
   let slot = t / D4;
@@ -123,7 +135,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr >= visible_start(r / g) &&
                key0 + kr < visible_len(r / g);
-      let score = select(LOWEST, cap_score(dotv.x + dotv.y + dotv.z + dotv.w), ok);
+      let score = select(LOWEST, alibi_score(cap_score(dotv.x + dotv.y + dotv.z + dotv.w), slope[n], key0 + kr,
+                                             ref_key[n]), ok);
       let m_old = m_sh[r];
       let m_new = max(m_old, row_max32(score, t, w));
       var pv: f32 = 0.0;

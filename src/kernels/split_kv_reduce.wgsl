@@ -5,6 +5,8 @@
 // Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
 // enters M and e^(sink - M) the denominator, with no value row.
 // LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
+// ALIBI (generated alibi_slope(h)): the partial states are on the row's ALiBi-shifted scale
+// (attention_params); the sink is moved onto it and the LSE back from it.
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -39,9 +41,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
   let h = kvh * g + r % g;
+  var shift: f32 = 0.0;
+  if (ALIBI) {
+    let slope = alibi_slope(h);
+    shift = alibi_offset(slope, alibi_ref_key(slope, r / g), r / g);
+  }
+  var sink: f32 = 0.0;
+  if (SINKS) {
+    sink = sink_logit(h);
+    if (ALIBI) {
+      sink = sink - shift;
+    }
+  }
   var m_all: f32 = red_m[0];
   if (SINKS) {
-    m_all = max(m_all, sink_logit(h));  // the sink is one more logit of the row
+    m_all = max(m_all, sink);  // the sink is one more logit of the row
   }
 
   let lanes = WG / d4n;
@@ -71,12 +85,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       ls = ls + red_l[x * d4n + t];
     }
     if (SINKS) {
-      ls = ls + exp(sink_logit(h) - m_all);  // in the denominator only: a sink has no value
+      ls = ls + exp(sink - m_all);  // in the denominator only: a sink has no value
     }
     let s = r / g;
     out[(s * p.q_heads + h) * d4n + t] = os / ls;
     if (LSE && t == 0u) {
-      write_lse(s * p.q_heads + h, m_all + log(ls));
+      var lse_row: f32 = m_all + log(ls);
+      if (ALIBI) {
+        lse_row = lse_row + shift;
+      }
+      write_lse(s * p.q_heads + h, lse_row);
     }
   }
 }

@@ -23,6 +23,8 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
                               const std::vector<float>& v_cache, const CallSpec& p, std::vector<double>* lse) {
   const uint32_t S = p.seq_len, Hq = p.q_heads, Hkv = p.kv_heads, D = p.head_dim;
   if (Hkv == 0 || Hq % Hkv != 0) throw std::invalid_argument("q_heads must be a multiple of kv_heads");
+  if (!p.alibi_slopes.empty() && p.alibi_slopes.size() != Hq)
+    throw std::invalid_argument("alibi_slopes must hold one slope per query head");
   const uint32_t group = Hq / Hkv;
   const uint32_t context = p.input_pos + S;
   if (size_t{context} * Hkv * D > k_cache.size()) throw std::invalid_argument("context exceeds the reference cache");
@@ -44,6 +46,7 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
         for (uint32_t d = 0; d < D; ++d) dot += static_cast<double>(qrow[d]) * krow[d];
         scores[c] = dot * scale;
         if (p.softcap != 0) scores[c] = p.softcap * std::tanh(scores[c] / p.softcap);
+        if (!p.alibi_slopes.empty()) scores[c] += p.alibi_slopes[h] * (double(c) - double(pos));
         mx = std::max(mx, scores[c]);
         if (std::isnan(scores[c])) mx = scores[c];
       }
