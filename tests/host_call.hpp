@@ -123,7 +123,7 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.softcap = static_cast<float>(c.p.softcap);
   opt.sinks = c.p.sinks;
   opt.alibi = !c.p.alibi_slopes.empty();
-  opt.alibi_slopes = c.p.alibi_slopes;
+  opt.alibi_slopes = c.p.alibi_slopes;  // (masks are tensors: the callers set them)
   return opt;
 }
 
@@ -223,14 +223,19 @@ struct PlanHarness {
   KVCache cache;
   Tensor q, k, v, out;
   SdpaPlan plan;
-  PlanHarness(const HostCall& start, Algorithm algo)
+  // options: applied to the plan's options (e.g. a mask tensor, which options_for cannot know).
+  PlanHarness(const HostCall& start, Algorithm algo, const std::function<void(SdpaOptions&)>& options = {})
       : host(start),
         cache(test_context(), {start.capacity, start.p.kv_heads, start.p.head_dim, start.dtype}),
         q(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
         k(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
         v(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}),
         out(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}),
-        plan(Sdpa(test_context()).plan(q, k, v, cache, out, options_for(start, algo))) {
+        plan(Sdpa(test_context()).plan(q, k, v, cache, out, [&] {
+          SdpaOptions opt = options_for(start, algo);
+          if (options) options(opt);
+          return opt;
+        }())) {
     cache.update(Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.k_cache),
                  Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.v_cache), 0);
     host.k_cache = as_stored(host.k_cache, host.dtype);

@@ -77,6 +77,15 @@ std::vector<Algorithm> all_algorithms();                   // every explicit alg
 // float64 to fp32. ShapeError for q_heads 0.
 std::vector<float> alibi_slopes(uint32_t q_heads);
 
+// How an explicit attention mask (SdpaOptions::mask) is stored.
+enum class MaskKind {
+  Additive,  // fp32 [S, L]: entry [s, c] is added to row s's score of cache position c
+  Bool,      // u32 words [S, W]: cache position c is visible to row s iff bit c % 32 of word [s, c / 32] is 1
+};
+// A boolean mask [rows, cols] (nonzero = visible, row-major) packed as MaskKind::Bool stores
+// it: rows x ceil(cols / 32) u32 words, returned as fp32 bit patterns for Tensor::from / upload.
+std::vector<float> pack_bool_mask(const std::vector<uint8_t>& visible, uint32_t rows, uint32_t cols);
+
 // Every option is checked like a shape: a value outside what is allowed throws ShapeError
 // naming it and the allowed values (forward, plan and validate alike).
 struct SdpaOptions {
@@ -117,6 +126,24 @@ struct SdpaOptions {
   // the pipeline (one pipeline per slope set). Every algorithm.
   bool alibi = false;
   std::vector<float> alibi_slopes;
+  // Explicit mask (a GPU tensor, like lse; read by the call, and by every step of a plan,
+  // which keeps the tensor: the caller may rewrite it between steps). A key is visible to a
+  // row when the causal/window rule AND the mask allow it.
+  //  - MaskKind::Additive: fp32 [S, L], L >= input_pos + S (plans: L >= max_context); entry
+  //    [s, c] is added to the score of row s and cache position c after the scale, soft-cap
+  //    and ALiBi. -inf makes the key invisible to the row by rule (it never enters the row's
+  //    max, sum or P.V); a visible +inf or NaN entry makes the row NaN, as in the float64
+  //    reference.
+  //  - MaskKind::Bool: [S, W] u32 words (bit patterns in the tensor's 4-byte elements; see
+  //    pack_bool_mask), W * 32 >= input_pos + S (plans: >= max_context); bit c % 32 of word
+  //    [s, c / 32] set = visible. 32x less memory traffic than the additive mask.
+  // Columns past the context are never read. A row that sees no key at all has output 0 and
+  // LSE -inf (with a sink: output 0, LSE = the sink), never NaN. ShapeError for another
+  // shape, or a mask in the WGPUBuffer of out or lse. Costs a mask read per (row, key): in
+  // decode that is memory traffic next to the K/V reads. flash-prefill and split-kv;
+  // three-pass refuses it.
+  Tensor* mask = nullptr;
+  MaskKind mask_kind = MaskKind::Additive;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.

@@ -21,6 +21,12 @@ struct CallSpec {
   // ALiBi: per query head slope m_h; score <- score + m_h * (key_pos - query_pos) after the
   // soft-cap, positions absolute (empty: none; the library's defaults: webattn::alibi_slopes).
   std::vector<float> alibi_slopes = {};
+  // Explicit masks, [S, mask_stride] row-major, entry [s, c] for cache position c (empty:
+  // none). mask: added to the score after ALiBi, -inf = the key is invisible to the row;
+  // mask_bool: nonzero = visible. A row that sees no key: output 0, LSE -inf (the sink with one).
+  std::vector<float> mask = {};
+  std::vector<uint8_t> mask_bool = {};
+  uint32_t mask_stride = 0;
 };
 
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.

@@ -3,6 +3,7 @@
 // Used by `webattn check` and by the test suite.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct Case {
   bool lse = false;          // also ask for the log-sum-exp output and compare it
   bool alibi = false;        // ALiBi bias: alibi_slopes, or the paper's slopes when empty
   std::vector<float> alibi_slopes = {};
+  // An explicit mask drawn from the case's seed (rows of context + 5 positions): about 30%
+  // of keys hidden (-inf / bit 0), additive entries normal (sd 2), about 1 row in 5 empty.
+  std::optional<MaskKind> mask = std::nullopt;
   std::string str() const;
 };
 

@@ -80,11 +80,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   PreparedPass pass = make_pass(
       in.device,
       spec(f, d4, in.kv,
            cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
-               alibi_wgsl(in.settings, sh.q_heads),
+               alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 7),
            variant_constants(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
   pass.owned = std::move(sinks);

@@ -99,7 +99,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
-  const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
+  // A mask can differ per row.
+  const bool same_vis =
+      !in.settings.mask && (sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0));
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
@@ -112,14 +114,19 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
+  std::vector<NamedBinding> decode_bindings{{"q", &gpu_buffer(in.op.q)},
+                                            cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                            cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                            {"part_o", &part_o},
+                                            {"part_ml", &part_ml}};
+  if (in.op.mask) decode_bindings.push_back({"mask", &gpu_buffer(*in.op.mask)});
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
-           cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads), same_vis,
+           cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 6), same_vis,
            variant_constants(in.settings)),
-      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
+      decode_bindings,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
@@ -145,7 +152,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
                               sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
-                                  alibi_wgsl(in.settings, sh.q_heads),
+                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, -1),
                               reduce_constants},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);

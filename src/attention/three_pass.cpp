@@ -26,6 +26,7 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
            "); flash-prefill and split-kv have one";
   if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill and split-kv have them";
   if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill and split-kv write it";
+  if (st.mask) return "three-pass: no explicit mask; flash-prefill and split-kv read one";
   const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
   if (bytes <= limit) return "";
   return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +

@@ -15,6 +15,7 @@ struct Params {
   row_threads: u32,    // flat kernels: threads per grid row (x workgroups * workgroup size)
   window_left: u32,    // sliding window W: the row at position pos sees keys >= pos-W+1 (read only if WINDOW)
   softcap: f32,        // logit soft-cap c > 0: score <- c * tanh(score / c) (read only if SOFTCAP)
+  mask_stride: u32,    // explicit mask: f32 entries or u32 words per row (read only with a mask)
 }
 
 // A pipeline built for a sliding window sets WINDOW; without it visible_start() is the
@@ -33,9 +34,18 @@ override ALIBI: bool = false;
 // (0 * Inf is NaN). Running maxima start at the lowest finite f32 instead of a sentinel,
 // so every real score, down to -3.4e38, is a score; exp(score - max) of a visible key is
 // never skipped, so a NaN or Inf in a visible key or value reaches its row as in the
-// float64 reference. (Every row sees at least one key today: a causal row sees position
-// 0; rows with no visible key arrive with windows and masks.)
+// float64 reference. Without an explicit mask every row sees at least one key (its own
+// position); a mask can empty a row: see no_key().
 const LOWEST: f32 = -3.4028234663852886e38;
+// The rule for a row that sees no key at all (only an explicit mask can empty one): its
+// softmax has no term, so its output is 0 and its LSE log(0) = -inf (no_key()), never 0/0.
+// Kernels decide it by counting visible keys, never from a score; a partial state of
+// split-kv with no visible key carries m = no_key() so the merge can tell.
+// (-inf cannot be a WGSL constant: a non-finite constant expression is an error.)
+var<private> no_key_bits: u32 = 0xff800000u;
+fn no_key() -> f32 {
+  return bitcast<f32>(no_key_bits);
+}
 
 @group(0) @binding(0) var<uniform> p: Params;
 

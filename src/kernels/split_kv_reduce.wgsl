@@ -7,6 +7,8 @@
 // LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
 // ALIBI (generated alibi_slope(h)): the partial states are on the row's ALiBi-shifted scale
 // (attention_params); the sink is moved onto it and the LSE back from it.
+// MASK: chunks where a row saw no key carry m = no_key(); a row no chunk saw a key for has
+// output 0 and LSE -inf (the sink's logit with a sink).
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -29,6 +31,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
 
   var mx: f32 = LOWEST;
+  if (MASK) {
+    mx = no_key();
+  }
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
     mx = max(mx, part_ml[first + c * rows].x);
   }
@@ -58,12 +63,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     m_all = max(m_all, sink);  // the sink is one more logit of the row
   }
 
+  let empty = MASK && bitcast<u32>(m_all) == bitcast<u32>(no_key());  // no key and no sink (bits: NaN-safe)
   let lanes = WG / d4n;
   let lane = t / d4n;
   let d4 = t % d4n;
   var o: vec4<f32> = vec4<f32>(0.0);
   var l: f32 = 0.0;
-  if (lane < lanes) {
+  if (lane < lanes && !empty) {
     for (var c: u32 = lane; c < p.n_chunks; c = c + lanes) {
       let j = first + c * rows;
       let ml = part_ml[j];
@@ -88,11 +94,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       ls = ls + exp(sink - m_all);  // in the denominator only: a sink has no value
     }
     let s = r / g;
-    out[(s * p.q_heads + h) * d4n + t] = os / ls;
+    var o_row: vec4<f32> = os / ls;
+    if (MASK && empty) {
+      o_row = vec4<f32>(0.0);
+    }
+    out[(s * p.q_heads + h) * d4n + t] = o_row;
     if (LSE && t == 0u) {
       var lse_row: f32 = m_all + log(ls);
       if (ALIBI) {
         lse_row = lse_row + shift;
+      }
+      if (MASK && empty) {
+        lse_row = no_key();
       }
       write_lse(s * p.q_heads + h, lse_row);
     }
