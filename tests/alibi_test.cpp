@@ -84,15 +84,15 @@ TEST(Alibi, MatchesReferenceOnEveryAlgorithm) {
   for (const Shape& s : shapes)
     for (bool given : {false, true})
       for (Algorithm algo : algorithms_and_auto()) {
-          const DType dtype = given ? DType::F16 : DType::F32;
-          verify::Case c{s.S, s.Hq, s.Hkv, s.D, s.pos, s.pos + s.S + 3, s.causal};
-          c.alibi = true;
-          if (given) c.alibi_slopes.assign(explicit_slopes.begin(), explicit_slopes.begin() + s.Hq);
-          c.lse = true;  // where the algorithm writes one
-          if (!verify::supported(ctx(), c, algo)) c.lse = false;
-          if (!verify::supported(ctx(), c, algo)) continue;
-          expect_case_passes(ctx(), c, algo, dtype, ++seed);
-        }
+        const DType dtype = given ? DType::F16 : DType::F32;
+        verify::Case c{s.S, s.Hq, s.Hkv, s.D, s.pos, s.pos + s.S + 3, s.causal};
+        c.alibi = true;
+        if (given) c.alibi_slopes.assign(explicit_slopes.begin(), explicit_slopes.begin() + s.Hq);
+        c.lse = true;  // where the algorithm writes one
+        if (!verify::supported(ctx(), c, algo)) c.lse = false;
+        if (!verify::supported(ctx(), c, algo)) continue;
+        expect_case_passes(ctx(), c, algo, dtype, ++seed);
+      }
 }
 
 // With the other variants: a window across tile edges, a soft-cap (the bias comes after

@@ -101,6 +101,7 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     if (rng() % 6 == 0) random_sinks(rng, c);
     c.lse = rng() % 4 == 0;
     if (rng() % 6 == 0) random_alibi(rng, c);
+    if (rng() % 5 == 0) c.mask = rng() % 2 ? MaskKind::Bool : MaskKind::Additive;
     out.push_back(c);
   }
   return out;
@@ -119,7 +120,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks, log-sum-exp out, ALiBi (default or random slopes) and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks, log-sum-exp out, ALiBi (default or random slopes), explicit masks (additive or bool, random, with -inf entries and empty rows) and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -228,6 +229,7 @@ Runner add_check(CLI::App& app) {
         if (frng() % 5 == 0) random_sinks(frng, c);
         c.lse = frng() % 4 == 0;
         if (frng() % 5 == 0) random_alibi(frng, c);
+        if (frng() % 4 == 0) c.mask = frng() % 2 ? MaskKind::Bool : MaskKind::Additive;
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);

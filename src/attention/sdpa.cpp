@@ -142,11 +142,13 @@ void check_operands(const Context& ctx, const Operands& op) {
       throw ShapeError("tensor '" + op.mask->label() + "' (mask) belongs to another Context than this Sdpa");
     if (op.mask->shape().size() != 2 || op.mask->shape()[0] != S)
       throw ShapeError("mask must be [S, L] = [" + std::to_string(S) + ", L], got " + shape_string(op.mask->shape()));
-    for (const auto& [other, name] : {std::pair<const Tensor*, const char*>{&op.out, "out"},
-                                      {op.lse ? &*op.lse : nullptr, "lse"}})
-      if (other && shares(gpu_buffer(*op.mask), gpu_buffer(*other)))
+    // (split-kv may write the caches in the pass that reads the mask)
+    for (const auto& [other, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.out), "out"},
+                                      {op.lse ? &gpu_buffer(*op.lse) : nullptr, "lse"},
+                                      {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"}})
+      if (other && shares(gpu_buffer(*op.mask), *other))
         throw ShapeError(std::string("mask and ") + name + " are in the same WGPUBuffer; webattn reads the mask in "
-                         "the pass that writes " + name + ": put the mask in another buffer");
+                         "a pass that writes " + name + ": put the mask in another buffer");
   }
   for (const Tensor* t : {&op.k_new, &op.v_new})
     for (const gpu::Buffer* c : {&gpu_keys(op.cache), &gpu_values(op.cache)})

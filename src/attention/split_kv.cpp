@@ -124,7 +124,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
-           cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 6), same_vis,
+           cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8), same_vis,
            variant_constants(in.settings)),
       decode_bindings,
       [chunking, kv_heads](KernelParams& prm) {
