@@ -44,6 +44,7 @@ struct PreparedPass {
   std::vector<gpu::Binding> bindings;
   std::function<gpu::Grid(KernelParams& prm)> fill;
   std::shared_ptr<gpu::Buffer> owned;  // a buffer only this pass binds (the sink logits), kept alive with it
+  bool writes_cache = false;  // it writes k_new / v_new into the cache: no separate update pass runs
 };
 
 // The pipeline of `spec` (compiled on first use) with `named` bound by variable name and

@@ -169,8 +169,11 @@ struct Prepared {
       ws.get(s.name, s.bytes);
     const auto windows = attention::cache_windows(dev, recipe.shape.cache);
     const std::string kv = attention::kv_prelude(recipe.shape.cache.dtype, recipe.settings.native_f16);
-    update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
+    attention::validate_cache_update(recipe.shape.cache, op.k_new, op.v_new);
     passes = entry.prepare({dev, recipe.shape, recipe.settings, op, ws, windows, kv});
+    // The cache update runs as its own pass unless the algorithm's passes do it.
+    if (std::none_of(passes.begin(), passes.end(), [](const auto& p) { return p.writes_cache; }))
+      update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
   }
 
   // The cache update and the algorithm's passes for one step (repeat times).

@@ -20,9 +20,9 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
                      const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}) {
+                     std::vector<std::pair<std::string, double>> constants = {}, bool fused_update = false) {
   return {"split_kv_decode",
-          {reduce_prelude, "attention_params", kv},
+          {reduce_prelude, "attention_params", kv, fused_update ? "split_kv_cache_update" : "split_kv_cache_read"},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
@@ -57,6 +57,20 @@ uint32_t padded_rows(uint32_t rows) {
   return p;
 }
 
+// Whether the split pass writes this step's k_new / v_new into the cache itself
+// (split_kv_cache_update) instead of a separate update pass before it: where each cache is
+// one binding and q is not in a cache's buffer (the fused pass binds the caches
+// read_write). $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate pass (measurements).
+bool fuse_update(const PrepareInputs& in) {
+  if (const char* forced = std::getenv("WEBATTN_SPLIT_KV_UPDATE")) {
+    const std::string f = forced;
+    if (f == "separate") return false;
+    if (f != "fused") throw UnsupportedError("WEBATTN_SPLIT_KV_UPDATE=" + f + " is not one of fused, separate");
+  }
+  const auto& q = gpu_buffer(in.op.q).handle();
+  return in.windows.count == 1 && q != gpu_keys(in.op.cache).handle() && q != gpu_values(in.op.cache).handle();
+}
+
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
 
 // Few query rows per kv head: only context-parallel work fills the GPU. Beyond 16 rows it
@@ -78,17 +92,20 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
   return "";
 }
 
-// Partial states for every span of keys a step can chunk. The chunk count is not
-// monotonic in the span (chunk lengths round up to whole tiles), so take the largest over
-// the range; under a window the span (context minus the keys left of it) can be as short
-// as S keys.
-std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
-  uint64_t most_chunks = 1;
+// The most chunks any step of the call / plan can have (its partial states are reserved
+// once). The chunk count is not monotonic in the span (chunk lengths round up to whole
+// tiles), so take the largest over the range; under a window the span (context minus the
+// keys left of it) can be as short as S keys.
+uint64_t most_chunks(const CallShape& sh, const Settings& st) {
+  uint64_t most = 1;
   const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
   for (uint32_t len = std::max(shortest, 1u); len <= sh.max_context; ++len)
-    most_chunks = std::max<uint64_t>(
-        most_chunks, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
-  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks * sh.rows();
+    most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
+  return most;
+}
+
+std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks(sh, st) * sh.rows();
   return {{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16}, {"split_kv partial m,l", partials * 8}};
 }
 
@@ -103,9 +120,22 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const bool same_vis =
       !in.settings.mask && (sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0));
   const auto& w = in.windows;
-  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  const bool fused = fuse_update(in);
+  // Fused: one binding per cache, accessors in the prelude; else generated window accessors.
+  const std::vector<CacheAccess> reads =
+      fused ? std::vector<CacheAccess>{} : std::vector<CacheAccess>{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
+  std::vector<NamedBinding> split_named{{"q", &gpu_buffer(in.op.q)},
+                                        cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                        cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                        {"part_o", &part_o},
+                                        {"part_ml", &part_ml}};
+  if (fused) {
+    split_named.push_back({"k_new", &gpu_buffer(in.op.k_new)});
+    split_named.push_back({"v_new", &gpu_buffer(in.op.v_new)});
+  }
+  if (in.op.mask) split_named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
   // the kernel) to the context's end.
   const Settings st = in.settings;
@@ -114,28 +144,28 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
-  std::vector<NamedBinding> decode_bindings{{"q", &gpu_buffer(in.op.q)},
-                                            cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                                            cache_window0("v_cache", w, gpu_values(in.op.cache)),
-                                            {"part_o", &part_o},
-                                            {"part_ml", &part_ml}};
-  if (in.op.mask) decode_bindings.push_back({"mask", &gpu_buffer(*in.op.mask)});
   std::vector<PreparedPass> passes;
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
            cache_access_wgsl(w, reads) + alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8), same_vis,
-           variant_constants(in.settings)),
-      decode_bindings,
+           variant_constants(in.settings), fused),
+      split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
       },
       windows));
+  passes.back().writes_cache = fused;
 
-  // Many lanes per row: the reduce walks the chunks in lanes, so more lanes = shorter walks.
+  // One lane per chunk (up to the device's workgroup size): the reduce walks the chunks in
+  // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
+  // tree steps (short contexts have few chunks).
+  const uint64_t lanes_wanted = uint64_t{d4} * most_chunks(sh, in.settings);
   uint32_t wg = 1;
-  while (wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)) wg *= 2;
+  while (wg < d4 || (wg < lanes_wanted &&
+                     wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)))
+    wg *= 2;
   // Sinks join in the merge: one more term of the denominator, no value row.
   std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
   std::shared_ptr<gpu::Buffer> sinks;

@@ -37,8 +37,9 @@ const NV: u32 = (BK + SLOTS - 1u) / SLOTS;    // V rows per invocation in the PV
 const KV_STRIDE: u32 = D4 + 1u;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
-@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
+// k_cache (binding 2) and v_cache (3) come from a prelude: split_kv_cache_read (read-only,
+// a separate pass updated them) or split_kv_cache_update (read_write; write_new_rows puts
+// this step's k_new / v_new rows in first).
 @group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, S*g, D4]
 @group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, S*g] (m, l)
 
@@ -64,6 +65,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
   // No row sees past the last row's causal limit.
   let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+  write_new_rows(t, kvh, key_begin, key_end);
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
