@@ -40,6 +40,8 @@ struct BenchArgs {
   float softcap = 0;
   bool sinks = false;
   std::string act = "f32";  // activation dtype; f16 is also timed against f32 activations
+  bool alibi = false;
+  std::string mask;  // "", "additive" or "bool": an explicit mask on every call (all keys visible)
   uint32_t flash_threads_x = 0;
   uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
   std::string json, csv;
@@ -49,8 +51,18 @@ struct BenchArgs {
   bool churn_once = false;  // churn once before everything; only after-churn figures
 };
 
-// The options of every timed call: the algorithm, tunables and the variants asked for.
-SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
+// --mask: a mask over a point's context that hides nothing (the cost of reading it, not
+// of fewer keys): fp32 zeros [S, C] or all-ones bits [S, ceil(C / 32)].
+std::optional<Tensor> bench_mask(Context& ctx, const BenchArgs& a, uint32_t S, uint32_t C) {
+  if (a.mask.empty()) return std::nullopt;
+  if (a.mask == "bool")
+    return Tensor::from(ctx, {S, (C + 31) / 32}, pack_bool_mask(std::vector<uint8_t>(size_t{S} * C, 1), S, C), "mask");
+  return Tensor::from(ctx, {S, C}, std::vector<float>(size_t{S} * C, 0.f), "mask");
+}
+
+// The options of every timed call: the algorithm, tunables and the variants asked for
+// (mask: the point's bench_mask, or null).
+SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads, Tensor* mask = nullptr) {
   SdpaOptions opt;
   opt.algorithm = algo;
   opt.split_kv_workgroups = a.split_workgroups;
@@ -61,6 +73,9 @@ SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
   opt.window_left = a.window;
   opt.softcap = a.softcap;
   if (a.sinks) opt.sinks.assign(q_heads, 0.f);
+  opt.alibi = a.alibi;
+  opt.mask = mask;
+  opt.mask_kind = a.mask == "bool" ? MaskKind::Bool : MaskKind::Additive;
   return opt;
 }
 
@@ -247,6 +262,11 @@ Runner add_bench(CLI::App& app) {
                  "activation dtype (q, k_new, v_new, out): f32, or f16, which also times each call with f32 "
                  "activations over the same cache and prints the ratio (f16 / f32)")
       ->check(CLI::IsMember({"f32", "f16"}));
+  app.add_flag("--alibi", a->alibi, "ALiBi with the paper's slopes for every call");
+  app.add_option("--mask", a->mask,
+                 "an explicit mask on every call, hiding nothing: additive (fp32 [S, C], 4 bytes read per query "
+                 "row and key) or bool (bit-packed, 1 bit); the floor column does not count its bytes")
+      ->check(CLI::IsMember({"additive", "bool"}));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--tiled-rows", a->tiled_rows, "flash-prefill-tiled: query rows per workgroup (0: tuning)")
@@ -321,8 +341,9 @@ Runner add_bench(CLI::App& app) {
     for (auto& pt : points) {
       const KVCacheConfig cfg{pt.C, Hkv, D, pt.dtype == "f16" ? DType::F16 : DType::F32};
       std::vector<std::string> why;
+      std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
       for (Algorithm algo : algos) {
-        SdpaOptions opt = call_options(*a, algo, Hq);
+        SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
         if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
           // ShapeError: a bad argument, exit 2
@@ -405,7 +426,8 @@ Runner add_bench(CLI::App& app) {
     };
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
-      SdpaOptions opt = call_options(*a, algo, Hq);
+      std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
+      SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
       if (!step) {
         Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
         if (act == DType::F16) {  // the same call with f32 activations, over the same cache

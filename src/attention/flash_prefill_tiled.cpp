@@ -57,6 +57,9 @@ std::optional<TiledShape> tile_shape(const DeviceLimits& lim, const CallShape& s
 int auto_rank(const CallShape&) { return 1; }
 
 std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
+  // Not built into this kernel yet (flash-prefill and split-kv have both).
+  if (st.alibi) return "flash-prefill-tiled: no ALiBi; flash-prefill and split-kv apply it";
+  if (st.mask) return "flash-prefill-tiled: no explicit mask; flash-prefill and split-kv read one";
   if (tile_shape(dev.limits, sh, st)) return "";
   if (dev.limits.max_compute_invocations_per_workgroup < kThreads)
     return "flash-prefill-tiled: needs " + std::to_string(kThreads) + " invocations per workgroup, device offers " +

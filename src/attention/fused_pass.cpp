@@ -1,5 +1,5 @@
-// What the fused prefill launchers share: binding q, the cache windows, out, sinks and lse,
-// and the activation dtypes of q and out (f32 or packed f16).
+// What the fused prefill launchers share: binding q, the cache windows, out, sinks, lse and
+// the mask; the ALiBi slopes and the activation dtypes of q and out (f32 or packed f16).
 #include "attention/launch.hpp"
 
 namespace webattn::attention {
@@ -18,9 +18,11 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, 
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   PreparedPass pass = make_pass(
       in.device,
       spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
+               alibi_wgsl(in.settings, in.shape.q_heads) + mask_wgsl(in.settings, 7) +
                activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}),
            variant_constants(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
