@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -19,7 +20,9 @@ std::string Case::str() const {
          (act.q == DType::F16 || act.k_new == DType::F16 || act.v_new == DType::F16 || act.out == DType::F16
               ? std::string(" act=") + to_string(act.q) + "," + to_string(act.k_new) + "," + to_string(act.v_new) + "," +
                     to_string(act.out)
-              : "");
+              : "") +
+         (alibi ? (alibi_slopes.empty() ? " alibi" : " alibi=explicit") : "") +
+         (mask ? (*mask == MaskKind::Bool ? " mask=bool" : " mask=additive") : "");
 }
 
 Tolerance tolerance(DType dtype, double gain, DType out) {
@@ -46,8 +49,13 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
   opt.sinks = c.sinks;
+  opt.alibi = c.alibi;
+  opt.alibi_slopes = c.alibi_slopes;
   std::optional<Tensor> lse_probe;  // only whether an lse is asked for matters here
   if (c.lse) opt.lse = &lse_probe.emplace(ctx, std::vector<uint32_t>{1});
+  std::optional<Tensor> mask_probe;  // likewise whether there is a mask, and its kind
+  if (c.mask) opt.mask = &mask_probe.emplace(ctx, std::vector<uint32_t>{1, 1});
+  if (c.mask) opt.mask_kind = *c.mask;
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
   return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
 }
@@ -90,10 +98,35 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   opt.window_left = c.window_left;
   opt.softcap = c.softcap;
   opt.sinks = c.sinks;
+  opt.alibi = c.alibi;
+  opt.alibi_slopes = c.alibi_slopes;
   Tensor lse(ctx, {c.S, c.Hq}, "lse");
   lse.poison();
   if (c.lse) opt.lse = &lse;
   opt.profile = ctx.has_timestamps();
+  // The mask, drawn last so the other inputs stay those of the same seed without one.
+  const uint32_t mask_cols = c.input_pos + c.S + 5;
+  std::vector<float> mask_add;
+  std::vector<uint8_t> mask_vis;
+  std::optional<Tensor> mask;
+  if (c.mask) {
+    std::normal_distribution<float> entry(0.f, 2.f);
+    mask_vis.assign(size_t{c.S} * mask_cols, 1);
+    mask_add.assign(mask_vis.size(), 0.f);
+    for (uint32_t s = 0; s < c.S; ++s) {
+      const bool empty_row = rng() % 5 == 0;
+      for (uint32_t k = 0; k < mask_cols; ++k) {
+        const size_t at = size_t{s} * mask_cols + k;
+        mask_vis[at] = !empty_row && rng() % 10 >= 3;
+        mask_add[at] = mask_vis[at] ? entry(rng) : -std::numeric_limits<float>::infinity();
+      }
+    }
+    const bool bits = *c.mask == MaskKind::Bool;
+    const std::vector<float> data = bits ? pack_bool_mask(mask_vis, c.S, mask_cols) : mask_add;
+    mask.emplace(Tensor::from(ctx, {c.S, static_cast<uint32_t>(data.size() / c.S)}, data, "mask"));
+    opt.mask = &*mask;
+    opt.mask_kind = *c.mask;
+  }
   Result res;
   res.dtype = dtype;
   res.out_dtype = c.act.out;
@@ -103,6 +136,12 @@ Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32
   res.gpu_ms = info.total_ms();
 
   reference::CallSpec p{c.S, c.Hq, c.Hkv, c.D, c.input_pos, c.causal, c.scale, c.window_left, c.softcap, c.sinks};
+  if (c.alibi) p.alibi_slopes = c.alibi_slopes.empty() ? alibi_slopes(c.Hq) : c.alibi_slopes;
+  if (c.mask) {
+    if (*c.mask == MaskKind::Bool) p.mask_bool = mask_vis;
+    else p.mask = mask_add;
+    p.mask_stride = mask_cols;
+  }
   reference::update_cache(k_host, v_host, kn, vn, p);
   if (dtype == DType::F16)
     for (auto* v : {&k_host, &v_host})

@@ -36,8 +36,8 @@ TEST(Algorithms, ParamsStructMatchesTheWgslFieldByField) {
   msg = error_of([&] { attention::check_params_wgsl(replaced(attention_params(), "scale: f32", "scale: u32")); });
   EXPECT_NE(msg.find("'scale: u32'"), std::string::npos) << msg;
   msg = error_of(
-      [&] { attention::check_params_wgsl(replaced(attention_params(), "softcap: f32,", "softcap: f32, extra: u32,")); });
-  EXPECT_NE(msg.find("field 14 is 'extra: u32' but KernelParams (src/attention/kernel_params.hpp) has nothing"),
+      [&] { attention::check_params_wgsl(replaced(attention_params(), "mask_stride: u32,", "mask_stride: u32, extra: u32,")); });
+  EXPECT_NE(msg.find("field 15 is 'extra: u32' but KernelParams (src/attention/kernel_params.hpp) has nothing"),
             std::string::npos)
       << msg;
 }

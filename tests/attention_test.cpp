@@ -25,7 +25,8 @@ bool supports(Algorithm a, const Case& c) { return verify::supported(shared_cont
 std::vector<Case> random_cases(uint32_t seed, int n, Algorithm algo) {
   std::mt19937 rng(seed);
   auto pick = [&](std::initializer_list<uint32_t> xs) { return *(xs.begin() + rng() % xs.size()); };
-  const bool fused = algo == Algorithm::FlashPrefill || algo == Algorithm::SplitKvDecode;
+  const bool fused = algo == Algorithm::FlashPrefill || algo == Algorithm::FlashPrefillTiled ||
+                     algo == Algorithm::SplitKvDecode;
   std::vector<Case> out;
   while (static_cast<int>(out.size()) < n) {
     Case c{};

@@ -122,6 +122,8 @@ inline SdpaOptions options_for(const HostCall& c, Algorithm algo) {
   opt.window_left = c.p.window_left;
   opt.softcap = static_cast<float>(c.p.softcap);
   opt.sinks = c.p.sinks;
+  opt.alibi = !c.p.alibi_slopes.empty();
+  opt.alibi_slopes = c.p.alibi_slopes;  // (masks are tensors: the callers set them)
   return opt;
 }
 
@@ -230,7 +232,9 @@ struct PlanHarness {
   KVCache cache;
   Tensor q, k, v, out;
   SdpaPlan plan;
-  PlanHarness(const HostCall& start, Algorithm algo, const ActivationDTypes& act_dtypes = {})
+  // options: applied to the plan's options (e.g. a mask tensor, which options_for cannot know).
+  PlanHarness(const HostCall& start, Algorithm algo, const ActivationDTypes& act_dtypes = {},
+              const std::function<void(SdpaOptions&)>& options = {})
       : host(start),
         act(act_dtypes),
         cache(test_context(), {start.capacity, start.p.kv_heads, start.p.head_dim, start.dtype}),
@@ -238,7 +242,11 @@ struct PlanHarness {
         k(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}, "k_new", act.k_new),
         v(test_context(), {start.p.seq_len, start.p.kv_heads, start.p.head_dim}, "v_new", act.v_new),
         out(test_context(), {start.p.seq_len, start.p.q_heads, start.p.head_dim}, "out", act.out),
-        plan(Sdpa(test_context()).plan(q, k, v, cache, out, options_for(start, algo))) {
+        plan(Sdpa(test_context()).plan(q, k, v, cache, out, [&] {
+          SdpaOptions opt = options_for(start, algo);
+          if (options) options(opt);
+          return opt;
+        }())) {
     cache.update(Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.k_cache),
                  Tensor::from(test_context(), {host.capacity, host.p.kv_heads, host.p.head_dim}, host.v_cache), 0);
     host.k_cache = as_stored(host.k_cache, host.dtype);

@@ -108,21 +108,28 @@ TEST(Sinks, RefusedAndValidated) {
 }
 
 // Every variant at once on odd shapes: GQA ratios 3 and 7, head dims 12 and 20 (multiples
-// of 4, not of 8), a window straddling a 32-key tile, soft-cap, sinks and the LSE.
+// of 4, not of 8), a window straddling a 32-key tile, soft-cap, sinks, the LSE and ALiBi
+// (the paper's slopes for 6 and 7 heads: not powers of two), and an explicit mask (additive,
+// bool, none by shape).
 TEST(AllVariants, OddShapes) {
   struct Shape {
     uint32_t S, Hq, Hkv, D, pos;
   };
   uint32_t seed = 400;
-  for (const Shape& s : {Shape{2, 6, 2, 12, 70}, Shape{1, 7, 1, 20, 300}, Shape{5, 6, 2, 12, 33}})
+  const std::optional<MaskKind> masks[] = {MaskKind::Additive, MaskKind::Bool, std::nullopt};
+  const Shape shapes[] = {{2, 6, 2, 12, 70}, {1, 7, 1, 20, 300}, {5, 6, 2, 12, 33}};
+  for (size_t i = 0; i < std::size(shapes); ++i)
     for (Algorithm algo : algorithms_and_auto())
       for (DType dtype : {DType::F32, DType::F16}) {
+        const Shape& s = shapes[i];
         verify::Case c{s.S, s.Hq, s.Hkv, s.D, s.pos, s.pos + s.S + 1, true};
         c.window_left = 33;
         c.softcap = 30.f;
         c.sinks.resize(s.Hq);
         for (uint32_t h = 0; h < s.Hq; ++h) c.sinks[h] = static_cast<float>(h) - 2.f;
         c.lse = true;
+        c.alibi = true;
+        c.mask = masks[i];
         if (!verify::supported(ctx(), c, algo)) continue;
         expect_case_passes(ctx(), c, algo, dtype, ++seed);
       }

@@ -29,7 +29,7 @@ struct BenchArgs {
   DeviceArgs device;
   std::string preset = "llama3-8b";
   std::optional<uint32_t> heads, kv_heads, head_dim;
-  std::vector<uint32_t> prefill = {64, 128};
+  std::vector<std::string> prefill = {"64", "128"};  // "S" (input_pos 0) or "S@input_pos"
   std::vector<uint32_t> decode = {256, 512};
   std::vector<std::string> algorithms;
   std::vector<std::string> dtypes = {"f32"};
@@ -40,7 +40,10 @@ struct BenchArgs {
   float softcap = 0;
   bool sinks = false;
   std::string act = "f32";  // activation dtype; f16 is also timed against f32 activations
+  bool alibi = false;
+  std::string mask;  // "", "additive" or "bool": an explicit mask on every call (all keys visible)
   uint32_t flash_threads_x = 0;
+  uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
   std::string json, csv;
   bool reprobe = false;
   std::string layers;       // "" (per call), a count, or "model" (the preset's)
@@ -48,15 +51,31 @@ struct BenchArgs {
   bool churn_once = false;  // churn once before everything; only after-churn figures
 };
 
-// The options of every timed call: the algorithm, tunables and the variants asked for.
-SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads) {
+// --mask: a mask over a point's context that hides nothing (the cost of reading it, not
+// of fewer keys): fp32 zeros [S, C] or all-ones bits [S, ceil(C / 32)].
+std::optional<Tensor> bench_mask(Context& ctx, const BenchArgs& a, uint32_t S, uint32_t C) {
+  if (a.mask.empty()) return std::nullopt;
+  if (a.mask == "bool")
+    return Tensor::from(ctx, {S, (C + 31) / 32}, pack_bool_mask(std::vector<uint8_t>(size_t{S} * C, 1), S, C), "mask");
+  return Tensor::from(ctx, {S, C}, std::vector<float>(size_t{S} * C, 0.f), "mask");
+}
+
+// The options of every timed call: the algorithm, tunables and the variants asked for
+// (mask: the point's bench_mask, or null).
+SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads, Tensor* mask = nullptr) {
   SdpaOptions opt;
   opt.algorithm = algo;
   opt.split_kv_workgroups = a.split_workgroups;
   opt.flash_threads_x = a.flash_threads_x;
+  opt.tiled_rows = a.tiled_rows;
+  opt.tiled_keys = a.tiled_keys;
+  opt.tiled_dchunk = a.tiled_dchunk;
   opt.window_left = a.window;
   opt.softcap = a.softcap;
   if (a.sinks) opt.sinks.assign(q_heads, 0.f);
+  opt.alibi = a.alibi;
+  opt.mask = mask;
+  opt.mask_kind = a.mask == "bool" ? MaskKind::Bool : MaskKind::Additive;
   return opt;
 }
 
@@ -109,6 +128,32 @@ std::vector<uint32_t> lengths(const std::vector<uint32_t>& list, const std::stri
       throw BadArgument(option + ": context length 0 among other lengths; a lone `" + option +
                         " 0` skips that mode, lengths must be at least 1");
   return list;
+}
+
+// --prefill entries: "S" (a prompt of S tokens at input_pos 0, C = S) or "S@P" (a chunk
+// of S tokens at input_pos P, C = P + S); a lone "0" skips prefill. Pairs (S, input_pos).
+std::vector<std::pair<uint32_t, uint32_t>> prefill_points(const std::vector<std::string>& list) {
+  if (list.empty() || (list.size() == 1 && list[0] == "0")) return {};
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (const auto& item : list) {
+    const size_t at = item.find('@');
+    const auto number = [&](const std::string& text, const char* what) {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10 ||
+          std::stoull(text) > 0xffffffffull)
+        throw BadArgument("--prefill: '" + item + "' is not S or S@input_pos (" + what + " '" + text +
+                          "' is not a whole number below 2^32)");
+      return static_cast<uint32_t>(std::stoul(text));
+    };
+    const uint32_t S = number(item.substr(0, at), "S");
+    const uint32_t pos = at == std::string::npos ? 0 : number(item.substr(at + 1), "input_pos");
+    if (S == 0)
+      throw BadArgument("--prefill: context length 0 among other lengths ('" + item +
+                        "'); a lone `--prefill 0` skips that mode, S must be at least 1");
+    if (uint64_t{S} + pos > 0xffffffffull)
+      throw BadArgument("--prefill: '" + item + "': input_pos + S exceeds 2^32 - 1");
+    out.emplace_back(S, pos);
+  }
+  return out;
 }
 
 // One line for all of a point's reasons (already deduplicated: a cache too big for any
@@ -190,10 +235,10 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--head-dim", a->head_dim, "head dim (overrides the preset)")->check(kMultipleOf4);
   CLI::Option* prefill_opt =
       app.add_option("--prefill", a->prefill,
-                     "prefill context lengths (S = C, input_pos 0); a lone 0 skips prefill. Neither --prefill nor "
+                     "prefill points: S (S = C, input_pos 0) or S@P (a chunk of S tokens at input_pos P, C = P+S); "
+                     "a lone 0 skips prefill. Neither --prefill nor "
                      "--decode given: prefill 64,128 and decode 256,512; only one given: only that mode")
-          ->delimiter(',')
-          ->check(at_least(0));
+          ->delimiter(',');
   CLI::Option* decode_opt =
       app.add_option("--decode", a->decode, "decode context lengths (S = 1, input_pos C-1); a lone 0 skips decode")
           ->delimiter(',')
@@ -217,8 +262,19 @@ Runner add_bench(CLI::App& app) {
                  "activation dtype (q, k_new, v_new, out): f32, or f16, which also times each call with f32 "
                  "activations over the same cache and prints the ratio (f16 / f32)")
       ->check(CLI::IsMember({"f32", "f16"}));
+  app.add_flag("--alibi", a->alibi, "ALiBi with the paper's slopes for every call");
+  app.add_option("--mask", a->mask,
+                 "an explicit mask on every call, hiding nothing: additive (fp32 [S, C], 4 bytes read per query "
+                 "row and key) or bool (bit-packed, 1 bit); the floor column does not count its bytes")
+      ->check(CLI::IsMember({"additive", "bool"}));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
+  app.add_option("--tiled-rows", a->tiled_rows, "flash-prefill-tiled: query rows per workgroup (0: tuning)")
+      ->check(CLI::IsMember({0, 64, 128}));
+  app.add_option("--tiled-keys", a->tiled_keys, "flash-prefill-tiled: keys per tile (0: tuning)")
+      ->check(CLI::IsMember({0, 32, 64, 128}));
+  app.add_option("--tiled-dchunk", a->tiled_dchunk, "flash-prefill-tiled: head-dim values per staged chunk (0: tuning)")
+      ->check(CLI::IsMember({0, 4, 8, 16}));
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
   app.add_option("--layers", a->layers,
                  "model step: L layers, each with its own KV cache and plan, one token's decode attention through "
@@ -256,7 +312,8 @@ Runner add_bench(CLI::App& app) {
     const bool explicit_algos = !algos.empty();
     // Per call: every algorithm that applies; a model step: what the planner would run.
     if (!explicit_algos) algos = step ? std::vector<Algorithm>{Algorithm::Auto} : all_algorithms();
-    const auto prefill = lengths(a->prefill, "--prefill"), decode = lengths(a->decode, "--decode");
+    const auto prefill = prefill_points(a->prefill);
+    const auto decode = lengths(a->decode, "--decode");
     if (prefill.empty() && decode.empty())
       throw BadArgument("nothing to run: no context length left in --prefill / --decode (a lone 0 skips a mode); "
                         "give at least one");
@@ -274,7 +331,7 @@ Runner add_bench(CLI::App& app) {
     std::vector<Point> points;
     for (const auto& dt : a->dtypes) {
       const auto add = [&](const char* mode, uint32_t C, uint32_t S) { points.push_back({mode, C, S, C - S, dt, {}, {}}); };
-      for (auto C : prefill) add("prefill", C, C);
+      for (auto [S, pos] : prefill) add("prefill", pos + S, S);
       for (auto C : decode) add(step ? "step" : "decode", C, 1);
     }
     std::stable_sort(points.begin(), points.end(), [](const Point& x, const Point& y) {
@@ -284,8 +341,9 @@ Runner add_bench(CLI::App& app) {
     for (auto& pt : points) {
       const KVCacheConfig cfg{pt.C, Hkv, D, pt.dtype == "f16" ? DType::F16 : DType::F32};
       std::vector<std::string> why;
+      std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
       for (Algorithm algo : algos) {
-        SdpaOptions opt = call_options(*a, algo, Hq);
+        SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
         if (step) opt.max_context = pt.C;  // the checks plan() makes
         try {
           // ShapeError: a bad argument, exit 2
@@ -368,7 +426,8 @@ Runner add_bench(CLI::App& app) {
     };
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
-      SdpaOptions opt = call_options(*a, algo, Hq);
+      std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
+      SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
       if (!step) {
         Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
         if (act == DType::F16) {  // the same call with f32 activations, over the same cache

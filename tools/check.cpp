@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -84,6 +85,16 @@ ActivationDTypes case_act(const std::string& mode, std::mt19937& rng) {
   return {};
 }
 
+// ALiBi: half the time the paper's slopes, else random explicit ones: any sign, some 0,
+// now and then steep (up to 4) so that only the nearest keys count.
+void random_alibi(std::mt19937& rng, verify::Case& c) {
+  c.alibi = true;
+  if (rng() % 2) return;
+  std::uniform_real_distribution<float> slope(-0.5f, 1.f);
+  c.alibi_slopes.resize(c.Hq);
+  for (float& m : c.alibi_slopes) m = rng() % 8 == 0 ? (rng() % 2 ? 0.f : 4.f) : slope(rng);
+}
+
 std::vector<verify::Case> make_cases(const CheckArgs& a) {
   std::vector<verify::Case> out;
   if (a.presets)
@@ -113,6 +124,8 @@ std::vector<verify::Case> make_cases(const CheckArgs& a) {
     if (rng() % 6 == 0) random_sinks(rng, c);
     c.lse = rng() % 4 == 0;
     c.act = case_act(a.act, act_rng);
+    if (rng() % 6 == 0) random_alibi(rng, c);
+    if (rng() % 5 == 0) c.mask = rng() % 2 ? MaskKind::Bool : MaskKind::Additive;
     out.push_back(c);
   }
   return out;
@@ -135,7 +148,7 @@ Runner add_check(CLI::App& app) {
   app.add_flag("-v,--verbose", a->verbose, "print every case, not only failures");
   app.add_option("--json", a->json, "write every result as JSON");
   app.add_option("--fuzz", a->fuzz,
-                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks, log-sum-exp out and scale, "
+                 "also run N random calls: any algorithm (auto too), dtype, shape, position, mask, sliding window, soft-cap, sinks, log-sum-exp out, ALiBi (default or random slopes), explicit masks (additive or bool, random, with -inf entries and empty rows) and scale, "
                  "about 1 in 8 deliberately invalid: a cache too short or an option outside its allowed set "
                  "(must raise a ShapeError)")
       ->check(at_least(0, 100000000));
@@ -248,6 +261,8 @@ Runner add_check(CLI::App& app) {
         if (frng() % 5 == 0) random_sinks(frng, c);
         c.lse = frng() % 4 == 0;
         if (act_rng() % 2) c.act = random_act(act_rng);
+        if (frng() % 5 == 0) random_alibi(frng, c);
+        if (frng() % 4 == 0) c.mask = frng() % 2 ? MaskKind::Bool : MaskKind::Additive;
         const DType dtype = frng() % 2 ? DType::F16 : DType::F32;
         std::vector<Algorithm> choices = all_algorithms();
         choices.push_back(Algorithm::Auto);
@@ -255,11 +270,21 @@ Runner add_check(CLI::App& app) {
         const bool invalid = frng() % 8 == 0;
         if (invalid && frng() % 4 == 0) {  // an invalid call: an option outside its allowed set
           SdpaOptions bad;
-          const uint32_t kind = frng() % 4;
+          const uint32_t kind = frng() % 6;
           if (kind == 0) bad.algorithm = static_cast<Algorithm>(5 + frng() % 100);
           if (kind == 1) bad.flash_keys_per_tile = 16 * (frng() % 5) + 1 + frng() % 15;
           if (kind == 2) bad.flash_threads_x = 17 + frng() % 100;
           if (kind == 3) bad.split_kv_workgroups = 65537 + frng() % 100000;
+          if (kind == 4) {  // ALiBi slopes: one per query head, all finite
+            bad.alibi = true;
+            bad.alibi_slopes.assign(c.Hq + 1, 0.25f);
+          }
+          if (kind == 5) {
+            bad.alibi = true;
+            bad.alibi_slopes.assign(c.Hq, 0.25f);
+            bad.alibi_slopes[frng() % c.Hq] = frng() % 2 ? std::numeric_limits<float>::quiet_NaN()
+                                                         : std::numeric_limits<float>::infinity();
+          }
           ActivationDTypes bad_act = c.act;
           if (act_rng() % 4 == 0) {  // or an activation dtype outside the enum
             bad = {};

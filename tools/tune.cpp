@@ -2,7 +2,9 @@
 // winners for this adapter to the tuning file Sdpa reads.
 #include <fmt/core.h>
 
+#include <array>
 #include <cmath>
+#include <cstdio>
 
 #include "attention/cost.hpp"
 #include "commands.hpp"
@@ -22,6 +24,9 @@ struct TuneArgs {
   std::vector<uint32_t> prefill = {512};
   std::vector<uint32_t> split_candidates = {256, 512, 1024, 2048, 4096};
   std::vector<uint32_t> tile_candidates = {16, 32, 48, 64};
+  // flash-prefill-tiled tiles "ROWSxKEYSxDCHUNK" to time (none by default: 18 shapes would
+  // take minutes of compiles on a CPU adapter).
+  std::vector<std::string> tiled_candidates;
   int repeats = 10;
   bool dry_run = false;
   bool reprobe = false;
@@ -54,6 +59,10 @@ Runner add_tune(CLI::App& app) {
   app.add_option("--keys-per-tile", a->tile_candidates, "flash-prefill keys-per-tile candidates")
       ->delimiter(',')
       ->check(CLI::IsMember({16, 32, 48, 64}));
+  app.add_option("--tiled-tiles", a->tiled_candidates,
+                 "flash-prefill-tiled tiles to time, ROWSxKEYSxDCHUNK (rows 64/128, keys 32/64/128, head-dim chunk "
+                 "4/8/16), e.g. 128x64x16,64x64x8 (default: none, the tiled kernel is not tuned)")
+      ->delimiter(',');
   app.add_option("--repeats", a->repeats, "timed submissions per candidate")->check(at_least(1, 1000000));
   app.add_flag("--dry-run", a->dry_run, "measure and print, but do not write the file");
   app.add_flag("--reprobe", a->reprobe, "measure the device ceilings again (and save them) instead of the saved ones");
@@ -85,6 +94,21 @@ Runner add_tune(CLI::App& app) {
       if (ctx.has_shader_f16()) must_run(c, 1, DType::F16, Algorithm::SplitKvDecode, "--decode");
     }
     for (auto c : a->prefill) must_run(c, c, DType::F32, Algorithm::FlashPrefill, "--prefill");
+    std::vector<std::array<uint32_t, 3>> tiled;
+    for (const auto& t : a->tiled_candidates) {
+      std::array<uint32_t, 3> v{};
+      char x1 = 0, x2 = 0, rest = 0;
+      SdpaOptions probe_opt;
+      if (std::sscanf(t.c_str(), "%u%c%u%c%u%c", &v[0], &x1, &v[1], &x2, &v[2], &rest) != 5 || x1 != 'x' || x2 != 'x')
+        throw BadArgument("--tiled-tiles: '" + t + "' is not ROWSxKEYSxDCHUNK (e.g. 128x64x16)");
+      probe_opt.tiled_rows = v[0], probe_opt.tiled_keys = v[1], probe_opt.tiled_dchunk = v[2];
+      try {
+        sdpa.validate(1, pre.q_heads, 0, {1, pre.kv_heads, pre.head_dim, DType::F32}, probe_opt);
+      } catch (const ShapeError& e) {
+        throw BadArgument("--tiled-tiles: '" + t + "': " + e.what());
+      }
+      tiled.push_back(v);
+    }
     const ProbeResult ceil = ceilings_for(ctx, a->reprobe);
     // The floor of a geometric mean of times: the geometric mean of the floors.
     const auto floor_note = [&](const std::vector<uint32_t>& sizes, bool prefill, uint32_t elem_bytes, double ms) {
@@ -136,6 +160,18 @@ Runner add_tune(CLI::App& app) {
                  "{}\n", bc, s * 1e3, floor_note(a->prefill, true, 4, s));
       if (s < best_score) best_score = s, best.flash_keys_per_tile = bc;
     }
+    best_score = 1e30;
+    for (const auto& [rows, keys, dchunk] : tiled) {
+      SdpaOptions opt;
+      opt.algorithm = Algorithm::FlashPrefillTiled;
+      opt.tiled_rows = rows, opt.tiled_keys = keys, opt.tiled_dchunk = dchunk;
+      const double s = score(a->prefill, [&](uint32_t c) {
+        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false).per_call_ms;
+      });
+      fmt::print("flash-prefill-tiled {:>3}x{:>3}x{:>2}: {:8.1f} us (geometric mean over prefill C; falls back to "
+                 "what fits), {}\n", rows, keys, dchunk, s * 1e3, floor_note(a->prefill, true, 4, s));
+      if (s < best_score) best_score = s, best.tiled_rows = rows, best.tiled_keys = keys, best.tiled_dchunk = dchunk;
+    }
     // f16 caches: native WGSL f16 reads against unpacked u32 words, where the device can.
     if (ctx.has_shader_f16()) {
       double t_packed = 0, t_native = 0;
@@ -160,8 +196,9 @@ Runner add_tune(CLI::App& app) {
       fmt::print("f16 cache: device has no shader-f16, packed u32 storage it is\n");
       best.native_f16 = false;
     }
-    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, native_f16 {}\n", best.split_kv_workgroups,
-               best.flash_keys_per_tile, best.native_f16);
+    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, tiled {}x{}x{}, native_f16 {}\n",
+               best.split_kv_workgroups, best.flash_keys_per_tile, best.tiled_rows, best.tiled_keys, best.tiled_dchunk,
+               best.native_f16);
     if (!a->dry_run) {
       save_tuning(path, ctx.adapter(), best);
       fmt::print("saved to {}\n", path);

@@ -72,10 +72,27 @@ enum class Algorithm {
   ThreePassCoalesced,  // scores, softmax, AV with coalesced V reads (the published "after")
   FlashPrefill,        // fused online-softmax kernel, GQA-packed, causal tile skipping
   SplitKvDecode,       // FlashDecoding: context split in chunks + log-sum-exp reduce
+  FlashPrefillTiled,   // flash-prefill as register-tiled GEMMs (issue #12); Auto ranks it last for now
 };
 const char* to_string(Algorithm a);
 Algorithm algorithm_from_string(const std::string& name);  // throws ShapeError listing the names
 std::vector<Algorithm> all_algorithms();                   // every explicit algorithm
+
+// The ALiBi slopes of the paper for `q_heads` heads (Press et al. 2022, and the rule of its
+// reference code / HF BLOOM build_alibi_tensor when q_heads is not a power of two): with n the
+// largest power of two <= q_heads, head h < n gets 2^(-8(h+1)/n) and the remaining heads
+// 2^(-4(2j+1)/n), j = 0, 1, ... (the odd powers of the 2n-head sequence). Rounded from
+// float64 to fp32. ShapeError for q_heads 0.
+std::vector<float> alibi_slopes(uint32_t q_heads);
+
+// How an explicit attention mask (SdpaOptions::mask) is stored.
+enum class MaskKind {
+  Additive,  // fp32 [S, L]: entry [s, c] is added to row s's score of cache position c
+  Bool,      // u32 words [S, W]: cache position c is visible to row s iff bit c % 32 of word [s, c / 32] is 1
+};
+// A boolean mask [rows, cols] (nonzero = visible, row-major) packed as MaskKind::Bool stores
+// it: rows x ceil(cols / 32) u32 words, returned as fp32 bit patterns for Tensor::from / upload.
+std::vector<float> pack_bool_mask(const std::vector<uint8_t>& visible, uint32_t rows, uint32_t cols);
 
 // Every option is checked like a shape: a value outside what is allowed throws ShapeError
 // naming it and the allowed values (forward, plan and validate alike).
@@ -104,6 +121,37 @@ struct SdpaOptions {
   // Not in the same WGPUBuffer as q, the caches or out (ShapeError). A plan keeps the
   // tensor (sharing its buffer). flash-prefill and split-kv; three-pass refuses it.
   Tensor* lse = nullptr;
+  // ALiBi (Press et al. 2022, "Train Short, Test Long"; BLOOM, MPT): every score of query
+  // head h gains slope_h * (key_pos - query_pos), positions absolute (query row s is at
+  // input_pos + s), so under a causal mask older keys get a growing penalty. The order of a
+  // score's terms: scale * q.k, then the soft-cap, then this bias (the cap bends content
+  // scores only, as Gemma 2 adds its mask after the cap; capping the bias would flatten the
+  // distance penalty towards -softcap), then the softmax. The bias is formed from the integer
+  // distance, so fp32 keeps its accuracy at any context (up to 2^24 positions).
+  // alibi = true with alibi_slopes empty: the paper's slopes for Hq heads (alibi_slopes(Hq));
+  // else alibi_slopes holds exactly Hq finite slopes (any sign). ShapeError for a wrong count,
+  // a non-finite slope, or slopes given while alibi is false. The slopes are compiled into
+  // the pipeline (one pipeline per slope set). Every algorithm.
+  bool alibi = false;
+  std::vector<float> alibi_slopes;
+  // Explicit mask (a GPU tensor, like lse; read by the call, and by every step of a plan,
+  // which keeps the tensor: the caller may rewrite it between steps). A key is visible to a
+  // row when the causal/window rule AND the mask allow it.
+  //  - MaskKind::Additive: fp32 [S, L], L >= input_pos + S (plans: L >= max_context); entry
+  //    [s, c] is added to the score of row s and cache position c after the scale, soft-cap
+  //    and ALiBi. -inf makes the key invisible to the row by rule (it never enters the row's
+  //    max, sum or P.V); a visible +inf or NaN entry makes the row NaN, as in the float64
+  //    reference.
+  //  - MaskKind::Bool: [S, W] u32 words (bit patterns in the tensor's 4-byte elements; see
+  //    pack_bool_mask), W * 32 >= input_pos + S (plans: >= max_context); bit c % 32 of word
+  //    [s, c / 32] set = visible. 32x less memory traffic than the additive mask.
+  // Columns past the context are never read. A row that sees no key at all has output 0 and
+  // LSE -inf (with a sink: output 0, LSE = the sink), never NaN. ShapeError for another
+  // shape, or a mask in the WGPUBuffer of out or lse. Costs a mask read per (row, key): in
+  // decode that is memory traffic next to the K/V reads. flash-prefill and split-kv;
+  // three-pass refuses it.
+  Tensor* mask = nullptr;
+  MaskKind mask_kind = MaskKind::Additive;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)
   // With profile: only time the whole submission (one empty timestamped pass before and
   // one after), so per-pass timestamps add nothing to what is measured.
@@ -118,6 +166,12 @@ struct SdpaOptions {
   // them, 16 (64-row tiles) or 8 (128-row tiles; 16 where those do not fit). 0: the Sdpa's tuning.
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
+  // flash-prefill-tiled: query rows per workgroup (64 or 128), keys per tile (32, 64 or
+  // 128) and the head-dim chunk of the score phase (4, 8 or 16 values). A shape the device's
+  // workgroup memory cannot hold falls back to one that fits. 0: the Sdpa's tuning.
+  uint32_t tiled_rows = 0;
+  uint32_t tiled_keys = 0;
+  uint32_t tiled_dchunk = 0;
   // Plans: the longest context (input_pos + S) a step will have (0: the cache capacity).
   // Scratch buffers are sized for it once, so steps never reallocate.
   uint32_t max_context = 0;
@@ -129,6 +183,10 @@ struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
   uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = 16
+  // flash-prefill-tiled's tile (see SdpaOptions); 0 = by head dim (the largest that fits)
+  uint32_t tiled_rows = 0;              // 64, 128
+  uint32_t tiled_keys = 0;              // 32, 64, 128
+  uint32_t tiled_dchunk = 0;            // 4, 8, 16
   // f16 caches: read them as WGSL f16 (shader-f16 devices only) instead of unpacking u32
   // words. Off unless `webattn tune` measured it faster on the device.
   bool native_f16 = false;

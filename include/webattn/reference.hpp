@@ -18,6 +18,15 @@ struct CallSpec {
   uint32_t window_left = 0;  // sliding window W: row s sees positions >= input_pos+s-W+1 too (0: none)
   double softcap = 0;        // logit soft-cap c: score <- c*tanh(score/c) after scaling (0: none)
   std::vector<float> sinks = {};  // per query head logit joining the denominator, no value (empty: none)
+  // ALiBi: per query head slope m_h; score <- score + m_h * (key_pos - query_pos) after the
+  // soft-cap, positions absolute (empty: none; the library's defaults: webattn::alibi_slopes).
+  std::vector<float> alibi_slopes = {};
+  // Explicit masks, [S, mask_stride] row-major, entry [s, c] for cache position c (empty:
+  // none). mask: added to the score after ALiBi, -inf = the key is invisible to the row;
+  // mask_bool: nonzero = visible. A row that sees no key: output 0, LSE -inf (the sink with one).
+  std::vector<float> mask = {};
+  std::vector<uint8_t> mask_bool = {};
+  uint32_t mask_stride = 0;
 };
 
 // Writes k_new/v_new [S, Hkv, D] into the caches [capacity, Hkv, D] at input_pos.
@@ -26,7 +35,8 @@ void update_cache(std::vector<float>& k_cache, std::vector<float>& v_cache, cons
 
 // out [S, Hq, D] = softmax(q·Kᵀ·scale + mask)·V over the (already updated) cache,
 // every product and sum in float64. A row whose inputs hold NaN gives NaN. Keys a row
-// cannot see (causal future, outside its window) are never read for it.
+// cannot see (causal future, outside its window) are never read for it. A score is
+// scale * q.k, then soft-capped, then ALiBi-biased.
 // lse (optional): [S, Hq], each row's natural-log softmax denominator (sinks included).
 std::vector<double> attention(const std::vector<float>& q, const std::vector<float>& k_cache,
                               const std::vector<float>& v_cache, const CallSpec& p,

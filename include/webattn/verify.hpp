@@ -3,6 +3,7 @@
 // Used by `webattn check` and by the test suite.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Case {
   std::vector<float> sinks = {};  // per query head sink logits (empty: none; else Hq values)
   bool lse = false;          // also ask for the log-sum-exp output and compare it
   ActivationDTypes act = {};  // dtypes of q, k_new, v_new, out (f16 inputs: the reference gets them rounded)
+  bool alibi = false;        // ALiBi bias: alibi_slopes, or the paper's slopes when empty
+  std::vector<float> alibi_slopes = {};
+  // An explicit mask drawn from the case's seed (rows of context + 5 positions): about 30%
+  // of keys hidden (-inf / bit 0), additive entries normal (sd 2), about 1 row in 5 empty.
+  std::optional<MaskKind> mask = std::nullopt;
   std::string str() const;
 };
 

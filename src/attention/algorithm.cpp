@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 #include "attention/launch.hpp"
 
@@ -11,11 +13,12 @@ namespace webattn::attention {
 
 // Each launcher defines its entry.
 extern const AlgorithmEntry three_pass_strided_entry, three_pass_coalesced_entry, flash_prefill_entry,
-    split_kv_entry;
+    split_kv_entry, flash_prefill_tiled_entry;
 
 const std::vector<const AlgorithmEntry*>& algorithm_table() {
   static const std::vector<const AlgorithmEntry*> table = {&three_pass_strided_entry, &three_pass_coalesced_entry,
-                                                           &flash_prefill_entry, &split_kv_entry};
+                                                           &flash_prefill_entry, &split_kv_entry,
+                                                           &flash_prefill_tiled_entry};
   return table;
 }
 
@@ -48,6 +51,13 @@ void expect_workgroups(const char* what, uint32_t value, bool zero_means_tuning)
                    (zero_means_tuning ? "0 (the Sdpa's tuning) or " : "") + "1 to " +
                    std::to_string(kMaxSplitKvWorkgroups));
 }
+
+// A WGSL f32 literal of exactly x (finite): C's hex float with the `f` suffix.
+std::string fmt_hex_float(float x) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%af", static_cast<double>(x));
+  return buf;
+}
 }  // namespace
 
 const AlgorithmEntry& algorithm_entry(Algorithm a) {
@@ -60,6 +70,9 @@ void validate_tuning(const Tuning& t) {
   expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
   expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
   expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "16");
+  expect_one_of("tuning tiled_rows", t.tiled_rows, {0, 64, 128}, "by head dim");
+  expect_one_of("tuning tiled_keys", t.tiled_keys, {0, 32, 64, 128}, "by head dim");
+  expect_one_of("tuning tiled_dchunk", t.tiled_dchunk, {0, 4, 8, 16}, "by head dim");
 }
 
 Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCacheConfig& c, bool has_shader_f16) {
@@ -72,6 +85,9 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
   expect_one_of("flash_threads_x", o.flash_threads_x, {0, 8, 16}, "the Sdpa's tuning");
+  expect_one_of("tiled_rows", o.tiled_rows, {0, 64, 128}, "the Sdpa's tuning");
+  expect_one_of("tiled_keys", o.tiled_keys, {0, 32, 64, 128}, "the Sdpa's tuning");
+  expect_one_of("tiled_dchunk", o.tiled_dchunk, {0, 4, 8, 16}, "the Sdpa's tuning");
   validate_tuning(tune);
   Settings s;
   s.scale = o.scale > 0 ? o.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.head_dim)));
@@ -83,9 +99,32 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
       throw ShapeError("sinks[" + std::to_string(h) + "] must be finite, got " + std::to_string(o.sinks[h]));
   s.sinks = o.sinks;
   s.lse = o.lse != nullptr;
+  if (!o.alibi && !o.alibi_slopes.empty())
+    throw ShapeError("alibi_slopes has " + std::to_string(o.alibi_slopes.size()) +
+                     " values but alibi is false; set alibi = true to use them");
+  for (size_t h = 0; h < o.alibi_slopes.size(); ++h)
+    if (!std::isfinite(o.alibi_slopes[h]))
+      throw ShapeError("alibi_slopes[" + std::to_string(h) + "] must be finite, got " +
+                       std::to_string(o.alibi_slopes[h]));
+  s.alibi = o.alibi;
+  s.alibi_slopes = o.alibi_slopes;
+  if (o.mask) {
+    if (o.mask_kind != MaskKind::Additive && o.mask_kind != MaskKind::Bool)
+      throw ShapeError("mask_kind " + std::to_string(static_cast<int>(o.mask_kind)) +
+                       " is not allowed; allowed: MaskKind::Additive, MaskKind::Bool");
+    if (o.mask->shape().size() != 2)
+      throw ShapeError("mask must be 2-D, [S, L] (" +
+                       std::string(o.mask_kind == MaskKind::Bool ? "u32 words" : "fp32 entries") + " per row), got " +
+                       shape_string(o.mask->shape()));
+    s.mask = o.mask_kind;
+    s.mask_stride = o.mask->shape()[1];
+  }
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
+  s.tiled_rows = o.tiled_rows ? o.tiled_rows : tune.tiled_rows;
+  s.tiled_keys = o.tiled_keys ? o.tiled_keys : tune.tiled_keys;
+  s.tiled_dchunk = o.tiled_dchunk ? o.tiled_dchunk : tune.tiled_dchunk;
   s.native_f16 = tune.native_f16 && c.dtype == DType::F16 && has_shader_f16;
   return s;
 }
@@ -135,6 +174,7 @@ KernelParams common_params(const CallShape& shape, const Settings& settings, uin
   prm.scale = settings.scale;
   prm.window_left = settings.window_left;
   prm.softcap = settings.softcap;
+  prm.mask_stride = settings.mask_stride;
   return prm;
 }
 
@@ -147,6 +187,44 @@ std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
   if (settings.sinks.empty()) return "const SINKS: bool = false;\nfn sink_logit(h: u32) -> f32 { return 0.0; }\n";
   return "const SINKS: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
          ") var<storage, read> sinks: array<f32>;\nfn sink_logit(h: u32) -> f32 { return sinks[h]; }\n";
+}
+
+std::string alibi_wgsl(const Settings& settings, uint32_t q_heads) {
+  if (!settings.alibi) return "fn alibi_slope(h: u32) -> f32 { return 0.0; }\n";
+  const std::vector<float> slopes = settings.alibi_slopes.empty() ? alibi_slopes(q_heads) : settings.alibi_slopes;
+  // Hex literals: each slope exactly as the host holds it.
+  std::string list;
+  for (float m : slopes) list += (list.empty() ? "" : ", ") + fmt_hex_float(m);
+  return "const ALIBI_SLOPES = array<f32, " + std::to_string(slopes.size()) + ">(" + list +
+         ");\nfn alibi_slope(h: u32) -> f32 { return ALIBI_SLOPES[h]; }\n";
+}
+
+std::string mask_wgsl(const Settings& settings, int binding) {
+  if (!settings.mask)
+    return "const MASK: bool = false;\nfn mask_visible(s: u32, key: u32) -> bool { return true; }\n"
+           "fn mask_score(score: f32, s: u32, key: u32) -> f32 { return score; }\n";
+  if (binding < 0) return "const MASK: bool = true;\n";
+  const bool additive = *settings.mask == MaskKind::Additive;
+  std::string s = "const MASK: bool = true;\n@group(0) @binding(" + std::to_string(binding) +
+                  ") var<storage, read> mask: array<" + (additive ? "f32" : "u32") + ">;\n";
+  // -inf: invisible by rule; NaN and +inf stay visible and reach the row. Compared as bits:
+  // WGSL lets a float comparison assume no NaN (lavapipe's then hid a NaN entry).
+  if (additive)
+    return s + "fn mask_visible(s: u32, key: u32) -> bool {\n"
+               "  return bitcast<u32>(mask[s * p.mask_stride + key]) != 0xff800000u;\n}\n"
+               "fn mask_score(score: f32, s: u32, key: u32) -> f32 { return score + mask[s * p.mask_stride + key]; }\n";
+  return s + "fn mask_visible(s: u32, key: u32) -> bool {\n"
+             "  return ((mask[s * p.mask_stride + key / 32u] >> (key % 32u)) & 1u) != 0u;\n}\n"
+             "fn mask_score(score: f32, s: u32, key: u32) -> f32 { return score; }\n";
+}
+
+void check_mask_columns(const Settings& settings, uint64_t context, const char* what) {
+  if (!settings.mask) return;
+  const bool words = *settings.mask == MaskKind::Bool;
+  const uint64_t covers = uint64_t{settings.mask_stride} * (words ? 32 : 1);
+  if (covers < context)
+    throw ShapeError("mask rows hold " + std::to_string(settings.mask_stride) + (words ? " u32 words (" + std::to_string(covers) + " positions)" : " entries") +
+                     ", fewer than " + what + " " + std::to_string(context));
 }
 
 std::string lse_wgsl(const Settings& settings, uint32_t binding) {
@@ -181,6 +259,7 @@ std::vector<std::pair<std::string, double>> variant_constants(const Settings& se
   std::vector<std::pair<std::string, double>> c;
   if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
   if (settings.softcap != 0) c.emplace_back("SOFTCAP", 1);
+  if (settings.alibi) c.emplace_back("ALIBI", 1);
   return c;
 }
 
@@ -214,6 +293,30 @@ const char* to_string(Algorithm a) {
   if (a == Algorithm::Auto) return "auto";
   const attention::AlgorithmEntry* e = attention::find_entry(a);
   return e ? e->name : "?";
+}
+
+std::vector<float> alibi_slopes(uint32_t q_heads) {
+  if (q_heads == 0) throw ShapeError("alibi_slopes: q_heads must be at least 1, got 0");
+  uint32_t n = 1;  // the largest power of two <= q_heads
+  while (n * 2 <= q_heads) n *= 2;
+  std::vector<float> slopes;
+  for (uint32_t h = 0; h < n; ++h) slopes.push_back(static_cast<float>(std::exp2(-8.0 * (h + 1) / n)));
+  for (uint32_t j = 0; n + j < q_heads; ++j) slopes.push_back(static_cast<float>(std::exp2(-4.0 * (2 * j + 1) / n)));
+  return slopes;
+}
+
+std::vector<float> pack_bool_mask(const std::vector<uint8_t>& visible, uint32_t rows, uint32_t cols) {
+  if (visible.size() != size_t{rows} * cols)
+    throw ShapeError("pack_bool_mask: " + std::to_string(visible.size()) + " values for " + std::to_string(rows) +
+                     " x " + std::to_string(cols));
+  const uint32_t words = (cols + 31) / 32;
+  std::vector<uint32_t> packed(size_t{rows} * words, 0);
+  for (uint32_t r = 0; r < rows; ++r)
+    for (uint32_t c = 0; c < cols; ++c)
+      if (visible[size_t{r} * cols + c]) packed[size_t{r} * words + c / 32] |= 1u << (c % 32);
+  std::vector<float> out(packed.size());
+  std::memcpy(out.data(), packed.data(), packed.size() * 4);
+  return out;
 }
 
 std::vector<Algorithm> all_algorithms() {

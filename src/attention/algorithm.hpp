@@ -42,9 +42,16 @@ struct Settings {
   float softcap = 0;         // logit soft-cap c (0: none)
   std::vector<float> sinks;  // per query head sink logits (empty: none; else Hq values)
   bool lse = false;          // write each row's log-sum-exp into Operands::lse
+  bool alibi = false;        // ALiBi bias on every score
+  std::vector<float> alibi_slopes;  // explicit slopes (Hq values), or empty: the paper's for Hq
+  std::optional<MaskKind> mask;     // an explicit mask in Operands::mask
+  uint32_t mask_stride = 0;         // its row length (f32 entries or u32 words)
   uint32_t split_kv_workgroups = 0;  // >= 1
   uint32_t flash_keys_per_tile = 0;  // 0 (the most that fits), 16, 32, 48, 64
   uint32_t flash_threads_x = 0;      // 0, 8, 16
+  uint32_t tiled_rows = 0;           // 0 (by head dim), 64, 128
+  uint32_t tiled_keys = 0;           // 0, 32, 64, 128
+  uint32_t tiled_dchunk = 0;         // 0, 4, 8, 16
   bool native_f16 = false;           // read f16 caches as WGSL f16
 };
 
@@ -54,6 +61,7 @@ struct Operands {
   KVCache cache;
   Tensor out;
   std::optional<Tensor> lse;  // [S, Hq] when SdpaOptions::lse is set
+  std::optional<Tensor> mask;  // [S, L] when SdpaOptions::mask is set
 };
 
 // A scratch buffer an algorithm needs, sized for every context in [min_context, max_context].
@@ -113,7 +121,7 @@ void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const 
 // First key any row of a step at input_pos sees: input_pos - W + 1 under a window W, else 0.
 uint32_t first_visible_key(const Settings& settings, uint32_t input_pos);
 // Override constants of a pipeline serving these settings (WINDOW when a window is set,
-// SOFTCAP when a soft-cap is: pipelines without them carry no trace of either).
+// SOFTCAP when a soft-cap is, ALIBI with ALiBi: pipelines without them carry no trace of either).
 std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings);
 
 // Generated WGSL for the sink logits: `const SINKS`, and `fn sink_logit(h)` reading a
@@ -121,6 +129,18 @@ std::vector<std::pair<std::string, double>> variant_constants(const Settings& se
 std::string sinks_wgsl(const Settings& settings, uint32_t binding);
 // A storage buffer holding the sink logits, owned by the pass that binds it.
 std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& settings);
+// Generated WGSL for the ALiBi slopes of `q_heads` heads: `fn alibi_slope(h)` returning head
+// h's slope from a constant array compiled into the module (0 for every head without ALiBi;
+// only pipelines with the ALIBI override add it to a score).
+std::string alibi_wgsl(const Settings& settings, uint32_t q_heads);
+// Generated WGSL for an explicit mask: `const MASK`, `fn mask_visible(s, key)` (the mask's
+// rule for row s and cache position key; true without a mask) and `fn mask_score(score, s,
+// key)` (adds an additive mask's entry; the identity otherwise), reading a `mask` storage
+// array at `binding` when there is a mask (binding < 0: only MASK, for passes that do not
+// read the mask).
+std::string mask_wgsl(const Settings& settings, int binding);
+// ShapeError unless the mask of these settings covers `context` cache positions per row.
+void check_mask_columns(const Settings& settings, uint64_t context, const char* what);
 // Generated WGSL for the log-sum-exp output: `const LSE`, and `fn write_lse(i, v)` storing
 // into an `lse` storage array at `binding` when it is asked for (else doing nothing).
 std::string lse_wgsl(const Settings& settings, uint32_t binding);

@@ -65,31 +65,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
   const FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
-  const auto& w = in.windows;
-  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
-  std::vector<gpu::Binding> windows;
-  bind_cache_windows(windows, w, in.op.cache, reads);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
-  std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-                                  cache_window0("v_cache", w, gpu_values(in.op.cache)),
-                                  {"out", &gpu_buffer(in.op.out)}};
-  std::shared_ptr<gpu::Buffer> sinks;
-  if (!in.settings.sinks.empty()) {
-    sinks = upload_sinks(in.device, in.settings);
-    named.push_back({"sinks", sinks.get()});
-  }
-  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
-  PreparedPass pass = make_pass(
-      in.device,
-      spec(f, d4, in.kv,
-           cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
-               activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}),
-           variant_constants(in.settings)),
-      named, [grid](KernelParams&) { return grid; }, windows);
-  pass.owned = std::move(sinks);
   std::vector<PreparedPass> passes;
-  passes.push_back(std::move(pass));
+  passes.push_back(fused_prefill_pass(
+      in, [&](const std::string& extra, auto constants) { return spec(f, d4, in.kv, extra, std::move(constants)); },
+      grid));
   return passes;
 }
 

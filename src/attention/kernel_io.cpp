@@ -36,7 +36,7 @@ std::string ident_at(const std::string& s, size_t i) {
   return s.substr(i, j - i);
 }
 
-// Integer constant expressions of WGSL (literals, consts, + - * / % and parentheses), as
+// Integer constant expressions of WGSL (literals, consts, + - * / %, parentheses, max and min), as
 // the kernels write their array extents.
 class ConstEval {
  public:
@@ -99,6 +99,16 @@ class ConstEval {
     const std::string tok = ident_at(text_, pos_);
     if (tok.empty()) fail();
     pos_ += tok.size();
+    if ((tok == "max" || tok == "min") && peek() == '(') {  // the builtins, as a kernel may size a shared region
+      ++pos_;
+      const uint64_t a = sum();
+      if (peek() != ',') fail();
+      ++pos_;
+      const uint64_t b = sum();
+      if (peek() != ')') fail();
+      ++pos_;
+      return tok == "max" ? std::max(a, b) : std::min(a, b);
+    }
     if (std::isdigit(static_cast<unsigned char>(tok[0]))) {
       size_t used = 0;
       const uint64_t v = std::stoull(tok, &used);

@@ -23,7 +23,8 @@ namespace webattn::attention {
   F(uint32_t, u32, n_chunks, 0)      /* split-kv: chunks per kv head */                             \
   F(uint32_t, u32, row_threads, 0)   /* flat kernels: threads per grid row */                       \
   F(uint32_t, u32, window_left, 0)   /* sliding window W: row at p sees keys >= p-W+1 (0: none) */  \
-  F(float, f32, softcap, 0)          /* logit soft-cap c: score <- c*tanh(score/c) (0: none) */
+  F(float, f32, softcap, 0)          /* logit soft-cap c: score <- c*tanh(score/c) (0: none) */     \
+  F(uint32_t, u32, mask_stride, 0)   /* explicit mask: elements (f32 or u32 words) per row */
 
 struct KernelParams {
 #define WEBATTN_PARAM_FIELD(ctype, wtype, name, init) ctype name = init;

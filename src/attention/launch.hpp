@@ -16,6 +16,15 @@ std::string kv_prelude(DType dtype, bool native_f16 = false);
 // A 1-D launch of `threads` folded into x * y workgroups; *row_threads = x * workgroup.
 gpu::Grid flat_grid(const DeviceLimits& limits, uint64_t threads, uint32_t workgroup, uint32_t* row_threads);
 
+// The one pass of a fused prefill kernel (flash-prefill, flash-prefill-tiled): binds `q`,
+// the K/V cache windows, `out` and, when asked, the sink logits (binding 5, uploaded and
+// owned by the pass) and the lse (binding 6). `spec` builds the module from the generated
+// text it must include (cache accessors, sinks, lse, q/out activation accessors) and the
+// variant constants.
+using FusedSpec = std::function<gpu::ShaderSpec(const std::string& extra,
+                                                std::vector<std::pair<std::string, double>> constants)>;
+PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, gpu::Grid grid);
+
 // Split-KV: chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
 

@@ -73,6 +73,9 @@ Recipe make_recipe(const Context& ctx, const Tuning& tune, uint32_t S, uint32_t 
   if (!options.sinks.empty() && options.sinks.size() != Hq)
     throw ShapeError("sinks has " + std::to_string(options.sinks.size()) + " values; expected none or one per query head (" +
                      std::to_string(Hq) + ")");
+  if (!options.alibi_slopes.empty() && options.alibi_slopes.size() != Hq)
+    throw ShapeError("alibi_slopes has " + std::to_string(options.alibi_slopes.size()) +
+                     " values; expected none (the paper's slopes) or one per query head (" + std::to_string(Hq) + ")");
   r.settings = attention::resolve_settings(options, tune, c, ctx.has_shader_f16());
   r.shape = {S, Hq, c, min_context, max_context};
   r.entry = &attention::select(options.algorithm, r.shape, r.settings, ctx.adapter());
@@ -135,6 +138,19 @@ void check_operands(const Context& ctx, const Operands& op) {
       if (shares(gpu_buffer(*op.lse), *other))
         throw ShapeError(std::string("lse and ") + name + " are in the same WGPUBuffer; webattn writes lse in the "
                          "pass that reads or writes " + name + ": put lse in another buffer");
+  }
+  if (op.mask) {
+    if (&gpu_buffer(*op.mask).device() != &gpu_device(ctx))
+      throw ShapeError("tensor '" + op.mask->label() + "' (mask) belongs to another Context than this Sdpa");
+    if (op.mask->shape().size() != 2 || op.mask->shape()[0] != S)
+      throw ShapeError("mask must be [S, L] = [" + std::to_string(S) + ", L], got " + shape_string(op.mask->shape()));
+    // (split-kv may write the caches in the pass that reads the mask)
+    for (const auto& [other, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.out), "out"},
+                                      {op.lse ? &gpu_buffer(*op.lse) : nullptr, "lse"},
+                                      {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"}})
+      if (other && shares(gpu_buffer(*op.mask), *other))
+        throw ShapeError(std::string("mask and ") + name + " are in the same WGPUBuffer; webattn reads the mask in "
+                         "a pass that writes " + name + ": put the mask in another buffer");
   }
   for (const Tensor* t : {&op.k_new, &op.v_new})
     for (const gpu::Buffer* c : {&gpu_keys(op.cache), &gpu_values(op.cache)})
@@ -202,6 +218,10 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
   }
   const Algorithm algo =
       make_recipe(*impl_->ctx, impl_->tuning, seq_len, q_heads, cache, min_context, max_context, options).entry->id;
+  if (options.mask)
+    attention::check_mask_columns(
+        attention::resolve_settings(options, impl_->tuning, cache, impl_->ctx->has_shader_f16()), max_context,
+        options.max_context ? "the plan's max_context" : "the context input_pos + S");
   // q and out are bound whole by every algorithm; k_new / v_new are written in pieces, so
   // only their buffers' size is limited.
   const auto tensor_limit = [&](const char* name, DType dtype, uint32_t heads, uint64_t limit, const char* limit_name) {
@@ -224,13 +244,14 @@ ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_
                           uint32_t input_pos, Tensor& out, const SdpaOptions& options) {
   Operands op{q, k_new, v_new, cache, out};
   if (options.lse) op.lse = *options.lse;
+  if (options.mask) op.mask = *options.mask;
   check_operands(*impl_->ctx, op);
   const uint32_t S = q.shape()[0];
   check_position(input_pos, S, cache.config().capacity, "cache capacity");
   const uint32_t context = input_pos + S;
-  const Prepared prep(*impl_->ctx, impl_->workspace,
-                      make_recipe(*impl_->ctx, impl_->tuning, S, q.shape()[1], cache.config(), context, context, options),
-                      op);
+  Recipe recipe = make_recipe(*impl_->ctx, impl_->tuning, S, q.shape()[1], cache.config(), context, context, options);
+  attention::check_mask_columns(recipe.settings, context, "the context input_pos + S");
+  const Prepared prep(*impl_->ctx, impl_->workspace, std::move(recipe), op);
   gpu::Recorder rec(gpu_device(*impl_->ctx), prep.recipe.profile, prep.recipe.span_only);
   prep.encode(rec, input_pos);
   rec.submit();
@@ -264,14 +285,14 @@ SdpaPlan Sdpa::plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, K
                     const SdpaOptions& options) const {
   Operands plan_op{q, k_new, v_new, cache, out};
   if (options.lse) plan_op.lse = *options.lse;
+  if (options.mask) plan_op.mask = *options.mask;
   auto impl = std::make_unique<SdpaPlan::Impl>(*impl_->ctx, std::move(plan_op));
   check_operands(*impl_->ctx, impl->op);
   const uint32_t S = q.shape()[0];
   impl->max_context = plan_max_context(S, cache.config().capacity, options);
-  impl->prepared = std::make_unique<Prepared>(
-      *impl_->ctx, impl->workspace,
-      make_recipe(*impl_->ctx, impl_->tuning, S, q.shape()[1], cache.config(), S, impl->max_context, options),
-      impl->op);
+  Recipe recipe = make_recipe(*impl_->ctx, impl_->tuning, S, q.shape()[1], cache.config(), S, impl->max_context, options);
+  attention::check_mask_columns(recipe.settings, impl->max_context, "the plan's max_context");
+  impl->prepared = std::make_unique<Prepared>(*impl_->ctx, impl->workspace, std::move(recipe), impl->op);
   // Record the longest step once without submitting it: this makes every bind group and
   // parameter buffer the steps will reuse (and surfaces Dawn's validation errors now).
   gpu::Recorder rec(*impl->device, options.profile, options.profile_span_only, &impl->cache);

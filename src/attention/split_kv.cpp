@@ -102,11 +102,19 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
-  const bool same_vis = sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0);
+  // A mask can differ per row.
+  const bool same_vis =
+      !in.settings.mask && (sh.seq_len == 1 || (!in.settings.causal && in.settings.window_left == 0));
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, in.op.cache, reads);
+  std::vector<NamedBinding> split_named{{"q", &gpu_buffer(in.op.q)},
+                                        cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                        cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                        {"part_o", &part_o},
+                                        {"part_ml", &part_ml}};
+  if (in.op.mask) split_named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
   // the kernel) to the context's end.
   const Settings st = in.settings;
@@ -119,10 +127,10 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   passes.push_back(make_pass(
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
-           cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}), same_vis,
-           variant_constants(in.settings)),
-      {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
-       cache_window0("v_cache", w, gpu_values(in.op.cache)), {"part_o", &part_o}, {"part_ml", &part_ml}},
+           cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
+               alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8),
+           same_vis, variant_constants(in.settings)),
+      split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
         return gpu::Grid{prm.n_chunks, kv_heads, 1};
@@ -145,11 +153,17 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     named.push_back({"sinks", sinks.get()});
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  // ALiBi: the merge moves the sink onto, and the LSE back from, each row's shifted scale,
+  // which needs the row's visible range (WINDOW) too.
+  std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
+  if (in.settings.alibi)
+    for (const auto& c : variant_constants(in.settings)) reduce_constants.push_back(c);
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
                               sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
-                                  activations_wgsl({{"out", in.op.out.dtype()}}),
-                              {{"WG", wg}}},
+                                  activations_wgsl({{"out", in.op.out.dtype()}}) +
+                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, -1),
+                              reduce_constants},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};

@@ -26,6 +26,7 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
            "); flash-prefill and split-kv have one";
   if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill and split-kv have them";
   if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill and split-kv write it";
+  if (st.mask) return "three-pass: no explicit mask; flash-prefill and split-kv read one";
   const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
   if (bytes <= limit) return "";
   return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +
@@ -50,7 +51,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   passes.push_back(make_pass(
       in.device, {"qk_scores",
                    {"attention_params", in.kv},
-                   cache_access_wgsl(w, reads_k) + activations_wgsl({{"q", in.op.q.dtype()}}),
+                   cache_access_wgsl(w, reads_k) + activations_wgsl({{"q", in.op.q.dtype()}}) +
+                       alibi_wgsl(in.settings, in.shape.q_heads),
                    variant_constants(in.settings)},
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {

@@ -41,6 +41,9 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
     t.flash_keys_per_tile = it->value("flash_keys_per_tile", t.flash_keys_per_tile);
     t.native_f16 = it->value("native_f16", t.native_f16);
     t.flash_threads_x = it->value("flash_threads_x", t.flash_threads_x);
+    t.tiled_rows = it->value("tiled_rows", t.tiled_rows);
+    t.tiled_keys = it->value("tiled_keys", t.tiled_keys);
+    t.tiled_dchunk = it->value("tiled_dchunk", t.tiled_dchunk);
   } catch (const nlohmann::json::exception& e) {
     throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
   }
@@ -57,6 +60,9 @@ void save_tuning(const std::string& path, const AdapterSummary& adapter, const T
   all[tuning_key(adapter)] = {{"split_kv_workgroups", t.split_kv_workgroups},
                               {"flash_keys_per_tile", t.flash_keys_per_tile},
                               {"flash_threads_x", t.flash_threads_x},
+                              {"tiled_rows", t.tiled_rows},
+                              {"tiled_keys", t.tiled_keys},
+                              {"tiled_dchunk", t.tiled_dchunk},
                               {"native_f16", t.native_f16}};
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);

@@ -15,6 +15,7 @@ struct Params {
   row_threads: u32,    // flat kernels: threads per grid row (x workgroups * workgroup size)
   window_left: u32,    // sliding window W: the row at position pos sees keys >= pos-W+1 (read only if WINDOW)
   softcap: f32,        // logit soft-cap c > 0: score <- c * tanh(score / c) (read only if SOFTCAP)
+  mask_stride: u32,    // explicit mask: f32 entries or u32 words per row (read only with a mask)
 }
 
 // A pipeline built for a sliding window sets WINDOW; without it visible_start() is the
@@ -23,6 +24,9 @@ struct Params {
 override WINDOW: bool = false;
 // Likewise SOFTCAP: without it cap_score() is the identity.
 override SOFTCAP: bool = false;
+// Likewise ALIBI: without it alibi_score() is the identity and alibi_offset() 0. The slopes
+// come from the generated alibi_slope(h) of the kernels that use them.
+override ALIBI: bool = false;
 
 // Masking is a rule on positions, never a score value: whether key c is visible to a row
 // is decided by visible_start() / visible_len() (and, in the kernels, by the context length), and an
@@ -30,9 +34,18 @@ override SOFTCAP: bool = false;
 // (0 * Inf is NaN). Running maxima start at the lowest finite f32 instead of a sentinel,
 // so every real score, down to -3.4e38, is a score; exp(score - max) of a visible key is
 // never skipped, so a NaN or Inf in a visible key or value reaches its row as in the
-// float64 reference. (Every row sees at least one key today: a causal row sees position
-// 0; rows with no visible key arrive with windows and masks.)
+// float64 reference. Without an explicit mask every row sees at least one key (its own
+// position); a mask can empty a row: see no_key().
 const LOWEST: f32 = -3.4028234663852886e38;
+// The rule for a row that sees no key at all (only an explicit mask can empty one): its
+// softmax has no term, so its output is 0 and its LSE log(0) = -inf (no_key()), never 0/0.
+// Kernels decide it by counting visible keys, never from a score; a partial state of
+// split-kv with no visible key carries m = no_key() so the merge can tell.
+// (-inf cannot be a WGSL constant: a non-finite constant expression is an error.)
+var<private> no_key_bits: u32 = 0xff800000u;
+fn no_key() -> f32 {
+  return bitcast<f32>(no_key_bits);
+}
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -78,4 +91,31 @@ fn visible_len(s: u32) -> u32 {
     return min(p.input_pos + s + 1u, p.context_len);
   }
   return p.context_len;
+}
+
+// ALiBi (Press et al. 2022): a row's scores gain slope * (key - query_pos). Each row adds
+// the bias relative to a reference key instead, slope * (key - ref_key) with ref_key the
+// key of its largest bias (the last visible key for slope >= 0, else the first), so every
+// biased score is <= the unbiased one: no large value arises that would cost fp32 its
+// accuracy (C = 131072 would reach ~1e5). The softmax is unchanged by this per-row shift;
+// the row's true scores are the shifted ones plus alibi_offset(), which the LSE and the
+// sinks (on the shifted scale) take into account. Distances are formed in integers, so
+// the only rounding is the product.
+fn alibi_ref_key(slope: f32, s: u32) -> u32 {
+  return select(visible_start(s), visible_len(s) - 1u, slope >= 0.0);
+}
+
+fn alibi_score(score: f32, slope: f32, key: u32, ref_key: u32) -> f32 {
+  if (ALIBI) {
+    return score + slope * f32(i32(key) - i32(ref_key));
+  }
+  return score;
+}
+
+// What the row's true scores exceed its shifted ones by: slope * (ref_key - query_pos).
+fn alibi_offset(slope: f32, ref_key: u32, s: u32) -> f32 {
+  if (ALIBI) {
+    return slope * f32(i32(ref_key) - i32(p.input_pos + s));
+  }
+  return 0.0;
 }

@@ -16,7 +16,9 @@
 //   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
-//   write_lse(i, v): the log-sum-exp output.
+//   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
+//   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
+//   invisible like one past the causal limit; every tile takes the per-key path).
 // Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
 // phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
@@ -80,6 +82,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   var qbase: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   var lo: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
   var vis: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  var slope: vec4<f32> = vec4<f32>(0.0);  // ALiBi: each row's slope and reference key
+  var ref_key: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);
+  var srow: array<u32, 4> = array<u32, 4>(0u, 0u, 0u, 0u);  // query row (position - input_pos)
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = min(row0 + ty * 4u + i, rows_total - 1u);
     let s = r / g;
@@ -87,6 +92,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     qbase[i] = (s * p.q_heads + h) * D4;
     lo[i] = visible_start(s);
     vis[i] = visible_len(s);
+    srow[i] = s;
+    if (ALIBI) {
+      slope[i] = alibi_slope(h);
+      ref_key[i] = alibi_ref_key(slope[i], s);
+    }
   }
   // Key tiles any row of this workgroup can see (uniform across the workgroup).
   let last_row = min(row0 + BR, rows_total) - 1u;
@@ -96,6 +106,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
   var m: vec4<f32> = vec4<f32>(LOWEST);
   var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
+  var seen: vec4<f32> = vec4<f32>(0.0);  // MASK: 1 once a row saw a visible key
   var o: array<vec4<f32>, 4u * DV> = array<vec4<f32>, 4u * DV>();
   for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
     o[j] = vec4<f32>(0.0);
@@ -128,7 +139,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-        sc[j][i] = select(LOWEST, cap_score(sc[j][i]), key >= lo[i] && key < vis[i]);
+        let ok = key >= lo[i] && key < vis[i] && mask_visible(srow[i], key);
+        sc[j][i] = select(LOWEST, mask_score(alibi_score(cap_score(sc[j][i]), slope[i], key, ref_key[i]),
+                                             srow[i], min(key, p.context_len - 1u)), ok);
       }
       tmax = max(tmax, sc[j]);
     }
@@ -150,8 +163,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         var pv: f32 = 0.0;
-        if (key >= lo[i] && key < vis[i]) {
+        if (key >= lo[i] && key < vis[i] && mask_visible(srow[i], key)) {
           pv = exp(sc[j][i] - m_new[i]);
+          if (MASK) {
+            seen[i] = 1.0;
+          }
         }
         l_t[i] = l_t[i] + pv;
         p_tile[(ty * 4u + i) * BC + tx + TX * j] = pv;
@@ -168,7 +184,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
       o_t[j] = vec4<f32>(0.0);
     }
-    if (key0 >= lo[3] && key0 + BC <= vis[0]) {
+    if (!MASK && key0 >= lo[3] && key0 + BC <= vis[0]) {
       // Every row of this thread sees the whole tile (vis[0] is the smallest end, lo[3]
       // the largest start; without WINDOW lo is 0).
       for (var k: u32 = 0u; k < BC; k = k + 1u) {
@@ -186,8 +202,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
       }
     } else {
-      // The causal diagonal, the window's left edge or the context's end: a key joins
-      // only the rows that see it.
+      // The causal diagonal, the window's left edge, the context's end or a mask: a key
+      // joins only the rows that see it.
       for (var k: u32 = 0u; k < BC; k = k + 1u) {
         let key = key0 + k;
         let p0 = p_tile[(ty * 4u) * BC + k];
@@ -197,10 +213,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         for (var j: u32 = 0u; j < DV; j = j + 1u) {
           let d4 = min(tx + TX * j, D4 - 1u);
           let v = kv_tile[k * KV_STRIDE + d4];
-          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key >= lo[0] && key < vis[0]);
-          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v, key >= lo[1] && key < vis[1]);
-          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v, key >= lo[2] && key < vis[2]);
-          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v, key >= lo[3] && key < vis[3]);
+          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key >= lo[0] && key < vis[0] && mask_visible(srow[0], key));
+          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v,
+                                             key >= lo[1] && key < vis[1] && mask_visible(srow[1], key));
+          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v,
+                                                       key >= lo[2] && key < vis[2] && mask_visible(srow[2], key));
+          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v,
+                                                       key >= lo[3] && key < vis[3] && mask_visible(srow[3], key));
         }
       }
     }
@@ -224,20 +243,50 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       total[i] = total[i] + red[(ty * 4u + i) * TX + x];
     }
   }
+  // MASK: whether each row saw any key (rows the mask empties follow the no_key() rule).
+  var any_key: vec4<f32> = vec4<f32>(1.0);
+  if (MASK) {
+    workgroupBarrier();  // every read of the row sums done
+    for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+      red[(ty * 4u + i) * TX + tx] = seen[i];
+    }
+    workgroupBarrier();
+    any_key = vec4<f32>(0.0);
+    for (var x: u32 = 0u; x < TX; x = x + 1u) {
+      for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+        any_key[i] = max(any_key[i], red[(ty * 4u + i) * TX + x]);
+      }
+    }
+  }
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = row0 + ty * 4u + i;
     if (r < rows_total) {
       var inv: f32 = 1.0 / total[i];
       var lse_row: f32 = m[i] + log(total[i]);
+      let shift = alibi_offset(slope[i], ref_key[i], r / g);  // 0 without ALIBI
       if (SINKS) {
         // The head's sink logit joins the denominator (no value row): rescale to the
-        // larger of the row's max and the sink.
-        let sk = sink_logit(kvh * g + r % g);
+        // larger of the row's max and the sink (on the row's ALiBi-shifted scale).
+        var sk: f32 = sink_logit(kvh * g + r % g);
+        if (ALIBI) {
+          sk = sk - shift;
+        }
         let m2 = max(m[i], sk);
         let a = exp(m[i] - m2);
         let den = total[i] * a + exp(sk - m2);
         inv = a / den;
         lse_row = m2 + log(den);
+      }
+      if (ALIBI) {
+        lse_row = lse_row + shift;
+      }
+      if (MASK && any_key[i] == 0.0) {
+        // No key: output 0 (o holds zeros), LSE -inf, or the sink alone in the denominator.
+        inv = 0.0;
+        lse_row = no_key();
+        if (SINKS) {
+          lse_row = sink_logit(kvh * g + r % g);
+        }
       }
       if (LSE && tx == 0u) {
         write_lse(qbase[i] / D4, lse_row);

@@ -1,4 +1,5 @@
-// Three-pass stage 1: scores[h, s, c] = (scale * q[s, h, :]) . k[c, h/g, :]; positions a
+// Three-pass stage 1: scores[h, s, c] = (scale * q[s, h, :]) . k[c, h/g, :] (soft-capped,
+// then ALiBi-biased relative to the row's reference key: attention_params); positions a
 // row cannot see are written as 0 and never read (softmax goes by position). The scale is
 // applied to q as it is loaded, so q.k cannot overflow when the scaled score would not.
 // Register tiled: each thread computes
@@ -34,15 +35,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       acc[i] = acc[i] + vec4<f32>(dot(qv, kv[0]), dot(qv, kv[1]), dot(qv, kv[2]), dot(qv, kv[3]));
     }
   }
+  let slope = alibi_slope(h);  // ALiBi (generated; used only with ALIBI)
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let s = s0 + i;
     if (s < p.seq_len) {
       let vis = visible_len(s);
       let row = (h * p.seq_len + s) * p.scores_stride;
+      let ref_key = alibi_ref_key(slope, s);
       for (var j: u32 = 0u; j < 4u; j = j + 1u) {
         let c = c0 + j;
         if (c < p.scores_stride) {
-          scores[row + c] = select(0.0, cap_score(acc[i][j]), c < vis);
+          scores[row + c] = select(0.0, alibi_score(cap_score(acc[i][j]), slope, c, ref_key), c < vis);
         }
       }
     }

@@ -25,7 +25,10 @@
 // Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
-// without a window: the per-row visibility test of the P.V phase is compiled out).
+// without a window: the per-row visibility test of the P.V phase is compiled out),
+// alibi_slope(h): ALiBi slopes (ALIBI), MASK / mask_visible / mask_score: an explicit mask
+// (every tile takes the per-row P.V path; a row with no visible key in the chunk leaves
+// m = no_key() in its partial state).
 // Bytes (the floor): K and V of the context, read once per kv head.
 const SLOTS: u32 = WG / D4;          // key slots in the PV phase (threads per d4 column)
 const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
@@ -77,6 +80,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     acc[r] = vec4<f32>(0.0);
   }
 
+  // ALiBi: the slope and reference key of each score item's row (the same every tile).
+  var slope: array<f32, NI> = array<f32, NI>();
+  var ref_key: array<u32, NI> = array<u32, NI>();
+  var seen: array<f32, NI> = array<f32, NI>();  // MASK: 1 once the item's row saw a key
+  if (ALIBI) {
+    for (var n: u32 = 0u; n < NI; n = n + 1u) {
+      let r = min(min((t + WG * n) / BK, ROWS - 1u), rows - 1u);
+      slope[n] = alibi_slope(kvh * g + r % g);
+      ref_key[n] = alibi_ref_key(slope[n], r / g);
+    }
+  }
+
   let w = sgw;
   let d4 = t % D4;
   let slot = t / D4;
@@ -122,8 +137,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         dotv = dotv + q_tile[r * D4 + x] * k_tile[kr * KV_STRIDE + x];
       }
       let ok = i < ROWS * BK && kr < n_keys && r < rows && key0 + kr >= visible_start(r / g) &&
-               key0 + kr < visible_len(r / g);
-      let score = select(LOWEST, cap_score(dotv.x + dotv.y + dotv.z + dotv.w), ok);
+               key0 + kr < visible_len(r / g) && mask_visible(r / g, key0 + kr);
+      let score = select(LOWEST, mask_score(alibi_score(cap_score(dotv.x + dotv.y + dotv.z + dotv.w), slope[n],
+                                                        key0 + kr, ref_key[n]),
+                                            min(r, rows - 1u) / g, min(key0 + kr, p.context_len - 1u)), ok);
+      if (MASK) {
+        seen[n] = max(seen[n], row_max32(select(0.0, 1.0, ok), t, w));
+      }
       let m_old = m_sh[r];
       let m_new = max(m_old, row_max32(score, t, w));
       var pv: f32 = 0.0;
@@ -150,7 +170,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         acc[r] = acc[r] * alpha_sh[r];
       }
-      if (SAME_VIS || (key0 >= visible_start(p.seq_len - 1u) && key0 + n_keys <= visible_len(0u))) {
+      if (!MASK && (SAME_VIS || (key0 >= visible_start(p.seq_len - 1u) && key0 + n_keys <= visible_len(0u)))) {
         // Every row sees the whole tile (row 0 ends first, the last row starts last); keys past n_keys have
         // p = 0 and v = 0 (registers left at zero).
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
@@ -161,15 +181,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
           }
         }
       } else {
-        // The causal diagonal or window edge of a multi-token step: a key joins only the
-        // rows that see it.
+        // The causal diagonal or window edge of a multi-token step, or a mask: a key joins
+        // only the rows that see it.
         for (var n: u32 = 0u; n < NV; n = n + 1u) {
           let kr = min(slot + SLOTS * n, BK - 1u);
           let vf = kv_unpack(v_regs[n]);
           for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
             let s = min(r, rows - 1u) / g;
-            let seen = kr < n_keys && key0 + kr >= visible_start(s) && key0 + kr < visible_len(s);
-            acc[r] = acc[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, seen);
+            let sees = kr < n_keys && key0 + kr >= visible_start(s) && key0 + kr < visible_len(s) &&
+                       mask_visible(s, key0 + kr);
+            acc[r] = acc[r] + select(vec4<f32>(0.0), sc[r * BK + kr] * vf, sees);
           }
         }
       }
@@ -178,6 +199,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     key0 = key0 + BK;
   }
 
+  if (MASK) {
+    // A row that saw no key in this chunk: m = no_key() (attention_params), set by the
+    // thread that owns its row's first score item.
+    for (var n: u32 = 0u; n < NI; n = n + 1u) {
+      let i = t + WG * n;
+      if (i < ROWS * BK && i % BK == 0u && i / BK < rows && seen[n] == 0.0) {
+        m_sh[i / BK] = no_key();
+      }
+    }
+  }
 
   // Combine the key slots of each row and write the chunk's partial state.
   let base = (kvh * p.n_chunks + chunk) * rows;

@@ -5,6 +5,10 @@
 // Attention sinks (SINKS, generated header with sink_logit(h)) join here: the sink's logit
 // enters M and e^(sink - M) the denominator, with no value row.
 // LSE (generated header with write_lse): each row's log-sum-exp, M + log(sum), is written too.
+// ALIBI (generated alibi_slope(h)): the partial states are on the row's ALiBi-shifted scale
+// (attention_params); the sink is moved onto it and the LSE back from it.
+// MASK: chunks where a row saw no key carry m = no_key(); a row no chunk saw a key for has
+// output 0 and LSE -inf (the sink's logit with a sink).
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -27,6 +31,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let first = kvh * p.n_chunks * rows + r;  // partial j of this row: first + c * rows
 
   var mx: f32 = LOWEST;
+  if (MASK) {
+    mx = no_key();
+  }
   for (var c: u32 = t; c < p.n_chunks; c = c + WG) {
     mx = max(mx, part_ml[first + c * rows].x);
   }
@@ -39,17 +46,30 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
   let h = kvh * g + r % g;
+  var shift: f32 = 0.0;
+  if (ALIBI) {
+    let slope = alibi_slope(h);
+    shift = alibi_offset(slope, alibi_ref_key(slope, r / g), r / g);
+  }
+  var sink: f32 = 0.0;
+  if (SINKS) {
+    sink = sink_logit(h);
+    if (ALIBI) {
+      sink = sink - shift;
+    }
+  }
   var m_all: f32 = red_m[0];
   if (SINKS) {
-    m_all = max(m_all, sink_logit(h));  // the sink is one more logit of the row
+    m_all = max(m_all, sink);  // the sink is one more logit of the row
   }
 
+  let empty = MASK && bitcast<u32>(m_all) == bitcast<u32>(no_key());  // no key and no sink (bits: NaN-safe)
   let lanes = WG / d4n;
   let lane = t / d4n;
   let d4 = t % d4n;
   var o: vec4<f32> = vec4<f32>(0.0);
   var l: f32 = 0.0;
-  if (lane < lanes) {
+  if (lane < lanes && !empty) {
     for (var c: u32 = lane; c < p.n_chunks; c = c + lanes) {
       let j = first + c * rows;
       let ml = part_ml[j];
@@ -71,12 +91,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       ls = ls + red_l[x * d4n + t];
     }
     if (SINKS) {
-      ls = ls + exp(sink_logit(h) - m_all);  // in the denominator only: a sink has no value
+      ls = ls + exp(sink - m_all);  // in the denominator only: a sink has no value
     }
     let s = r / g;
-    out[(s * p.q_heads + h) * d4n + t] = out_pack(os / ls);
+    var o_row: vec4<f32> = os / ls;
+    if (MASK && empty) {
+      o_row = vec4<f32>(0.0);
+    }
+    out[(s * p.q_heads + h) * d4n + t] = out_pack(o_row);
     if (LSE && t == 0u) {
-      write_lse(s * p.q_heads + h, m_all + log(ls));
+      var lse_row: f32 = m_all + log(ls);
+      if (ALIBI) {
+        lse_row = lse_row + shift;
+      }
+      if (MASK && empty) {
+        lse_row = no_key();
+      }
+      write_lse(s * p.q_heads + h, lse_row);
     }
   }
 }

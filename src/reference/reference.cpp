@@ -23,9 +23,14 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
                               const std::vector<float>& v_cache, const CallSpec& p, std::vector<double>* lse) {
   const uint32_t S = p.seq_len, Hq = p.q_heads, Hkv = p.kv_heads, D = p.head_dim;
   if (Hkv == 0 || Hq % Hkv != 0) throw std::invalid_argument("q_heads must be a multiple of kv_heads");
+  if (!p.alibi_slopes.empty() && p.alibi_slopes.size() != Hq)
+    throw std::invalid_argument("alibi_slopes must hold one slope per query head");
   const uint32_t group = Hq / Hkv;
   const uint32_t context = p.input_pos + S;
   if (size_t{context} * Hkv * D > k_cache.size()) throw std::invalid_argument("context exceeds the reference cache");
+  for (const size_t n : {p.mask.size(), p.mask_bool.size()})
+    if (n != 0 && (p.mask_stride < context || n != size_t{S} * p.mask_stride))
+      throw std::invalid_argument("a mask must be [S, mask_stride] with mask_stride >= input_pos + S");
   const double scale = p.scale != 0 ? p.scale : 1.0 / std::sqrt(static_cast<double>(D));
   std::vector<double> out(size_t{S} * Hq * D, 0.0);
   if (lse) lse->assign(size_t{S} * Hq, 0.0);
@@ -38,12 +43,21 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
       const uint32_t kvh = h / group;
       const float* qrow = &q[(size_t{s} * Hq + h) * D];
       double mx = -std::numeric_limits<double>::infinity();
+      // The rule on positions, then the masks' own rule.
+      const auto sees = [&](uint32_t c) {
+        const size_t at = size_t{s} * p.mask_stride + c;
+        if (!p.mask_bool.empty() && !p.mask_bool[at]) return false;
+        return p.mask.empty() || p.mask[at] != -std::numeric_limits<float>::infinity();
+      };
       for (uint32_t c = first; c < visible; ++c) {
+        if (!sees(c)) continue;
         const float* krow = &k_cache[(size_t{c} * Hkv + kvh) * D];
         double dot = 0;
         for (uint32_t d = 0; d < D; ++d) dot += static_cast<double>(qrow[d]) * krow[d];
         scores[c] = dot * scale;
         if (p.softcap != 0) scores[c] = p.softcap * std::tanh(scores[c] / p.softcap);
+        if (!p.alibi_slopes.empty()) scores[c] += p.alibi_slopes[h] * (double(c) - double(pos));
+        if (!p.mask.empty()) scores[c] += p.mask[size_t{s} * p.mask_stride + c];
         mx = std::max(mx, scores[c]);
         if (std::isnan(scores[c])) mx = scores[c];
       }
@@ -51,12 +65,14 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
       if (sink) mx = std::isnan(mx) ? mx : std::max(mx, static_cast<double>(p.sinks[h]));
       double sum = sink ? std::exp(p.sinks[h] - mx) : 0.0;
       for (uint32_t c = first; c < visible; ++c) {
+        if (!sees(c)) continue;
         scores[c] = std::exp(scores[c] - mx);
         sum += scores[c];
       }
       if (lse) (*lse)[size_t{s} * Hq + h] = mx + std::log(sum);
       double* o = &out[(size_t{s} * Hq + h) * D];
       for (uint32_t c = first; c < visible; ++c) {
+        if (!sees(c)) continue;
         const double w = scores[c] / sum;
         const float* vrow = &v_cache[(size_t{c} * Hkv + kvh) * D];
         for (uint32_t d = 0; d < D; ++d) o[d] += w * vrow[d];

@@ -1,0 +1,33 @@
+// What the fused prefill launchers share: binding q, the cache windows, out, sinks, lse and
+// the mask; the ALiBi slopes and the activation dtypes of q and out (f32 or packed f16).
+#include "attention/launch.hpp"
+
+namespace webattn::attention {
+
+PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, gpu::Grid grid) {
+  const auto& w = in.windows;
+  const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
+  std::vector<gpu::Binding> windows;
+  bind_cache_windows(windows, w, in.op.cache, reads);
+  std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)),
+                                  cache_window0("v_cache", w, gpu_values(in.op.cache)),
+                                  {"out", &gpu_buffer(in.op.out)}};
+  std::shared_ptr<gpu::Buffer> sinks;
+  if (!in.settings.sinks.empty()) {
+    sinks = upload_sinks(in.device, in.settings);
+    named.push_back({"sinks", sinks.get()});
+  }
+  if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+  if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
+  PreparedPass pass = make_pass(
+      in.device,
+      spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
+               alibi_wgsl(in.settings, in.shape.q_heads) + mask_wgsl(in.settings, 7) +
+               activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}),
+           variant_constants(in.settings)),
+      named, [grid](KernelParams&) { return grid; }, windows);
+  pass.owned = std::move(sinks);
+  return pass;
+}
+
+}  // namespace webattn::attention
