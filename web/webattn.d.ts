@@ -7,6 +7,7 @@
 //   kNew, vNew    [S, Hkv, D]       fp32/f16  Hq must be a multiple of Hkv (GQA: query head h
 //                                             reads kv head floor(h / (Hq / Hkv)))
 //   lse           [S, Hq]           fp32      optional output (AttentionOptions.lse)
+//   mask          [S, L] / [S, W]   fp32/u32  optional input (AttentionOptions.mask)
 //   keys, values  [capacity, Hkv, D]          'f32': fp32; 'f16': IEEE halves in element order
 //                                             (as a Uint16Array holds them: two per u32 word,
 //                                             the even element in the low half); D % 4 == 0
@@ -96,6 +97,31 @@ export interface AttentionOptions {
    * every step writes it. flash-prefill and split-kv; three-pass rejects it.
    */
   lse?: Tensor;
+  /**
+   * ALiBi (Press et al. 2022, "Train Short, Test Long"; BLOOM, MPT): every score of query head
+   * h gains slope_h·(key_pos - query_pos), positions absolute (row s at inputPos + s), added
+   * after the scale and the soft-cap. true: the paper's slopes for Hq heads (its rule for Hq
+   * not a power of two included, as HF BLOOM's build_alibi_tensor); an array: exactly Hq
+   * slopes, finite in fp32, any sign (ShapeError otherwise, naming 'alibi' or alibi_slopes);
+   * false or absent: none. Compiled into the pipeline (one per slope set). Every algorithm.
+   */
+  alibi?: boolean | number[] | Float32Array | Float64Array;
+  /**
+   * An explicit mask in the app's buffer, combined with causal and the window (a key is
+   * visible when both allow it); read by the call, and by every step of a plan (the app may
+   * rewrite it between steps).
+   *  - kind 'additive': tensor [S, L] fp32 (wa.tensor(buf, [S, L])), L >= inputPos + S
+   *    (plans: >= maxContext); entry [s, c] is added to row s's score of cache position c
+   *    after the scale, soft-cap and ALiBi; -Infinity hides the key by rule.
+   *  - kind 'bool': tensor [S, W] of u32 words (viewed as an fp32 tensor of 4-byte elements;
+   *    write a Uint32Array, e.g. from packBoolMask), W·32 >= inputPos + S (plans: >=
+   *    maxContext); bit c % 32 of word [s, c / 32] set = position c visible to row s.
+   * A row that sees no key has output 0 and lse -Infinity (with a sink: the sink), never NaN.
+   * Not in the GPUBuffer of out, lse or the caches (ShapeError). kind is required (no
+   * default: a packed mask read as additive would pass silently); unknown fields are refused.
+   * flash-prefill and split-kv; three-pass rejects it (UnsupportedError).
+   */
+  mask?: { tensor: Tensor; kind: 'additive' | 'bool' };
   /** Time every pass with GPU timestamps (needs the device's 'timestamp-query' feature; waits for the GPU). */
   profile?: boolean;
   /** plan() only: the longest inputPos+S a step will have (default: the cache capacity). */
@@ -157,7 +183,7 @@ export class Tensor {
   readonly offset: number;
   /** 'f32', or 'f16': halves packed two per u32 (the bytes of a Float16Array). */
   readonly dtype: DType;
-  /** [rows, heads, headDim], or [S, Hq] for an lse output. */
+  /** [rows, heads, headDim], or [S, Hq] for an lse output, [S, L] for a mask. */
   readonly shape: [number, number, number] | [number, number];
   /** Drops webattn's handle (plans made from it keep what they need). */
   destroy(): void;
@@ -204,7 +230,7 @@ export class Webattn {
   readonly adapter: AdapterInfo;
   /**
    * fp32 values row-major in `shape` [rows, heads, headDim] (q, kNew, vNew, out) or [S, Hq]
-   * (AttentionOptions.lse), `offset` bytes into `buffer` (a multiple of
+   * (AttentionOptions.lse) or [S, L] (AttentionOptions.mask), `offset` bytes into `buffer` (a multiple of
    * minStorageBufferOffsetAlignment); `label` names it in errors.
    */
   tensor(buffer: GPUBuffer, shape: [number, number, number] | [number, number], offset?: number, label?: string): Tensor;
@@ -230,6 +256,8 @@ export class Webattn {
    * the lse output); unknown fields are refused.
    */
   verify(problem: Problem & { capacity?: number; lse?: boolean;
+                             /** A mask of this kind drawn from the seed (about 30% of keys hidden, some rows empty). */
+                             mask?: 'additive' | 'bool';
                              /** Activation dtypes (absent: 'f32'); the reference gets f16 inputs rounded. */
                              act?: { q?: DType; kNew?: DType; vNew?: DType; out?: DType } },
          algorithm: Algorithm, dtype: DType, seed: number): Promise<{
@@ -252,6 +280,7 @@ export function algorithms(): Promise<Algorithm[]>;
 export interface Problem {
   S: number; Hq: number; Hkv: number; D: number; inputPos?: number; causal?: boolean; scale?: number;
   windowLeft?: number; softcap?: number; sinks?: number[] | Float32Array | Float64Array;
+  alibi?: boolean | number[] | Float32Array | Float64Array;
 }
 
 /**
@@ -261,6 +290,24 @@ export interface Problem {
  * ShapeError for lengths that do not match the problem or an unknown field.
  */
 export function referenceAttention(q: Float32Array, kCache: Float32Array, vCache: Float32Array,
-                                   problem: Problem & { lse?: false }): Promise<Float64Array>;
+                                   problem: Problem & { lse?: false; mask?: ReferenceMask }): Promise<Float64Array>;
 export function referenceAttention(q: Float32Array, kCache: Float32Array, vCache: Float32Array,
-                                   problem: Problem & { lse: true }): Promise<{ out: Float64Array; lse: Float64Array }>;
+                                   problem: Problem & { lse: true; mask?: ReferenceMask }): Promise<{ out: Float64Array; lse: Float64Array }>;
+
+/**
+ * referenceAttention's mask: values [S, cols] row-major, cols >= inputPos + S; 'additive':
+ * the fp32 entries (-Infinity hides the key), 'bool': the visibility unpacked (nonzero =
+ * visible), i.e. what packBoolMask packs.
+ */
+export interface ReferenceMask {
+  kind: 'additive' | 'bool';
+  values: ArrayLike<number>;
+  cols: number;
+}
+
+/**
+ * visible [rows * cols] (row-major, truthy = visible) packed as a 'bool' mask tensor holds it:
+ * rows * ceil(cols / 32) u32 words, bit c % 32 of word [r, c / 32] = position c visible to row
+ * r. ShapeError when visible does not hold rows * cols values.
+ */
+export function packBoolMask(visible: ArrayLike<number | boolean>, rows: number, cols: number): Promise<Uint32Array>;

@@ -78,15 +78,20 @@ function nativeOf(what, x, Kind, owner) {
   return x._native;
 }
 
-// The options as the wasm reads them: a Tensor-valued option (lse) replaced by its wasm
-// object, checked here like a positional Tensor argument. The other fields are checked
-// by the wasm side (unknown names, types, ranges), each refusal naming the field.
+// The options as the wasm reads them: the Tensor-valued options (lse, mask.tensor) replaced
+// by their wasm objects, checked here like a positional Tensor argument. The other fields
+// are checked by the wasm side (unknown names, types, ranges), each refusal naming the field.
 function nativeOptions(options, owner) {
   if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options))
-    throw new ShapeError(`options must be an object, got ${describe(options)}`);
-  if (options.lse === undefined || options.lse === null) return options;
-  return { ...options, lse: nativeOf('lse', options.lse, Tensor, owner) };
+  const isObject = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObject(options)) throw new ShapeError(`options must be an object, got ${describe(options)}`);
+  const out = { ...options };
+  if (options.lse !== undefined && options.lse !== null) out.lse = nativeOf('lse', options.lse, Tensor, owner);
+  if (options.mask !== undefined && options.mask !== null) {
+    if (!isObject(options.mask)) throw new ShapeError(`mask must be an object {tensor, kind}, got ${describe(options.mask)}`);
+    out.mask = { ...options.mask, tensor: nativeOf('mask.tensor', options.mask.tensor, Tensor, owner) };
+  }
+  return out;
 }
 
 let modulePromise = null;
@@ -319,6 +324,20 @@ export class Webattn {
 /** Every algorithm name ('auto' first). */
 export async function algorithms() {
   return (await loadModule()).algorithms();
+}
+
+/**
+ * A boolean mask visible [rows * cols] (row-major, truthy = visible) packed as a 'bool' mask
+ * tensor holds it: a Uint32Array of rows * ceil(cols / 32) words, bit c % 32 of word
+ * [r, c / 32] set when position c is visible to row r.
+ */
+export async function packBoolMask(visible, rows, cols) {
+  const M = await loadModule();
+  for (const [name, n] of [['rows', rows], ['cols', cols]])
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new ShapeError(`packBoolMask: ${name} must be a positive integer, got ${describe(n)}`);
+  if (!Array.isArray(visible) && !ArrayBuffer.isView(visible))
+    throw new ShapeError(`packBoolMask: visible must be an array or typed array, got ${describe(visible)}`);
+  return call(() => M.packBoolMask(Array.from(visible, (x) => (x ? 1 : 0)), rows, cols));
 }
 
 /** float64 attention over already-updated caches (testing aid): see webattn.d.ts. */

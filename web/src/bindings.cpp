@@ -9,9 +9,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "webattn/webattn.hpp"
@@ -97,7 +100,7 @@ std::string string_field(const val& obj, const char* key, const std::string& fal
 
 // [rows, heads, head_dim] (q, k_new, v_new, out) or [rows, heads] (lse): positive integers.
 std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
-  const char* want = "an array of 3 positive integers [rows, heads, head_dim] (or 2, [rows, heads], for lse)";
+  const char* want = "an array of 3 positive integers [rows, heads, head_dim] (or 2, [rows, cols], for lse and masks)";
   const unsigned n = shape.isArray() ? shape["length"].as<unsigned>() : 0;
   if (n != 2 && n != 3)
     throw ShapeError("'" + label + "': shape must be " + want + ", got " +
@@ -113,16 +116,19 @@ std::vector<uint32_t> shape_of(const val& shape, const std::string& label) {
   return out;
 }
 
-// An array (or typed array) of numbers, each within fp32's finite range (sinks): empty when
-// absent. Finite-ness is checked here because a double past fp32's range would otherwise
-// reach the library as an Inf the caller never wrote.
+bool is_array_like(const val& v) {
+  return v.isArray() || (val::global("ArrayBuffer").call<bool>("isView", v) && !v.instanceof(val::global("DataView")));
+}
+
+// An array (or typed array) of numbers, each within fp32's finite range (sinks, ALiBi slopes):
+// empty when absent. Finite-ness is checked here because a double past fp32's range would
+// otherwise reach the library as an Inf the caller never wrote.
 std::vector<float> floats_field(const val& obj, const char* key) {
   if (obj.isUndefined() || obj.isNull()) return {};
   val v = obj[key];
   if (v.isUndefined() || v.isNull()) return {};
   const std::string name = std::string("'") + key + "'";
-  const bool typed = val::global("ArrayBuffer").call<bool>("isView", v) && !v.instanceof(val::global("DataView"));
-  if (!v.isArray() && !typed) throw ShapeError(name + " must be an array of numbers, got " + describe(v));
+  if (!is_array_like(v)) throw ShapeError(name + " must be an array of numbers, got " + describe(v));
   std::vector<float> out;
   const unsigned n = v["length"].as<unsigned>();
   for (unsigned i = 0; i < n; ++i) {
@@ -151,6 +157,23 @@ void check_keys(const val& obj, const char* const (&known)[N], const std::string
   }
 }
 
+// alibi: true (the paper's slopes for Hq heads: SdpaOptions::alibi with no slopes), false or
+// absent (none), or an array of Hq slopes. Returns {on, slopes}.
+std::pair<bool, std::vector<float>> alibi_field(const val& obj) {
+  if (obj.isUndefined() || obj.isNull()) return {false, {}};
+  val v = obj["alibi"];
+  if (v.isUndefined() || v.isNull() || v.isFalse()) return {false, {}};
+  if (v.isTrue()) return {true, {}};
+  if (!is_array_like(v)) throw ShapeError("'alibi' must be true, false or an array of Hq slopes, got " + describe(v));
+  return {true, floats_field(obj, "alibi")};
+}
+
+MaskKind mask_kind_of(const val& kind) {
+  if (kind.isString() && kind.as<std::string>() == "additive") return MaskKind::Additive;
+  if (kind.isString() && kind.as<std::string>() == "bool") return MaskKind::Bool;
+  throw ShapeError("'mask.kind' must be 'additive' or 'bool', got " + describe(kind));
+}
+
 class JsTensor {
  public:
   explicit JsTensor(Tensor t) : t_(std::move(t)) {}
@@ -162,11 +185,12 @@ class JsTensor {
   Tensor t_;
 };
 
-// {S, Hq, Hkv, D, inputPos, causal, scale, windowLeft, softcap, sinks} of verify() and
-// referenceAttention(), and the fields only one of them reads (capacity, lse, act).
+// {S, Hq, Hkv, D, inputPos, causal, scale, windowLeft, softcap, sinks, alibi} of verify() and
+// referenceAttention() (alibi: true resolved to the paper's slopes), and the fields only one
+// of them reads (capacity, lse, act, mask).
 reference::CallSpec problem_of(const val& p) {
   static const char* const known[] = {"S", "Hq", "Hkv", "D", "inputPos", "capacity", "causal", "scale",
-                                      "windowLeft", "softcap", "sinks", "lse", "act"};
+                                      "windowLeft", "softcap", "sinks", "lse", "act", "alibi", "mask"};
   if (!p.isUndefined() && !p.isNull()) check_keys(p, known, "problem field");
   reference::CallSpec pr;
   pr.seq_len = count_field(p, "S", 1);
@@ -179,6 +203,7 @@ reference::CallSpec problem_of(const val& p) {
   pr.window_left = count_field(p, "windowLeft", 0);
   pr.softcap = number_field(p, "softcap", 0);
   pr.sinks = floats_field(p, "sinks");
+  if (auto [on, slopes] = alibi_field(p); on) pr.alibi_slopes = slopes.empty() ? alibi_slopes(pr.q_heads) : slopes;
   return pr;
 }
 
@@ -198,13 +223,14 @@ ActivationDTypes act_of(const val& p) {
   return a;
 }
 
-// The call options. lse arrives as the wasm Tensor webattn.js took from the caller's Tensor
-// (it checked the kind there, naming the field); the options point into it for the call.
+// The call options. lse and mask.tensor arrive as the wasm Tensors webattn.js took from the
+// caller's Tensors (it checked their kind there, naming the field); the options point into
+// them for the call.
 SdpaOptions options_of(const val& o) {
   SdpaOptions opt;
   if (o.isUndefined() || o.isNull()) return opt;
   static const char* const known[] = {"algorithm", "scale", "causal", "windowLeft", "softcap",
-                                      "sinks", "lse", "profile", "maxContext"};
+                                      "sinks", "lse", "alibi", "mask", "profile", "maxContext"};
   check_keys(o, known, "option");
   opt.algorithm = algorithm_from_string(string_field(o, "algorithm", "auto"));
   opt.scale = static_cast<float>(number_field(o, "scale", 0));
@@ -214,6 +240,13 @@ SdpaOptions options_of(const val& o) {
   opt.sinks = floats_field(o, "sinks");
   if (val lse = o["lse"]; !lse.isUndefined() && !lse.isNull())
     opt.lse = &lse.as<JsTensor*>(emscripten::allow_raw_pointers())->get();
+  std::tie(opt.alibi, opt.alibi_slopes) = alibi_field(o);
+  if (val mask = o["mask"]; !mask.isUndefined() && !mask.isNull()) {
+    static const char* const mask_fields[] = {"tensor", "kind"};
+    check_keys(mask, mask_fields, "mask field");
+    opt.mask_kind = mask_kind_of(mask["kind"]);
+    opt.mask = &mask["tensor"].as<JsTensor*>(emscripten::allow_raw_pointers())->get();
+  }
   opt.profile = bool_field(o, "profile", false);
   opt.max_context = count_field(o, "maxContext", 0);
   return opt;
@@ -365,6 +398,10 @@ class JsContext {
       vc.sinks = p.sinks;
       vc.lse = bool_field(c, "lse", false);
       vc.act = act_of(c);
+      vc.alibi = !p.alibi_slopes.empty();
+      if (auto [on, slopes] = alibi_field(c); on) vc.alibi_slopes = slopes;  // empty: the paper's
+      // mask: the kind of mask the harness draws from the seed
+      if (val m = c["mask"]; !m.isUndefined() && !m.isNull()) vc.mask = mask_kind_of(m);
       const Algorithm algo = algorithm_from_string(algorithm);
       const DType dt = dtype_of(dtype, "cache");
       val o = val::object();
@@ -410,13 +447,33 @@ uintptr_t create_instance() { return reinterpret_cast<uintptr_t>(wgpuCreateInsta
 // Drops webattn.js's reference to an imported buffer (the GPUBuffer itself stays the app's).
 void release_buffer(uintptr_t p) { wgpuBufferRelease(reinterpret_cast<WGPUBuffer>(p)); }
 
+// referenceAttention's mask: {kind, values, cols}, values [S, cols] row-major: additive
+// entries (fp32, -Infinity hides the key), or for 'bool' the visibility unpacked (nonzero =
+// visible), as reference::CallSpec takes them.
+void reference_mask(const val& m, reference::CallSpec& pr) {
+  if (m.isUndefined() || m.isNull()) return;
+  static const char* const fields[] = {"kind", "values", "cols"};
+  check_keys(m, fields, "mask field");
+  const MaskKind kind = mask_kind_of(m["kind"]);
+  pr.mask_stride = count_field(m, "cols", 0);
+  val values = m["values"];
+  if (!is_array_like(values)) throw ShapeError("'mask.values' must be an array of numbers, got " + describe(values));
+  const auto v = emscripten::convertJSArrayToNumberVector<double>(values);
+  if (pr.mask_stride < pr.input_pos + pr.seq_len || v.size() != uint64_t{pr.seq_len} * pr.mask_stride)
+    throw ShapeError("referenceAttention: mask of " + std::to_string(v.size()) + " values, cols " +
+                     std::to_string(pr.mask_stride) + ": needs S*cols values and cols >= inputPos+S " +
+                     std::to_string(pr.input_pos + pr.seq_len));
+  if (kind == MaskKind::Additive) pr.mask.assign(v.begin(), v.end());
+  else for (double x : v) pr.mask_bool.push_back(x != 0);
+}
+
 // float64 reference over caches the caller already updated: q [S, Hq, D], caches
 // [capacity, Hkv, D] (fp32 values, f16 caches widened), problem {S, Hq, Hkv, D, inputPos,
-// causal, scale, windowLeft, softcap, sinks, lse}. Returns a Float64Array [S, Hq, D], or with
+// causal, scale, windowLeft, softcap, sinks, alibi, mask, lse}. Returns a Float64Array [S, Hq, D], or with
 // lse: true {out, lse} (lse a Float64Array [S, Hq]).
 val reference_attention(val q, val k_cache, val v_cache, val p) {
   return guarded([&] {
-    const reference::CallSpec pr = problem_of(p);
+    reference::CallSpec pr = problem_of(p);
     if (pr.head_dim == 0 || pr.kv_heads == 0 || pr.q_heads % pr.kv_heads != 0)
       throw ShapeError("referenceAttention: Hq " + std::to_string(pr.q_heads) + " must be a multiple of Hkv " +
                        std::to_string(pr.kv_heads) + " and D " + std::to_string(pr.head_dim) + " positive");
@@ -434,6 +491,7 @@ val reference_attention(val q, val k_cache, val v_cache, val p) {
     if (!pr.sinks.empty() && pr.sinks.size() != pr.q_heads)
       throw ShapeError("referenceAttention: sinks has " + std::to_string(pr.sinks.size()) + " values, Hq is " +
                        std::to_string(pr.q_heads));
+    reference_mask(p["mask"], pr);
     std::vector<double> lse;
     const auto r = reference::attention(qv, kv, vv, pr, &lse);
     val out = val::global("Float64Array").new_(val::array(r));
@@ -442,6 +500,19 @@ val reference_attention(val q, val k_cache, val v_cache, val p) {
     both.set("out", out);
     both.set("lse", val::global("Float64Array").new_(val::array(lse)));
     return both;
+  });
+}
+
+// visible [rows * cols] (an array of 0/1 from webattn.js) packed as MaskKind::Bool stores it: a Uint32Array
+// of rows * ceil(cols / 32) words (webattn::pack_bool_mask).
+val pack_mask(val visible, uint32_t rows, uint32_t cols) {
+  return guarded([&] {
+    std::vector<uint8_t> vis;
+    for (double x : emscripten::convertJSArrayToNumberVector<double>(visible)) vis.push_back(x != 0);
+    const std::vector<float> bits = pack_bool_mask(vis, rows, cols);
+    std::vector<uint32_t> words(bits.size());
+    std::memcpy(words.data(), bits.data(), words.size() * 4);  // bit patterns: never through a JS number
+    return val::global("Uint32Array").call<val>("from", val::array(words));
   });
 }
 
@@ -464,6 +535,7 @@ EMSCRIPTEN_BINDINGS(webattn) {
   emscripten::function("releaseBuffer", &release_buffer);
   emscripten::function("referenceAttention", &reference_attention);
   emscripten::function("algorithms", &algorithms);
+  emscripten::function("packBoolMask", &pack_mask);
   class_<JsTensor>("Tensor").function("shape", &JsTensor::shape).function("dtype", &JsTensor::dtype);
   class_<JsCache>("KVCache")
       .function("downloadKeys", &JsCache::keys, async())

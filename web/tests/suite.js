@@ -1,6 +1,8 @@
 // webattn's browser suite, through the public JS API on a device this page creates:
 //   reference  the float64-reference check (src/verify.cpp) on random shapes, every algorithm x f32/f16
 //   embed      the app's own GPUDevice and GPUBuffers: prefill by forward(), decode by plan().run()
+//   alibi      ALiBi and explicit masks (additive, bool): the verify harness with them, forward()
+//              and plans with a mask tensor of the app's against referenceAttention
 //   variants   window, soft-cap, sinks, lse: the verify harness with them, and forward() / plan()
 //              options on the app's buffers against referenceAttention (out and lse)
 //   f16        activations as halves: the verify harness with random activation dtypes, forward()
@@ -8,11 +10,11 @@
 //   fuzz       fixed-seed random calls of every kind, about 1 in 6 invalid (must throw ShapeError)
 //   errors     each bad input arrives as a JS exception naming the value
 //   lost       a device the app destroys: later calls throw DeviceLostError
-// Query: ?parts=reference,variants,f16,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
-import { Webattn, WebattnError, ShapeError, algorithms, referenceAttention } from '../webattn.js';
+// Query: ?parts=reference,variants,alibi,f16,embed,fuzz,errors,lost&cases=4&fuzz=30&seed=7. Sets window.webattnResult.
+import { Webattn, WebattnError, ShapeError, algorithms, referenceAttention, packBoolMask } from '../webattn.js';
 
 const params = new URLSearchParams(location.search);
-const parts = (params.get('parts') ?? 'reference,variants,f16,embed,fuzz,errors,lost').split(',');
+const parts = (params.get('parts') ?? 'reference,variants,alibi,f16,embed,fuzz,errors,lost').split(',');
 const CASES = Number(params.get('cases') ?? 4);
 const FUZZ = Number(params.get('fuzz') ?? 30);
 const SEED = Number(params.get('seed') ?? 7);
@@ -78,9 +80,11 @@ async function read(device, buf, offset, count) {
   staging.destroy();
   return v;
 }
+// Equal infinities (the lse of a row a mask empties: -Infinity) count as exact.
 function compare(got, ref) {
   let maxAbs = 0, num = 0, den = 0, nonfinite = 0;
   for (let i = 0; i < ref.length; i++) {
+    if (!Number.isFinite(ref[i]) && got[i] === ref[i]) continue;
     if (Number.isFinite(got[i]) !== Number.isFinite(ref[i])) nonfinite++;
     const d = got[i] - ref[i];
     maxAbs = Math.max(maxAbs, Math.abs(d));
@@ -150,11 +154,46 @@ async function readAct(device, buf, count, dt) {
 }
 const worse = (a, b) => ({ maxAbs: Math.max(a.maxAbs, b.maxAbs), relL2: Math.max(a.relL2, b.relL2), nonfinite: a.nonfinite + b.nonfinite });
 
+// ---- alibi: ALiBi and explicit masks: helpers ----
+// A random mask over `cols` positions for S rows, as the native harness draws one: about 30% of
+// keys hidden, 1 row in 5 empty (never the last row, so a call always has a row that sees keys);
+// additive entries normal (sd 2) or -Infinity where hidden.
+function drawMask(r, S, cols) {
+  const visible = new Uint8Array(S * cols), additive = new Float32Array(S * cols);
+  for (let s = 0; s < S; s++) {
+    const empty = s < S - 1 && r.u() < 0.2;
+    for (let c = 0; c < cols; c++) {
+      visible[s * cols + c] = !empty && r.u() >= 0.3 ? 1 : 0;
+      additive[s * cols + c] = visible[s * cols + c] ? 2 * r.normal(1)[0] : -Infinity;
+    }
+  }
+  return { visible, additive };
+}
+// The mask tensor of the app: [S, cols] fp32 entries, or [S, ceil(cols / 32)] u32 words.
+async function maskTensor(device, wa, kind, m, S, cols) {
+  const data = kind === 'bool' ? await packBoolMask(m.visible, S, cols) : m.additive;
+  const buf = buffer(device, data.byteLength);
+  device.queue.writeBuffer(buf, 0, data);
+  return { buf, tensor: wa.tensor(buf, [S, data.length / S], 0, `mask_${kind}`), reference: { kind, cols,
+    values: kind === 'bool' ? m.visible : m.additive } };
+}
+
+// Rows that see no key (the mask, causal rule and window together): out 0, lse -Infinity (or the sink).
+function emptyRows(visible, S, cols, inputPos, options) {
+  let empty = 0;
+  for (let s = 0; s < S; s++) {
+    const last = options.causal === false ? inputPos + S - 1 : inputPos + s;
+    const first = options.windowLeft ? Math.max(0, inputPos + s - options.windowLeft + 1) : 0;
+    if (!visible.slice(s * cols + first, s * cols + last + 1).some((x) => x)) empty++;
+  }
+  return empty;
+}
+
 // One call through the JS API on fresh app buffers: random q/k/v written by the app in the
 // activation dtypes `act`, out poisoned, forward() with `options` (lse: true makes an [S, Hq]
-// lse tensor in a buffer of its own), then out and lse against referenceAttention over the
-// downloaded caches.
-async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse = false, act = {} }) {
+// lse tensor in a buffer of its own; mask: 'additive' | 'bool' draws a mask over inputPos + S + 5
+// columns), then out and lse against referenceAttention over the downloaded caches.
+async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options, lse = false, act = {}, mask = null }) {
   const dt = ACT(act);
   const capacity = inputPos + S + 3;
   const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
@@ -166,27 +205,31 @@ async function variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, opti
   device.queue.writeBuffer(vb, 0, actData(r.normal(S * Hkv * D), dt.vNew));
   device.queue.writeBuffer(ob, 0, actData(new Float32Array(S * Hq * D).fill(NaN), dt.out));  // poisoned
   device.queue.writeBuffer(lb, 0, new Float32Array(S * Hq).fill(NaN));
+  const cols = inputPos + S + 5, drawn = mask && drawMask(r, S, cols);
+  const m = mask && await maskTensor(device, wa, mask, drawn, S, cols);
   const cache = wa.kvCache({ capacity, kvHeads: Hkv, headDim: D, dtype, keys: kv, values: kv, valuesOffset: kvBytes });
   const t = (b, shape, label, dtype) => wa.tensor(b, shape, { label, dtype });
   const ts = [t(qb, [S, Hq, D], 'q', dt.q), t(kb, [S, Hkv, D], 'k_new', dt.kNew), t(vb, [S, Hkv, D], 'v_new', dt.vNew),
     t(ob, [S, Hq, D], 'out', dt.out), t(lb, [S, Hq], 'lse', 'f32')];
   try {
-    const info = await wa.forward(ts[0], ts[1], ts[2], cache, inputPos, ts[3], lse ? { ...options, lse: ts[4] } : options);
+    const info = await wa.forward(ts[0], ts[1], ts[2], cache, inputPos, ts[3],
+      { ...options, ...(lse ? { lse: ts[4] } : {}), ...(m ? { mask: { tensor: m.tensor, kind: mask } } : {}) });
     const { algorithm, ...problemOptions } = options;  // the rest are fields of the reference's problem too
     const ref = await referenceAttention(actValues(q, dt.q), await cache.downloadKeys(), await cache.downloadValues(),
-      { S, Hq, Hkv, D, inputPos, ...problemOptions, lse: true });
-    return { info, out: compare(await readAct(device, ob, S * Hq * D, dt.out), ref.out),
-      lse: lse ? compare(await read(device, lb, 0, S * Hq), ref.lse) : null };
+      { S, Hq, Hkv, D, inputPos, ...problemOptions, ...(m ? { mask: m.reference } : {}), lse: true });
+    return { info, empty: mask ? emptyRows(drawn.visible, S, cols, inputPos, options) : 0,
+      out: compare(await readAct(device, ob, S * Hq * D, dt.out), ref.out), lse: lse ? compare(await read(device, lb, 0, S * Hq), ref.lse) : null };
   } finally {
-    for (const x of [...ts, cache]) x.destroy();
-    for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
+    for (const x of [...ts, cache, ...(m ? [m.tensor] : [])]) x.destroy();
+    for (const b of [kv, qb, ob, kb, vb, lb, ...(m ? [m.buf] : [])]) b.destroy();
   }
 }
 
 // A plan's steps after a plain prompt of 8 tokens: each step's q/k/v refilled by the app in
-// the dtypes `act`, out and lse compared with float64 (worst over the steps). The lse view is
-// destroyed once planned: the plan keeps its own.
-async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, act = {} }) {
+// the dtypes `act` (and with mask: 'additive' | 'bool' a new mask over maxContext columns, each
+// row's own key visible), out and lse compared with float64 (worst over the steps). The lse
+// view is destroyed once planned: the plan keeps its own.
+async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, act = {}, mask = null }) {
   const dt = ACT(act);
   const prompt = 8, capacity = prompt + S * steps;
   const kvBytes = Math.ceil((capacity * Hkv * D * (dtype === 'f16' ? 2 : 4)) / 256) * 256;
@@ -203,10 +246,23 @@ async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, 
   const pre = views(prompt);
   await wa.forward(pre[0], pre[1], pre[2], cache, 0, pre[3]);
   const st = [...views(S), t(lb, [S, Hq], 'lse1', 'f32')];
-  const plan = await wa.plan(st[0], st[1], st[2], cache, st[3], { ...options, lse: st[4], maxContext: capacity });
+  const drawOwn = () => {  // a mask in which each row sees at least its own key
+    const m = drawMask(r, S, capacity);
+    for (let s = 0; s < S; s++) m.visible[s * capacity + pos + s] = 1, m.additive[s * capacity + pos + s] = 0;
+    return m;
+  };
+  let pos = prompt;
+  let m = mask && await maskTensor(device, wa, mask, drawOwn(), S, capacity);
+  const plan = await wa.plan(st[0], st[1], st[2], cache, st[3],
+    { ...options, lse: st[4], maxContext: capacity, ...(m ? { mask: { tensor: m.tensor, kind: mask } } : {}) });
   st[4].destroy();
   let worst = { maxAbs: 0, relL2: 0, nonfinite: 0 }, worstLse = { ...worst };
-  for (let pos = prompt; pos < capacity; pos += S) {
+  for (; pos < capacity; pos += S) {
+    if (m && pos > prompt) {  // the app rewrites the mask in place: the plan reads it every step
+      const drawn = drawOwn();
+      device.queue.writeBuffer(m.buf, 0, mask === 'bool' ? await packBoolMask(drawn.visible, S, capacity) : drawn.additive);
+      m.reference.values = mask === 'bool' ? drawn.visible : drawn.additive;
+    }
     const q1 = r.normal(S * Hq * D);
     device.queue.writeBuffer(qb, 0, actData(q1, dt.q));
     device.queue.writeBuffer(kb, 0, actData(r.normal(S * Hkv * D), dt.kNew));
@@ -215,14 +271,14 @@ async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, 
     await plan.run(pos);
     const { algorithm, ...problemOptions } = options;
     const ref = await referenceAttention(actValues(q1, dt.q), await cache.downloadKeys(), await cache.downloadValues(),
-      { S, Hq, Hkv, D, inputPos: pos, ...problemOptions, lse: true });
+      { S, Hq, Hkv, D, inputPos: pos, ...problemOptions, ...(m ? { mask: m.reference } : {}), lse: true });
     worst = worse(worst, compare(await readAct(device, ob, S * Hq * D, dt.out), ref.out));
     worstLse = worse(worstLse, compare(await read(device, lb, 0, S * Hq), ref.lse));
   }
   const algorithm = plan.algorithm;
   plan.destroy();
-  for (const x of [...pre, ...st, cache]) x.destroy();
-  for (const b of [kv, qb, ob, kb, vb, lb]) b.destroy();
+  for (const x of [...pre, ...st, cache, ...(m ? [m.tensor] : [])]) x.destroy();
+  for (const b of [kv, qb, ob, kb, vb, lb, ...(m ? [m.buf] : [])]) b.destroy();
   return { algorithm, out: worst, lse: worstLse, prompt };
 }
 
@@ -283,6 +339,70 @@ async function partVariants(device, wa) {
     const res = await planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options });
     check(within(res.out, dtype) && within({ ...res.lse, maxAbs: 0 }, dtype),
       `variants plan ${dtype} (${res.algorithm}) S=${S}: ${steps} steps from ${res.prompt}, window ${windowLeft}${causal ? '' : ' non-causal'}, sinks, softcap 50, lse vs float64`,
+      `worst out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
+  }
+}
+
+async function partAlibiMask(device, wa) {
+  const r = rng(SEED + 5);
+  const slopes = (Hq) => Array.from(r.normal(Hq), (x) => 0.3 * x);  // both signs
+  // the verify harness: ALiBi (the paper's slopes or random ones) and masks drawn by the harness,
+  // with the other variants at random; three-pass takes ALiBi only
+  for (const algorithm of ['auto', 'flash-prefill', 'split-kv', 'three-pass-coalesced']) {
+    for (const dtype of ['f32', 'f16']) {
+      for (let i = 0; i < Math.max(1, CASES / 2); i++) {
+        const Hkv = r.int(1, 2), g = r.pick([3, 5]), inputPos = r.pick([0, r.int(1, 30)]), Hq = Hkv * g;
+        const S = algorithm === 'split-kv' ? r.int(1, 6) : r.pick([1, 2, r.int(3, 12)]);
+        const alibi = r.u() < 0.5 ? true : slopes(Hq);
+        const v = algorithm.startsWith('three-pass') ? { alibi }
+          : { ...drawVariants(r, Hq, inputPos + S), alibi: r.u() < 0.7 ? alibi : false, mask: r.pick(['additive', 'bool']), lse: r.u() < 0.5 };
+        const c = { S, Hq, Hkv, D: 12, inputPos, capacity: inputPos + S + r.int(0, 4), causal: r.u() < 0.8, ...v };
+        const res = await wa.verify(c, algorithm, dtype, SEED * 1000 + 900 + i);
+        const name = `alibi/mask ${algorithm} ${dtype} ${res.case}`;
+        if (!res.supported) log(`skip ${name} (not supported on this device)`);
+        else check(res.passed, name, `ran ${res.ran}, max abs ${res.maxAbs.toExponential(2)}, rel L2 ${res.relL2.toExponential(2)}` +
+          (v.lse ? `, lse rel L2 ${res.lseRelL2.toExponential(2)}` : '') + `, cache ${res.cacheExact ? 'exact' : 'WRONG'}`);
+      }
+    }
+  }
+  // ALiBi through forward(): the paper's slopes (GQA 3: Hq 6, not a power of two) on every
+  // algorithm, explicit slopes with the other variants
+  const Hq = 6, Hkv = 2, D = 12;
+  for (const [algorithm, S, inputPos, options, lse] of [
+    ['three-pass-coalesced', 5, 20, { alibi: true, softcap: 5 }, false], ['auto', 9, 20, { alibi: true }, true],
+    ['split-kv', 1, 30, { alibi: true }, true],
+    ['auto', 7, 9, { alibi: slopes(Hq), windowLeft: 6, sinks: Array.from(r.normal(Hq)) }, true]]) {
+    const res = await variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype: 'f32', options: { algorithm, ...options }, lse });
+    check(within(res.out, 'f32') && (!lse || within({ ...res.lse, maxAbs: 0 }, 'f32')),
+      `alibi forward f32 ${res.info.algorithm} S=${S} pos=${inputPos} (${Array.isArray(options.alibi) ? 'explicit slopes' : "the paper's slopes"}${options.softcap ? ', softcap' : ''}${options.windowLeft ? ', window, sinks' : ''}) vs float64`,
+      `out ${fmt(res.out)}${lse ? '; lse ' + fmt(res.lse) : ''}`);
+  }
+  // masks through forward(): each kind on flash-prefill and split-kv (some rows empty: out 0,
+  // lse -Infinity), one with every variant, one with f16 activations
+  for (const [kind, dtype, algorithm, S, inputPos, options, act] of [
+    ['additive', 'f32', 'flash-prefill', 9, 7, {}, {}], ['bool', 'f32', 'flash-prefill', 9, 7, { causal: false }, {}],
+    ['additive', 'f16', 'split-kv', 3, 12, {}, {}], ['bool', 'f16', 'split-kv', 1, 40, {}, {}],
+    ['bool', 'f32', 'auto', 6, 10, { alibi: true, windowLeft: 8, softcap: 5, sinks: Array.from(r.normal(Hq)) }, {}],
+    ['additive', 'f16', 'auto', 5, 4, {}, { q: 'f16', kNew: 'f16', vNew: 'f16', out: 'f16' }]]) {
+    const res = await variantCall(device, wa, r, { S, Hq, Hkv, D, inputPos, dtype, options: { algorithm, ...options }, lse: true, act, mask: kind });
+    const dt = ACT(act);
+    check(within(res.out, dtype, 1, dt.out) && within({ ...res.lse, maxAbs: 0 }, dtype),
+      `mask ${kind} forward ${dtype} ${res.info.algorithm} S=${S} pos=${inputPos}${options.causal === false ? ' non-causal' : ''}${options.alibi ? ' (alibi, window, softcap, sinks)' : ''}${describeAct(dt)}, ${res.empty} empty rows, lse vs float64`,
+      `out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
+  }
+  // three-pass refuses a mask
+  try {
+    await variantCall(device, wa, r, { S: 2, Hq, Hkv, D, inputPos: 3, dtype: 'f32', mask: 'bool', options: { algorithm: 'three-pass-coalesced' } });
+    check(false, 'mask: three-pass refuses it', 'no exception');
+  } catch (e) {
+    check(e.name === 'UnsupportedError' && e.message.startsWith('three-pass') && e.message.includes('mask'), 'mask: three-pass refuses it', `${e.name}: ${e.message}`);
+  }
+  // plans read their mask every step: the app rewrites it between steps (decode with a bool
+  // mask and ALiBi; a chunked prefill, flash-prefill, with an additive one and a window)
+  for (const [mask, S, steps, options] of [['bool', 1, 5, { alibi: true }], ['additive', 6, 3, { windowLeft: 7, alibi: slopes(Hq) }]]) {
+    const res = await planSteps(device, wa, r, { Hq, Hkv, D, dtype: 'f32', S, steps, options, mask });
+    check(within(res.out, 'f32') && within({ ...res.lse, maxAbs: 0 }, 'f32'),
+      `mask plan (${res.algorithm}) S=${S}: ${steps} steps, the app rewrites the ${mask} mask each step, alibi${options.windowLeft ? ', window' : ''}, vs float64`,
       `worst out ${fmt(res.out)}; lse ${fmt(res.lse)}`);
   }
 }
@@ -570,6 +690,29 @@ async function partErrors(device, wa) {
     referenceAttention(new Float32Array(32), new Float32Array(16), new Float32Array(16), { S: 1, Hq: 4, Hkv: 2, D: 8, sinks: [0, 0] }));
   lse.destroy();
 
+  // ALiBi and masks
+  const maskBuf = buffer(device, 4096);
+  const additive = wa.tensor(maskBuf, [4, 32], 0, 'mask_add'), bits = wa.tensor(maskBuf, [4, 1], 2048, 'mask_bits');
+  await expect("alibi: 'yes'", 'ShapeError', "'alibi' must be true, false or an array of Hq slopes, got string yes", opt({ alibi: 'yes' }));
+  await expect('alibi: 3 slopes for Hq 4', 'ShapeError', 'alibi_slopes has 3', opt({ alibi: [0.5, 0.25, 0.125] }));
+  await expect('alibi with a NaN slope', 'ShapeError', "'alibi'[2] must be a finite fp32 number, got number NaN", opt({ alibi: [0.5, 0.25, NaN, 0.1] }));
+  await expect('mask: a number', 'ShapeError', 'mask must be an object {tensor, kind}, got number 1', opt({ mask: 1 }));
+  await expect('mask without kind', 'ShapeError', "'mask.kind' must be 'additive' or 'bool', got undefined", opt({ mask: { tensor: additive } }));
+  await expect("mask kind 'float'", 'ShapeError', "'mask.kind' must be 'additive' or 'bool', got string float", opt({ mask: { tensor: additive, kind: 'float' } }));
+  await expect("mask field 'kinds'", 'ShapeError', "unknown mask field 'kinds'", opt({ mask: { tensor: additive, kind: 'bool', kinds: 1 } }));
+  await expect('mask.tensor: an object', 'ShapeError', 'mask.tensor must be a webattn Tensor, got an object', opt({ mask: { tensor: {}, kind: 'bool' } }));
+  await expect('additive mask of 2 columns for context 4', 'ShapeError', 'mask rows hold 2 entries', opt({ mask: { tensor: wa.tensor(maskBuf, [4, 2], 0, 'm2'), kind: 'additive' } }));
+  await expect('mask [3, 32] for S 4', 'ShapeError', 'mask must be [S, L] = [4, L]', opt({ mask: { tensor: wa.tensor(maskBuf, [3, 32], 0, 'm3'), kind: 'additive' } }));
+  await expect('mask in the same buffer as out', 'ShapeError', 'mask and out are in the same', opt({ mask: { tensor: wa.tensor(o.buffer, [4, 1], 2048, 'm_out'), kind: 'bool' } }));
+  await expect('plan: bool mask of 1 word for maxContext 40', 'ShapeError', 'mask rows hold 1 u32 words (32 positions)', () =>
+    wa.plan(q, k, v, wa.kvCache({ capacity: 40, kvHeads: 2, headDim: 8, keys: kv, values: kv, valuesOffset: 32768 }), o, { mask: { tensor: bits, kind: 'bool' } }));
+  await expect('three-pass with a mask', 'UnsupportedError', 'three-pass', opt({ algorithm: 'three-pass-strided', mask: { tensor: bits, kind: 'bool' } }));
+  await expect('packBoolMask with 5 values for 2 x 3', 'ShapeError', 'pack_bool_mask: 5 values', () => packBoolMask([1, 0, 1, 0, 1], 2, 3));
+  await expect('packBoolMask rows 0', 'ShapeError', 'rows must be a positive integer, got number 0', () => packBoolMask([], 0, 3));
+  await expect("verify: mask 'float'", 'ShapeError', "'mask.kind' must be 'additive' or 'bool', got string float", () => wa.verify({ S: 1, Hq: 4, Hkv: 2, D: 8, mask: 'float' }, 'auto', 'f32', 1));
+  additive.destroy();
+  bits.destroy();
+
   // f16 activations: the dtype is checked, sizes are in halves, lse stays fp32
   await expect("tensor dtype 'bf16'", 'ShapeError', "unknown tensor 'q' dtype 'bf16'", () => wa.tensor(good, [4, 4, 8], { label: 'q', dtype: 'bf16' }));
   await expect('tensor dtype 16', 'ShapeError', "'dtype' must be a string, got number 16", () => wa.tensor(good, [4, 4, 8], { dtype: 16 }));
@@ -612,6 +755,7 @@ try {
   if (parts.includes('errors')) await partErrors(device, wa);
   if (parts.includes('reference')) await partReference(wa);
   if (parts.includes('variants')) await partVariants(device, wa);
+  if (parts.includes('alibi')) await partAlibiMask(device, wa);
   if (parts.includes('f16')) await partF16(device, wa);
   if (parts.includes('fuzz')) await partFuzz(device, wa);
   if (parts.includes('embed')) await partEmbed(device, wa);  // after the others: it ends with wa.destroy()
