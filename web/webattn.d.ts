@@ -49,7 +49,7 @@ export class GpuError extends WebattnError {}
 export class DeviceLostError extends GpuError {}
 
 export type DType = 'f32' | 'f16';
-export type Algorithm = 'auto' | 'three-pass-strided' | 'three-pass-coalesced' | 'flash-prefill' | 'split-kv';
+export type Algorithm = 'auto' | 'three-pass-strided' | 'three-pass-coalesced' | 'flash-prefill' | 'flash-prefill-tiled' | 'split-kv';
 
 /**
  * Options of forward() and plan(). Every field is checked: an unknown name (a typo), a wrong
@@ -70,7 +70,7 @@ export interface AttentionOptions {
    * position p = inputPos + s sees keys p-W+1 .. p (causal) or p-W+1 .. inputPos+S-1
    * (causal: false), clamped at 0; keys left of the window are never read for that row.
    * W >= the context is no window. An integer in [0, 2^32); 0 or absent: none.
-   * flash-prefill and split-kv; three-pass rejects it (UnsupportedError).
+   * flash-prefill, flash-prefill-tiled and split-kv; three-pass rejects it (UnsupportedError).
    */
   windowLeft?: number;
   /**
@@ -84,7 +84,7 @@ export interface AttentionOptions {
    * out = Σ e^(s_c-M)·v_c / (Σ e^(s_c-M) + e^(sinks[h]-M)), M the larger of the row's max and
    * the sink. Exactly Hq numbers, finite in fp32 (ShapeError otherwise: "sinks has 3 values;
    * expected none or one per query head (4)"); empty or absent: none. Uploaded when the call
-   * or plan is prepared: a plan keeps its copy. flash-prefill and split-kv; three-pass rejects them.
+   * or plan is prepared: a plan keeps its copy. flash-prefill, flash-prefill-tiled and split-kv; three-pass rejects them.
    */
   sinks?: number[] | Float32Array | Float64Array;
   /**
@@ -94,7 +94,7 @@ export interface AttentionOptions {
    * attentions over disjoint keys merge: lse = logaddexp(lse_a, lse_b),
    * out = e^(lse_a-lse)·out_a + e^(lse_b-lse)·out_b. Not in the GPUBuffer of q, the caches or
    * out (ShapeError: "lse and out are in the same WGPUBuffer; ..."). A plan keeps the view:
-   * every step writes it. flash-prefill and split-kv; three-pass rejects it.
+   * every step writes it. flash-prefill, flash-prefill-tiled and split-kv; three-pass rejects it.
    */
   lse?: Tensor;
   /**
@@ -103,7 +103,8 @@ export interface AttentionOptions {
    * after the scale and the soft-cap. true: the paper's slopes for Hq heads (its rule for Hq
    * not a power of two included, as HF BLOOM's build_alibi_tensor); an array: exactly Hq
    * slopes, finite in fp32, any sign (ShapeError otherwise, naming 'alibi' or alibi_slopes);
-   * false or absent: none. Compiled into the pipeline (one per slope set). Every algorithm.
+   * false or absent: none. Compiled into the pipeline (one per slope set). Every algorithm but
+   * flash-prefill-tiled (UnsupportedError; 'auto' never picks it while another can run).
    */
   alibi?: boolean | number[] | Float32Array | Float64Array;
   /**
@@ -117,9 +118,10 @@ export interface AttentionOptions {
    *    write a Uint32Array, e.g. from packBoolMask), W·32 >= inputPos + S (plans: >=
    *    maxContext); bit c % 32 of word [s, c / 32] set = position c visible to row s.
    * A row that sees no key has output 0 and lse -Infinity (with a sink: the sink), never NaN.
+   * An 'f32' tensor (ShapeError for 'f16': its elements are 4 bytes, entries or words).
    * Not in the GPUBuffer of out, lse or the caches (ShapeError). kind is required (no
    * default: a packed mask read as additive would pass silently); unknown fields are refused.
-   * flash-prefill and split-kv; three-pass rejects it (UnsupportedError).
+   * flash-prefill and split-kv; three-pass and flash-prefill-tiled reject it (UnsupportedError).
    */
   mask?: { tensor: Tensor; kind: 'additive' | 'bool' };
   /** Time every pass with GPU timestamps (needs the device's 'timestamp-query' feature; waits for the GPU). */

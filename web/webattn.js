@@ -90,6 +90,9 @@ function nativeOptions(options, owner) {
   if (options.mask !== undefined && options.mask !== null) {
     if (!isObject(options.mask)) throw new ShapeError(`mask must be an object {tensor, kind}, got ${describe(options.mask)}`);
     out.mask = { ...options.mask, tensor: nativeOf('mask.tensor', options.mask.tensor, Tensor, owner) };
+    // the library reads a mask as 4-byte elements (fp32 entries or u32 words) whatever its dtype
+    if (options.mask.tensor.dtype !== 'f32')
+      throw new ShapeError(`mask.tensor must be an 'f32' tensor (fp32 entries or u32 words), got '${options.mask.tensor.dtype}'`);
   }
   return out;
 }

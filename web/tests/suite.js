@@ -285,7 +285,7 @@ async function planSteps(device, wa, r, { Hq, Hkv, D, dtype, S, steps, options, 
 async function partVariants(device, wa) {
   const r = rng(SEED + 3);
   // the verify harness (src/verify.cpp) with variants drawn at random, GQA 3/5 and head dim 12
-  for (const algorithm of ['auto', 'flash-prefill', 'split-kv', 'three-pass-coalesced']) {
+  for (const algorithm of ['auto', 'flash-prefill', 'flash-prefill-tiled', 'split-kv', 'three-pass-coalesced']) {
     for (const dtype of ['f32', 'f16']) {
       for (let i = 0; i < Math.max(1, CASES / 2); i++) {
         const Hkv = r.int(1, 2), g = r.pick([3, 5]), inputPos = r.pick([0, r.int(1, 30)]);
@@ -700,12 +700,15 @@ async function partErrors(device, wa) {
   await expect('mask without kind', 'ShapeError', "'mask.kind' must be 'additive' or 'bool', got undefined", opt({ mask: { tensor: additive } }));
   await expect("mask kind 'float'", 'ShapeError', "'mask.kind' must be 'additive' or 'bool', got string float", opt({ mask: { tensor: additive, kind: 'float' } }));
   await expect("mask field 'kinds'", 'ShapeError', "unknown mask field 'kinds'", opt({ mask: { tensor: additive, kind: 'bool', kinds: 1 } }));
+  await expect('mask.tensor f16', 'ShapeError', "mask.tensor must be an 'f32' tensor (fp32 entries or u32 words), got 'f16'",
+    opt({ mask: { tensor: wa.tensor(maskBuf, [4, 32], { label: 'm16', dtype: 'f16' }), kind: 'additive' } }));
   await expect('mask.tensor: an object', 'ShapeError', 'mask.tensor must be a webattn Tensor, got an object', opt({ mask: { tensor: {}, kind: 'bool' } }));
   await expect('additive mask of 2 columns for context 4', 'ShapeError', 'mask rows hold 2 entries', opt({ mask: { tensor: wa.tensor(maskBuf, [4, 2], 0, 'm2'), kind: 'additive' } }));
   await expect('mask [3, 32] for S 4', 'ShapeError', 'mask must be [S, L] = [4, L]', opt({ mask: { tensor: wa.tensor(maskBuf, [3, 32], 0, 'm3'), kind: 'additive' } }));
   await expect('mask in the same buffer as out', 'ShapeError', 'mask and out are in the same', opt({ mask: { tensor: wa.tensor(o.buffer, [4, 1], 2048, 'm_out'), kind: 'bool' } }));
   await expect('plan: bool mask of 1 word for maxContext 40', 'ShapeError', 'mask rows hold 1 u32 words (32 positions)', () =>
     wa.plan(q, k, v, wa.kvCache({ capacity: 40, kvHeads: 2, headDim: 8, keys: kv, values: kv, valuesOffset: 32768 }), o, { mask: { tensor: bits, kind: 'bool' } }));
+  await expect('flash-prefill-tiled with ALiBi', 'UnsupportedError', 'flash-prefill-tiled: no ALiBi', opt({ algorithm: 'flash-prefill-tiled', alibi: true }));
   await expect('three-pass with a mask', 'UnsupportedError', 'three-pass', opt({ algorithm: 'three-pass-strided', mask: { tensor: bits, kind: 'bool' } }));
   await expect('packBoolMask with 5 values for 2 x 3', 'ShapeError', 'pack_bool_mask: 5 values', () => packBoolMask([1, 0, 1, 0, 1], 2, 3));
   await expect('packBoolMask rows 0', 'ShapeError', 'rows must be a positive integer, got number 0', () => packBoolMask([], 0, 3));
