@@ -211,6 +211,9 @@ TEST(Mask, RefusedAndValidated) {
   expect_shape_error([&] { sdpa.forward(q, k, v, cache, 0, out, opt); }, "mask must be [S, L] = [2, L]");
   opt.mask = &flat;
   expect_shape_error([&] { sdpa.forward(q, k, v, cache, 0, out, opt); }, "mask must be [S, L] = [2, L], got [40]");
+  Tensor half_mask(ctx(), {2, 20}, "half_mask", DType::F16);
+  opt.mask = &half_mask;
+  expect_shape_error([&] { sdpa.forward(q, k, v, cache, 0, out, opt); }, "mask ('half_mask') must be f32");
   Tensor in_out = Tensor::wrap(ctx(), out.wgpu_buffer(), 0, {2, 16});
   opt.mask = &in_out;
   expect_shape_error([&] { sdpa.forward(q, k, v, cache, 0, out, opt); }, "mask and out are in the same WGPUBuffer");

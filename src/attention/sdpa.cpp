@@ -142,9 +142,12 @@ void check_operands(const Context& ctx, const Operands& op) {
   if (op.mask) {
     if (&gpu_buffer(*op.mask).device() != &gpu_device(ctx))
       throw ShapeError("tensor '" + op.mask->label() + "' (mask) belongs to another Context than this Sdpa");
+    if (op.mask->dtype() != DType::F32)  // fp32 values or u32 words: 4-byte elements either way
+      throw ShapeError(std::string("mask ('") + op.mask->label() + "') must be f32 (additive values, or u32 bit words "
+                       "stored as f32 elements), got " + to_string(op.mask->dtype()));
     if (op.mask->shape().size() != 2 || op.mask->shape()[0] != S)
       throw ShapeError("mask must be [S, L] = [" + std::to_string(S) + ", L], got " + shape_string(op.mask->shape()));
-    // (split-kv may write the caches in the pass that reads the mask)
+    // (the caches too: kept apart so that a pass writing them may also read the mask)
     for (const auto& [other, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.out), "out"},
                                       {op.lse ? &gpu_buffer(*op.lse) : nullptr, "lse"},
                                       {&gpu_keys(op.cache), "the K cache"}, {&gpu_values(op.cache), "the V cache"}})
