@@ -272,7 +272,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
           sk = sk - shift;
         }
         let m2 = max(m[i], sk);
-        let a = exp(m[i] - m2);
+        let a = exp_diff(m[i], m2);  // the row's whole weight when the sink dominates: exact to ~1 ulp
         let den = total[i] * a + exp(sk - m2);
         inv = a / den;
         lse_row = m2 + log(den);

@@ -310,9 +310,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       if (SINKS) {
         // The head's sink logit joins the denominator (no value row): rescale to the
         // larger of the row's max and the sink (log2 units).
-        let sk = sink_logit(kvh * g + r % g) * LOG2E;
+        let sink = sink_logit(kvh * g + r % g);
+        let sk = sink * LOG2E;
+        // What sk lost to rounding (the product's, and f32 log2 e's): the row's whole weight
+        // is 2^(m - sk) when the sink dominates, so it must be exact to ~1 ulp.
+        let sk_err = fma(sink, LOG2E, -sk) + sink * 1.925963033500011e-08;
         let m2 = max(m[i], sk);
-        let a = exp2(m[i] - m2);
+        let a = exp2_diff(m[i], m2, select(0.0, sk_err, m2 == sk && m2 != m[i]));
         let den = total * a + exp2(sk - m2);
         inv = a / den;
         lse_row = (m2 + log2(den)) * LN2;

@@ -75,7 +75,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let ml = part_ml[j];
       // A chunk with no key visible to this row has m = LOWEST, l = 0 and o = 0: weight
       // exp(LOWEST - m_all) times zeros. No value of m is treated as "masked".
-      let w = exp(ml.x - m_all);
+      var w: f32 = exp(ml.x - m_all);
+      if (SINKS) {
+        w = exp_diff(ml.x, m_all);  // every chunk's weight is tiny when the sink dominates: keep it exact
+      }
       l = l + w * ml.y;
       o = o + w * part_o[j * d4n + d4];
     }
