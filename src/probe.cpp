@@ -322,6 +322,22 @@ ProbeResult probe_device(Context& ctx, const ProbeOptions& options) {
   return r;
 }
 
+CacheReadRate measure_cache_read(const KVCache& cache, const ProbeForm& form, int repeats) {
+  auto& dev = gpu_device(cache.context());
+  if (!dev.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot time kernels");
+  if (form.kind != CeilingKind::Read)
+    throw ShapeError(std::string("measure_cache_read needs a read form, got a ") + to_string(form.kind) + " form");
+  if (repeats < 1) throw ShapeError("measure_cache_read: repeats must be at least 1, got " + std::to_string(repeats));
+  ProbeOptions o;
+  o.repeats = repeats;
+  Prober pr(cache.context(), o);
+  const uint64_t bytes = cache.bytes() / (4 * form.width) * (4 * form.width);
+  CacheReadRate r;
+  r.keys_gbps = pr.measure_bandwidth(form, gpu_keys(cache), gpu_keys(cache), bytes, repeats).rate;
+  r.values_gbps = pr.measure_bandwidth(form, gpu_values(cache), gpu_values(cache), bytes, repeats).rate;
+  return r;
+}
+
 // ---- saved ceilings ----
 
 std::string ceilings_path() {

@@ -34,6 +34,7 @@ struct BenchArgs {
   std::vector<std::string> algorithms;
   std::vector<std::string> dtypes = {"f32"};
   int repeats = 20, warmup = 3;
+  double warmup_ms = -1;  // -1: default_warmup_ms(adapter)
   int batch = 10;  // calls recorded back to back per timed submission
   uint32_t split_workgroups = 0;
   uint32_t window = 0;  // variants, for their cost against plain attention (runs without them)
@@ -49,6 +50,8 @@ struct BenchArgs {
   std::string layers;       // "" (per call), a count, or "model" (the preset's)
   uint32_t churn_mib = 0;   // 0: no churn measurement
   bool churn_once = false;  // churn once before everything; only after-churn figures
+  uint32_t placement = 0;   // --placement N: N caches per decode point timed in rotation
+  uint32_t rounds = 4;      // --rounds: rotations of --placement
 };
 
 // --mask: a mask over a point's context that hides nothing (the cost of reading it, not
@@ -223,6 +226,92 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
   return j;
 }
 
+// --placement: the allocation-history diagnostic (issue #11 item 2). For each decode point
+// and algorithm: N copies of the inputs, each with its own K/V buffers, all alive at once
+// (with --churn-mib, that much memory allocated, written and freed before each copy after
+// the first); then R rounds, each timing every copy's call in turn and reading the copy's K
+// and V with the probe's winning read form. If one copy is slow in every round, its memory
+// is (placement); if every copy is slow in one round, the device was at that time.
+ExitCode placement_diagnostic(Context& ctx, Sdpa& sdpa, const BenchArgs& a, const std::vector<Point>& points,
+                         const ProbeResult& ceil, uint32_t Hq, uint32_t Hkv, uint32_t D, DType act) {
+  ProbeForm form = ceil.read;
+  form.kind = CeilingKind::Read;
+  fmt::print("placement: {} copies of each decode point's inputs, all alive{}; {} rounds, each timing every copy's "
+             "call (median of {}, {} calls per submission) and reading its K and V with the read form '{}' "
+             "(ceiling {:.0f} GB/s)\n",
+             a.placement, a.churn_mib ? fmt::format(", {} MiB churned before each copy after the first", a.churn_mib)
+                                      : std::string(),
+             a.rounds, a.repeats, a.batch, form.describe(), ceil.read_gbps);
+  nlohmann::json out = nlohmann::json::array();
+  int ran = 0;
+  for (const auto& pt : points) {
+    if (pt.mode != "decode") continue;
+    for (const auto& why : pt.refused) fmt::print("decode {:>6} {:<4} not run: {}\n", pt.C, pt.dtype, why);
+    const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
+    for (Algorithm algo : pt.run) {
+      std::vector<std::unique_ptr<BenchInputs>> copies;
+      for (uint32_t i = 0; i < a.placement; ++i) {
+        if (i && a.churn_mib) churn_memory(ctx, a.churn_mib);
+        copies.push_back(std::make_unique<BenchInputs>(ctx, pt.C, pt.S, Hq, Hkv, D, dtype, act));
+      }
+      std::optional<Tensor> mask = bench_mask(ctx, a, pt.S, pt.C);
+      const SdpaOptions opt = call_options(a, algo, Hq, mask ? &*mask : nullptr);
+      // us[i][r], read GB/s (K, V) [i][r]
+      std::vector<std::vector<double>> us(a.placement), kr(a.placement), vr(a.placement);
+      for (uint32_t r = 0; r < a.rounds; ++r)
+        for (uint32_t i = 0; i < a.placement; ++i) {
+          fmt::print(stderr, "\r[decode C={} {} {}] round {}/{} copy {}/{}   ", pt.C, pt.dtype, to_string(algo), r + 1,
+                     a.rounds, i + 1, a.placement);
+          us[i].push_back(
+              time_calls(sdpa, *copies[i], opt, a.warmup, a.repeats, a.batch, false, a.warmup_ms).per_call_ms * 1e3);
+          const CacheReadRate rate = measure_cache_read(copies[i]->cache, form, 5);
+          kr[i].push_back(rate.keys_gbps);
+          vr[i].push_back(rate.values_gbps);
+        }
+      fmt::print(stderr, "\r");
+      fmt::print("\ndecode C={} {} cache, {}: us per call (K / V read GB/s), copy x round\n", pt.C, pt.dtype,
+                 to_string(algo));
+      std::vector<double> copy_medians, all;
+      for (uint32_t i = 0; i < a.placement; ++i) {
+        std::string line = fmt::format("  copy {:>2}:", i);
+        for (uint32_t r = 0; r < a.rounds; ++r)
+          line += fmt::format(" {:8.1f} ({:4.0f}/{:4.0f})", us[i][r], kr[i][r], vr[i][r]);
+        fmt::print("{}\n", line);
+        copy_medians.push_back(median(us[i]));
+        all.insert(all.end(), us[i].begin(), us[i].end());
+      }
+      double worst_within = 1;  // the largest max/min of one copy over the rounds
+      for (const auto& row : us)
+        worst_within = std::max(worst_within, *std::max_element(row.begin(), row.end()) /
+                                                  *std::min_element(row.begin(), row.end()));
+      const auto [lo, hi] = std::minmax_element(copy_medians.begin(), copy_medians.end());
+      fmt::print("  spread: copies' medians {:.1f} .. {:.1f} us ({:.2f}x); within one copy over the rounds up to "
+                 "{:.2f}x; all {:.1f} .. {:.1f} us\n",
+                 *lo, *hi, *hi / *lo, worst_within, *std::min_element(all.begin(), all.end()),
+                 *std::max_element(all.begin(), all.end()));
+      out.push_back({{"context", pt.C}, {"dtype", pt.dtype}, {"algorithm", to_string(algo)}, {"us", us},
+                     {"keys_read_gbps", kr}, {"values_read_gbps", vr}, {"churn_mib", a.churn_mib}});
+      ++ran;
+    }
+  }
+  if (!a.json.empty()) {
+    nlohmann::json j;
+    j["device"] = ctx.adapter().device;
+    j["read_form"] = form.describe();
+    j["read_ceiling_gbps"] = ceil.read_gbps;
+    j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
+    j["repeats"] = a.repeats;
+    j["batch"] = a.batch;
+    j["placement"] = out;
+    write_file(a.json, j.dump(1) + "\n", "--json");
+  }
+  if (!ran) {
+    fmt::print(stderr, "webattn: error: --placement measures decode points: none could run (give --decode)\n");
+    return kExitNothingRan;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 Runner add_bench(CLI::App& app) {
@@ -247,7 +336,12 @@ Runner add_bench(CLI::App& app) {
       ->check(kAlgorithmName);
   app.add_option("--dtype", a->dtypes, "cache dtypes: f32, f16")->check(CLI::IsMember({"f32", "f16"}));
   app.add_option("--repeats", a->repeats, "timed runs per point (median reported)")->check(at_least(1, 1000000));
-  app.add_option("--warmup", a->warmup, "untimed runs first")->check(at_least(0, 1000000));
+  app.add_option("--warmup", a->warmup, "untimed submissions first (at least this many; see --warmup-ms)")
+      ->check(at_least(0, 1000000));
+  app.add_option("--warmup-ms", a->warmup_ms,
+                 "untimed submissions also continue until this much wall time passed, so an idle GPU's clock has "
+                 "climbed back (default: 1500 on a GPU, 0 on a CPU adapter)")
+      ->check(CLI::Range(0.0, 600000.0));
   app.add_option("--batch", a->batch,
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(at_least(1, 100000));
@@ -287,6 +381,14 @@ Runner add_bench(CLI::App& app) {
   app.add_flag("--churn-once", a->churn_once,
                "with --churn-mib: churn once at the start, before any cache, and measure each point only after it "
                "(the standalone reproduction: compare with the same bench without --churn-mib in a fresh process)");
+  app.add_option("--placement", a->placement,
+                 "allocation-history diagnostic: for each decode point, N copies of its inputs (own K/V buffers, all "
+                 "alive; with --churn-mib, that much churned before each copy after the first), then --rounds "
+                 "rotations timing every copy's call and reading its K and V with the probe's read form; prints the "
+                 "copies x rounds matrix (a copy slow in every round: its memory; a round slow for every copy: the "
+                 "device at that time)")
+      ->check(at_least(2, 64));
+  app.add_option("--rounds", a->rounds, "rotations of --placement")->check(at_least(1, 1000));
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
   return [a, prefill_opt, decode_opt] {
@@ -302,6 +404,9 @@ Runner add_bench(CLI::App& app) {
     if (step) a->prefill.clear();
     if (a->churn_once && !a->churn_mib)
       throw BadArgument("--churn-once needs --churn-mib N (how many MiB to allocate and free first)");
+    if (a->placement && (step || a->churn_once))
+      throw BadArgument(std::string("--placement times single calls on fresh copies: it cannot be combined with ") +
+                        (step ? "--layers" : "--churn-once"));
     const uint32_t Hq = a->heads.value_or(pre.q_heads), Hkv = a->kv_heads.value_or(pre.kv_heads),
                    D = a->head_dim.value_or(pre.head_dim);
     if (Hq % Hkv)
@@ -327,6 +432,7 @@ Runner add_bench(CLI::App& app) {
                ad.adapter_type == "CPU" ? "  -- a CPU adapter: these are NOT GPU timings" : "");
     if (!ctx.has_timestamps()) throw UnsupportedError("this device has no timestamp-query feature: cannot time kernels");
     Sdpa sdpa(ctx);
+    if (a->warmup_ms < 0) a->warmup_ms = default_warmup_ms(ad);
     const DType act = a->act == "f16" ? DType::F16 : DType::F32;
     std::vector<Point> points;
     for (const auto& dt : a->dtypes) {
@@ -377,10 +483,10 @@ Runner add_bench(CLI::App& app) {
     // ---- ceilings, then the runs ----
     const ProbeResult ceil = ceilings_for(ctx, a->reprobe);
     fmt::print("shape: Hq {} Hkv {} D {}; {} calls back to back per submission, median of {} submissions after {} "
-               "warm-up\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass "
+               "warm-up (and at least {:.0f} ms of them)\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass "
                "timestamps\nfloor = max(FLOPs / FMA ceiling, bytes / read-only bandwidth ceiling); `by` names the "
                "ceiling that sets it\n",
-               Hq, Hkv, D, a->batch, a->repeats, a->warmup);
+               Hq, Hkv, D, a->batch, a->repeats, a->warmup, a->warmup_ms);
     fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n");
     if (step) {
       uint64_t largest = 0;
@@ -392,6 +498,7 @@ Runner add_bench(CLI::App& app) {
                  "layer's; caches up to {} per point ({} layers x K and V)\n",
                  L, a->batch, L, size_text(2.0 * L * largest), L);
     }
+    if (a->placement) return placement_diagnostic(ctx, sdpa, *a, points, ceil, Hq, Hkv, D, act);
     const bool churn_each = a->churn_mib && !a->churn_once;
     if (a->churn_once) {
       const size_t n = churn_memory(ctx, a->churn_mib);
@@ -429,10 +536,10 @@ Runner add_bench(CLI::App& app) {
       std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
       SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
       if (!step) {
-        Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true);
+        Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true, a->warmup_ms);
         if (act == DType::F16) {  // the same call with f32 activations, over the same cache
           BenchInputs f32_act(ctx, in[0]->cache, pt.S, Hq, DType::F32);
-          t.f32_act_ms = time_calls(sdpa, f32_act, opt, a->warmup, a->repeats, a->batch, false).per_call_ms;
+          t.f32_act_ms = time_calls(sdpa, f32_act, opt, a->warmup, a->repeats, a->batch, false, a->warmup_ms).per_call_ms;
         }
         return t;
       }
@@ -442,7 +549,7 @@ Runner add_bench(CLI::App& app) {
       for (auto& l : in) plans.push_back(sdpa.plan(l->q, l->k_new, l->v_new, l->cache, l->out, opt));
       for (auto& p : plans) order.push_back(&p);
       Timing t;
-      t.per_call_ms = time_model_step(ctx, order, pt.pos, a->warmup, a->repeats, a->batch);
+      t.per_call_ms = time_model_step(ctx, order, pt.pos, a->warmup, a->repeats, a->batch, a->warmup_ms);
       return t;
     };
     // Times every algorithm of the point still runnable on inputs allocated now (freed on

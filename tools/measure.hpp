@@ -1,6 +1,7 @@
 // Shared by `bench` and `tune`: one benchmark problem on the GPU and its timing.
 #pragma once
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -105,10 +106,30 @@ struct Timing {
   std::vector<std::string> stage_order;
 };
 
+// Warm-up length: untimed submissions continue until at least `warmup` of them ran AND
+// `warmup_ms` of wall time passed. A GPU left idle (a cache being filled, memory churned on
+// the CPU) drops its clock (the H200: 1980 -> 345 MHz within a second) and needs about a
+// second of work to climb back in ~200 MHz steps; a few warm-up submissions end inside that
+// climb, and the figure then depends on what the process did before (bench/RESULTS.md,
+// "Allocation history": the issue #11 slowdown, measured to be this).
+struct WarmupClock {
+  int count;
+  double ms;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  bool warming(int done) const {
+    return done < count || std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < ms;
+  }
+};
+
+// The default time-based warm-up for an adapter: none on a CPU adapter (lavapipe,
+// SwiftShader: no GPU clock to raise), else 1500 ms.
+inline double default_warmup_ms(const AdapterSummary& adapter) { return adapter.adapter_type == "CPU" ? 0 : 1500; }
+
 // `batch` calls back to back per submission; a submission timed only at its ends gives
 // the per-call time, and (if stages) one timed pass by pass gives the stage split.
+// Warm-up: see WarmupClock.
 inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmup, int repeats, int batch,
-                         bool stages) {
+                         bool stages, double warmup_ms = 0) {
   opt.profile = true;
   opt.repeat = batch;
   SdpaOptions span = opt;
@@ -116,11 +137,14 @@ inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmu
   std::vector<double> totals;
   std::map<std::string, std::vector<double>> runs;
   Timing t;
-  for (int i = 0; i < warmup + repeats; ++i) {
+  const WarmupClock clock{warmup, warmup_ms};
+  for (int i = 0, timed = 0; timed < repeats; ++i) {
+    const bool warming = clock.warming(i);
     auto s = sdpa.forward(pb.q, pb.k_new, pb.v_new, pb.cache, pb.input_pos, pb.out, span);
     ForwardInfo info;
     if (stages) info = sdpa.forward(pb.q, pb.k_new, pb.v_new, pb.cache, pb.input_pos, pb.out, opt);
-    if (i < warmup) continue;
+    if (warming) continue;
+    ++timed;
     totals.push_back(s.span_ms() / batch);
     for (const auto& st : info.stages) {
       if (!runs.count(st.stage)) t.stage_order.push_back(st.stage);
@@ -138,13 +162,19 @@ inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmu
 // timestamp objects; after it, throws Error naming the counts if a submission created
 // buffers, bind groups or pipelines (a model step must allocate nothing).
 inline double time_model_step(Context& ctx, const std::vector<SdpaPlan*>& plans, uint32_t input_pos, int warmup,
-                              int repeats, int batch) {
+                              int repeats, int batch, double warmup_ms = 0) {
   SdpaPlan::run_steps(plans, input_pos, 1, true);
   const ObjectCounts before = ctx.object_counts();
   std::vector<double> per_token;
-  for (int i = 0; i < warmup + repeats; ++i) {
+  const WarmupClock clock{warmup, warmup_ms};
+  int runs = 0;
+  for (int timed = 0; timed < repeats; ++runs) {
+    const bool warming = clock.warming(runs);
     const ForwardInfo info = SdpaPlan::run_steps(plans, input_pos, batch, true);
-    if (i >= warmup) per_token.push_back(info.span_ms() / batch);
+    if (!warming) {
+      per_token.push_back(info.span_ms() / batch);
+      ++timed;
+    }
   }
   const ObjectCounts after = ctx.object_counts();
   if (after.buffers != before.buffers || after.bind_groups != before.bind_groups ||
@@ -152,7 +182,7 @@ inline double time_model_step(Context& ctx, const std::vector<SdpaPlan*>& plans,
     throw Error("the model step allocated: " + std::to_string(after.buffers - before.buffers) + " buffers, " +
                 std::to_string(after.bind_groups - before.bind_groups) + " bind groups, " +
                 std::to_string(after.pipelines - before.pipelines) + " pipelines created over " +
-                std::to_string(warmup + repeats) + " submissions (" + std::to_string(plans.size()) +
+                std::to_string(runs) + " submissions (" + std::to_string(plans.size()) +
                 " layers); a planned step must create none");
   return median(per_token);
 }

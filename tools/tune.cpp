@@ -2,9 +2,12 @@
 // winners for this adapter to the tuning file Sdpa reads.
 #include <fmt/core.h>
 
+#include <utility>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "attention/cost.hpp"
 #include "commands.hpp"
@@ -130,13 +133,15 @@ Runner add_tune(CLI::App& app) {
       keep.push_back(std::make_unique<BenchInputs>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
       decode_inputs[c] = keep.back().get();
     }
+    // A clock warm-up (WarmupClock) before the first candidate timed after inputs were filled.
+    double warm = default_warmup_ms(ctx.adapter());
     double best_score = 1e30;
     for (auto wgs : a->split_candidates) {
       SdpaOptions opt;
       opt.algorithm = Algorithm::SplitKvDecode;
       opt.split_kv_workgroups = wgs;
       const double s = score(a->decode, [&](uint32_t c) {
-        return time_calls(sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false).per_call_ms;
+        return time_calls(sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false, std::exchange(warm, 0.0)).per_call_ms;
       });
       fmt::print("split-kv workgroups {:>5}: {:8.1f} us (geometric mean over decode C), {}\n", wgs, s * 1e3,
                  floor_note(a->decode, false, 4, s));
@@ -148,13 +153,14 @@ Runner add_tune(CLI::App& app) {
       keep.push_back(std::make_unique<BenchInputs>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
       prefill_inputs[c] = keep.back().get();
     }
+    warm = default_warmup_ms(ctx.adapter());
     best_score = 1e30;
     for (auto bc : a->tile_candidates) {
       SdpaOptions opt;
       opt.algorithm = Algorithm::FlashPrefill;
       opt.flash_keys_per_tile = bc;
       const double s = score(a->prefill, [&](uint32_t c) {
-        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false).per_call_ms;
+        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false, std::exchange(warm, 0.0)).per_call_ms;
       });
       fmt::print("flash-prefill keys/tile {:>3}: {:8.1f} us (geometric mean over prefill C; falls back to what fits), "
                  "{}\n", bc, s * 1e3, floor_note(a->prefill, true, 4, s));
@@ -166,7 +172,7 @@ Runner add_tune(CLI::App& app) {
       opt.algorithm = Algorithm::FlashPrefillTiled;
       opt.tiled_rows = rows, opt.tiled_keys = keys, opt.tiled_dchunk = dchunk;
       const double s = score(a->prefill, [&](uint32_t c) {
-        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false).per_call_ms;
+        return time_calls(sdpa, *prefill_inputs[c], opt, 2, a->repeats, 4, false, std::exchange(warm, 0.0)).per_call_ms;
       });
       fmt::print("flash-prefill-tiled {:>3}x{:>3}x{:>2}: {:8.1f} us (geometric mean over prefill C; falls back to "
                  "what fits), {}\n", rows, keys, dchunk, s * 1e3, floor_note(a->prefill, true, 4, s));
@@ -185,7 +191,8 @@ Runner add_tune(CLI::App& app) {
         const double s = score(a->decode, [&](uint32_t c) {
           f16_inputs.push_back(
               std::make_unique<BenchInputs>(ctx, c, 1, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F16));
-          return time_calls(sdpa, *f16_inputs.back(), opt, 2, a->repeats, 10, false).per_call_ms;
+          return time_calls(sdpa, *f16_inputs.back(), opt, 2, a->repeats, 10, false, default_warmup_ms(ctx.adapter()))
+              .per_call_ms;
         });
         (native ? t_native : t_packed) = s;
         fmt::print("f16 cache, {:<14}: {:8.1f} us (split-kv, geometric mean over decode C), {}\n",

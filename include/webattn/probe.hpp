@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "webattn/attention.hpp"
 #include "webattn/context.hpp"
 
 namespace webattn {
@@ -68,6 +69,18 @@ struct ProbeOptions {
 // (copy_bytes under 16 or over the device's limits, repeats < 1, warmup < 0), GpuError if
 // a kernel copied wrong data (the winning copy form is checked against its input).
 ProbeResult probe_device(Context& ctx, const ProbeOptions& options = {});
+
+// Read-only bandwidth of the memory a KV cache holds: the read form `form` (kind Read, e.g. a
+// saved probe's winning read form; items, width and workgroup size as given, `workgroups` 0 =
+// one step) over the whole K buffer, then over the whole V buffer, median GPU time of
+// `repeats` runs each after one warm-up. Tells a slow allocation from a slow kernel (`bench
+// --placement`): the same form reads every healthy buffer at the same rate. GB/s = bytes / s / 1e9.
+// Throws UnsupportedError without timestamp-query, ShapeError for a form that is not a read
+// form or repeats < 1.
+struct CacheReadRate {
+  double keys_gbps = 0, values_gbps = 0;
+};
+CacheReadRate measure_cache_read(const KVCache& cache, const ProbeForm& form, int repeats = 10);
 
 // Saved ceilings: $WEBATTN_CEILINGS_FILE, else ceilings.json in the folder of tuning_path()
 // (one JSON object keyed by tuning_key(adapter), like the tuning file).

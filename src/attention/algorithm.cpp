@@ -255,12 +255,12 @@ std::shared_ptr<gpu::Buffer> upload_sinks(gpu::Device& device, const Settings& s
   return buf;
 }
 
-std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings) {
-  std::vector<std::pair<std::string, double>> c;
-  if (settings.window_left != 0) c.emplace_back("WINDOW", 1);
-  if (settings.softcap != 0) c.emplace_back("SOFTCAP", 1);
-  if (settings.alibi) c.emplace_back("ALIBI", 1);
-  return c;
+std::string variant_wgsl(const Settings& settings) {
+  const auto flag = [](const char* name, bool on) {
+    return std::string("const ") + name + ": bool = " + (on ? "true" : "false") + ";\n";
+  };
+  return flag("WINDOW", settings.window_left != 0) + flag("SOFTCAP", settings.softcap != 0) +
+         flag("ALIBI", settings.alibi);
 }
 
 void encode_passes(gpu::Recorder& rec, const std::vector<PreparedPass>& passes, const KernelParams& common) {

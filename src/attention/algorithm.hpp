@@ -120,9 +120,12 @@ void check_position(uint32_t input_pos, uint32_t seq_len, uint64_t limit, const 
 
 // First key any row of a step at input_pos sees: input_pos - W + 1 under a window W, else 0.
 uint32_t first_visible_key(const Settings& settings, uint32_t input_pos);
-// Override constants of a pipeline serving these settings (WINDOW when a window is set,
-// SOFTCAP when a soft-cap is, ALIBI with ALiBi: pipelines without them carry no trace of either).
-std::vector<std::pair<std::string, double>> variant_constants(const Settings& settings);
+// Generated WGSL constants of a pipeline serving these settings: `const WINDOW`, `const
+// SOFTCAP`, `const ALIBI` (true when a window / soft-cap / ALiBi is set). Every pipeline
+// built on the attention_params prelude needs them (variant_wgsl({}) where none applies).
+// Constants, not pipeline overrides: on the H200 (Dawn/Vulkan) a dead `if (ALIBI)` under a
+// false override still made split-kv decode 2.2-2.7x slower (bench/RESULTS.md, session 4).
+std::string variant_wgsl(const Settings& settings);
 
 // Generated WGSL for the sink logits: `const SINKS`, and `fn sink_logit(h)` reading a
 // `sinks` storage array at `binding` when there are sinks (else returning 0, never called).

@@ -30,7 +30,8 @@ std::vector<PreparedPass> prepare_cache_update(gpu::Device& dev, const KVCache& 
   const gpu::ShaderSpec spec{"update_cache",
                              {"attention_params", kv_prelude(c.dtype)},
                              cache_access_wgsl(w, uses) +
-                                 activations_wgsl({{"k_new", k_new.dtype()}, {"v_new", v_new.dtype()}}),
+                                 activations_wgsl({{"k_new", k_new.dtype()}, {"v_new", v_new.dtype()}}) +
+                                 variant_wgsl({}),
                              {{"WG", wg}}};
   std::vector<gpu::Binding> windows;
   bind_cache_windows(windows, w, cache, uses);

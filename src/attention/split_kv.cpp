@@ -128,8 +128,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       in.device,
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
            cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
-               alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8),
-           same_vis, variant_constants(in.settings)),
+               alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings),
+           same_vis),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
@@ -155,14 +155,13 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   // ALiBi: the merge moves the sink onto, and the LSE back from, each row's shifted scale,
   // which needs the row's visible range (WINDOW) too.
-  std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
-  if (in.settings.alibi)
-    for (const auto& c : variant_constants(in.settings)) reduce_constants.push_back(c);
+  const std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
   passes.push_back(make_pass(in.device,
                              {"split_kv_reduce", {"attention_params"},
                               sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
                                   activations_wgsl({{"out", in.op.out.dtype()}}) +
-                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, -1),
+                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, -1) +
+                                  variant_wgsl(in.settings),
                               reduce_constants},
                              named, [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);

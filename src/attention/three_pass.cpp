@@ -52,8 +52,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
       in.device, {"qk_scores",
                    {"attention_params", in.kv},
                    cache_access_wgsl(w, reads_k) + activations_wgsl({{"q", in.op.q.dtype()}}) +
-                       alibi_wgsl(in.settings, in.shape.q_heads),
-                   variant_constants(in.settings)},
+                       alibi_wgsl(in.settings, in.shape.q_heads) + variant_wgsl(in.settings),
+                   {}},
       {{"q", &gpu_buffer(in.op.q)}, cache_window0("k_cache", w, gpu_keys(in.op.cache)), {"scores", &scores}},
       [](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);
@@ -61,7 +61,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
       },
       k_windows));
 
-  passes.push_back(make_pass(in.device, {"softmax", {"attention_params"}, "", {{"WG", kSoftmaxWg}}},
+  passes.push_back(make_pass(in.device, {"softmax", {"attention_params"}, variant_wgsl({}), {{"WG", kSoftmaxWg}}},
                              {{"scores", &scores}}, [](KernelParams& prm) {
                                prm.scores_stride = scores_stride(prm.context_len);
                                return gpu::Grid{prm.seq_len, prm.q_heads, 1};
@@ -74,7 +74,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in, bool coalesced) {
   bind_cache_windows(v_windows, w, in.op.cache, reads_v);
   passes.push_back(make_pass(
       in.device,
-      {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v) + activations_wgsl({{"out", in.op.out.dtype()}}), {}},
+      {av, {"attention_params", in.kv}, cache_access_wgsl(w, reads_v) + activations_wgsl({{"out", in.op.out.dtype()}}) +
+                  variant_wgsl({}),
+       {}},
       {{"probs", &scores}, cache_window0(v_var, w, gpu_values(in.op.cache)), {"out", &gpu_buffer(in.op.out)}},
       [d4n](KernelParams& prm) {
         prm.scores_stride = scores_stride(prm.context_len);

@@ -18,15 +18,13 @@ struct Params {
   mask_stride: u32,    // explicit mask: f32 entries or u32 words per row (read only with a mask)
 }
 
-// A pipeline built for a sliding window sets WINDOW; without it visible_start() is the
-// constant 0 and the window costs nothing in the inner loops (an override, folded when
-// the pipeline is made; a runtime test there cost 2x in split-kv on the H200).
-override WINDOW: bool = false;
-// Likewise SOFTCAP: without it cap_score() is the identity.
-override SOFTCAP: bool = false;
-// Likewise ALIBI: without it alibi_score() is the identity and alibi_offset() 0. The slopes
-// come from the generated alibi_slope(h) of the kernels that use them.
-override ALIBI: bool = false;
+// The variant flags WINDOW, SOFTCAP and ALIBI are generated `const`s (variant_wgsl on the
+// host): a pipeline built for a sliding window sets WINDOW, and without it visible_start()
+// is the constant 0 and the window costs nothing in the inner loops (a runtime test there
+// cost 2x in split-kv on the H200); likewise SOFTCAP (cap_score() the identity without it)
+// and ALIBI (alibi_score() the identity, alibi_offset() 0; the slopes come from the
+// generated alibi_slope(h)). Constants, not pipeline overrides: a dead `if (ALIBI)` under
+// a false override still cost 2.2-2.7x in split-kv decode on the H200.
 
 // Masking is a rule on positions, never a score value: whether key c is visible to a row
 // is decided by visible_start() / visible_len() (and, in the kernels, by the context length), and an
