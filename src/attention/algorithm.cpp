@@ -190,13 +190,15 @@ std::string sinks_wgsl(const Settings& settings, uint32_t binding) {
 }
 
 std::string alibi_wgsl(const Settings& settings, uint32_t q_heads) {
-  if (!settings.alibi) return "fn alibi_slope(h: u32) -> f32 { return 0.0; }\n";
+  if (!settings.alibi)
+    return "fn alibi_slope(h: u32) -> f32 { return 0.0; }\nfn alibi_ref_key(slope: f32, s: u32) -> u32 { return 0u; }\n";
   const std::vector<float> slopes = settings.alibi_slopes.empty() ? alibi_slopes(q_heads) : settings.alibi_slopes;
   // Hex literals: each slope exactly as the host holds it.
   std::string list;
   for (float m : slopes) list += (list.empty() ? "" : ", ") + fmt_hex_float(m);
   return "const ALIBI_SLOPES = array<f32, " + std::to_string(slopes.size()) + ">(" + list +
-         ");\nfn alibi_slope(h: u32) -> f32 { return ALIBI_SLOPES[h]; }\n";
+         ");\nfn alibi_slope(h: u32) -> f32 { return ALIBI_SLOPES[h]; }\n"
+         "fn alibi_ref_key(slope: f32, s: u32) -> u32 { return select(visible_start(s), visible_len(s) - 1u, slope >= 0.0); }\n";
 }
 
 std::string mask_wgsl(const Settings& settings, int binding) {

@@ -98,10 +98,11 @@ fn visible_len(s: u32) -> u32 {
 // accuracy (C = 131072 would reach ~1e5). The softmax is unchanged by this per-row shift;
 // the row's true scores are the shifted ones plus alibi_offset(), which the LSE and the
 // sinks (on the shifted scale) take into account. Distances are formed in integers, so
-// the only rounding is the product.
-fn alibi_ref_key(slope: f32, s: u32) -> u32 {
-  return select(visible_start(s), visible_len(s) - 1u, slope >= 0.0);
-}
+// the only rounding is the product. alibi_ref_key(slope, s) is generated with the slopes
+// (alibi_wgsl): select(visible_start(s), visible_len(s) - 1u, slope >= 0.0) with ALiBi, the
+// literal 0 without, so a pipeline without ALiBi has no trace of it where it is called
+// (measured: the slope and reference key formed under a dead `if (ALIBI)` made split-kv
+// decode 2.2-2.7x slower on the H200, as a pipeline override and as a const alike).
 
 fn alibi_score(score: f32, slope: f32, key: u32, ref_key: u32) -> f32 {
   if (ALIBI) {
