@@ -119,6 +119,28 @@ TEST(F16Activations, F16OutBoundAndOnlyTheRoundingOfOut) {
   EXPECT_LE(f32_out.cmp.rel_l2, 1e-6);  // f16 inputs alone: the fp32 limit (reference on rounded inputs)
 }
 
+// Outputs below the f16 range: a sink far above every score scales the row by e^(m - sink)
+// ~ 1e-30, which a half holds as 0 (the H200 fuzz case `S=1 Hq=1 Hkv=1 D=256 pos=0 sinks
+// act=f16,f32,f32,f16 alibi`: rel L2 1.0 against the bound for normal halves). The bound
+// allows 2^-25 per element for that, and only for f16 out.
+TEST(F16Activations, F16OutBelowTheHalfRangeIsZeroAndPasses) {
+  verify::Case c{1, 1, 1, 12, 0, 9, true};
+  c.sinks = {80.f};
+  c.act = {F16, F32, F32, F16};
+  const verify::Result r = verify::run_case(ctx(), c, Algorithm::Auto, F32, 5);
+  EXPECT_GT(r.cmp.rel_l2, 0.5);  // every output underflowed to 0 (or near it)
+  EXPECT_LT(r.cmp.max_abs, 1e-20);
+  EXPECT_GT(r.out_underflow_rel, 1.0);
+  EXPECT_TRUE(r.passed());
+  c.act.out = F32;  // f32 out holds them: no allowance
+  const verify::Result f32_out = verify::run_case(ctx(), c, Algorithm::Auto, F32, 5);
+  EXPECT_EQ(f32_out.out_underflow_rel, 0.0);
+  EXPECT_LT(f32_out.cmp.max_abs, 1e-30);
+  // Not asserted here: f32 out within 1e-6. On lavapipe this row is off by rel 3e-6 (the
+  // rounding of m - sink at |m - sink| = 80: the TwoSum in exp_diff is folded away by that
+  // compiler; exact on the H200). Known gap, bench/RESULTS.md (session 4).
+}
+
 // Element-wise: with an f32 cache (GPU within 2e-6 of float64 before rounding), f16 out is
 // round_f16(ref) up to one f16 ulp, every algorithm.
 TEST(F16Activations, F16OutIsTheReferenceRoundedWithinOneUlp) {

@@ -55,6 +55,10 @@ struct Result {
   DType dtype = DType::F32;
   DType out_dtype = DType::F32;
   double gain = 1.0;  // score_gain of the case
+  // f16 out: what rounding to a half adds beyond the relative bound, as a part of the rel L2
+  // (2^-25 per element, half the subnormal spacing: outputs below 2^-14 are not rounded
+  // relatively, and below 2^-25 they become 0), i.e. 2^-25 sqrt(n) / ||reference||; 0 for f32 out.
+  double out_underflow_rel = 0;
 };
 
 // tuning: run with these kernel tunables instead of the adapter's saved ones. The
