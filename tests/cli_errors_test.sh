@@ -147,6 +147,20 @@ print("ok   bench --churn-mib --csv: fresh and after-churn figures and their rat
 EOF
 expect 0 300 "churn: allocated 3 MiB in 1 buffers, wrote them and freed them before any cache" -- bench --heads 2 \
   --kv-heads 1 --head-dim 8 --decode 8 --layers 2 --churn-mib 3 --churn-once --repeats 1 --warmup 0 --batch 1
+expect 0 300 "spread: copies' medians" -- bench --heads 2 --kv-heads 1 --head-dim 8 --decode 8 --algorithm split-kv \
+  --placement 2 --rounds 2 --churn-mib 3 --repeats 1 --warmup 0 --batch 1 --json "$tmp/placement.json"
+python3 - "$tmp/placement.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+j = json.load(open(sys.argv[1]))
+p = j["placement"]
+assert len(p) == 1 and p[0]["context"] == 8 and p[0]["churn_mib"] == 3, p
+assert [len(r) for r in p[0]["us"]] == [2, 2] and all(x > 0 for r in p[0]["us"] for x in r), p
+assert all(x > 0 for k in ("keys_read_gbps", "values_read_gbps") for r in p[0][k] for x in r), p
+print("ok   bench --placement --json: copies x rounds of call times and K/V read rates")
+EOF
+expect 2 10 "placement" -- bench --decode 8 --placement 1
+expect 2 10 "cannot be combined with --layers" -- bench --decode 8 --placement 2 --layers 2
+expect 2 10 "warmup-ms" -- bench --decode 8 --warmup-ms -5
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
