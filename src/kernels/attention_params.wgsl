@@ -119,6 +119,14 @@ fn alibi_offset(slope: f32, ref_key: u32, s: u32) -> f32 {
   return 0.0;
 }
 
+// x itself, through an integer OR with a zero the compiler cannot see (seq_len is never 0):
+// TwoSum's steps are exact only as written, and a compiler that reassociates floats
+// (Mesa's, on lavapipe) otherwise folds them away (s - (s - a) -> a), leaving the rounding of
+// a - b: rel 3e-6 at |a - b| = 80 there. Value-preserving everywhere.
+fn opaque(x: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(x) | select(0u, 1u, p.seq_len == 0u));
+}
+
 // e^(a - b) to within a few f32 ulps even where a - b is far below 0: a row whose weight
 // an attention sink holds is scaled by e^(m - sink) as a whole, so the rounding of m - sink
 // (up to half an ulp of |m - sink|) and exp's error, which WGSL bounds by 3 + 2|x| ulps,
@@ -127,12 +135,12 @@ fn alibi_offset(slope: f32, ref_key: u32, s: u32) -> f32 {
 // |r| <= ln2/2 (Cody-Waite split of ln 2). Below e^-104 (smaller than any f32): 0; a NaN
 // stays NaN.
 fn exp_diff(a: f32, b: f32) -> f32 {
-  let s = a - b;
+  let s = opaque(a - b);
   if (s < -104.0) {
     return 0.0;
   }
-  let bv = s - a;
-  let e = (a - (s - bv)) - (b + bv);
+  let bv = opaque(s - a);
+  let e = opaque(a - opaque(s - bv)) - opaque(b + bv);
   let k = round(s * 1.4426950408889634);
   let r = (s - k * 0.693145751953125) - k * 1.4286068203094172e-06 + e;
   return ldexp(exp(r), i32(k));
@@ -141,12 +149,12 @@ fn exp_diff(a: f32, b: f32) -> f32 {
 // 2^(a - (b + b_err)) likewise, for kernels working in log2 units (b_err: what b lost when
 // it was formed, e.g. a logit times log2 e).
 fn exp2_diff(a: f32, b: f32, b_err: f32) -> f32 {
-  let s = a - b;
+  let s = opaque(a - b);
   if (s < -150.0) {
     return 0.0;
   }
-  let bv = s - a;
-  let e = (a - (s - bv)) - (b + bv) - b_err;
+  let bv = opaque(s - a);
+  let e = opaque(a - opaque(s - bv)) - opaque(b + bv) - b_err;
   let k = round(s);
   return ldexp(exp2((s - k) + e), i32(k));
 }
