@@ -12,15 +12,14 @@ struct FlashShape {
 };
 
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
-gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
-                     std::vector<std::pair<std::string, double>> constants = {}) {
+gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra) {
   const uint32_t dv = (d4 + f.tx - 1) / f.tx;
   return {"flash_prefill",
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) + "u;\n" +
               extra,
-          std::move(constants)};
+          {}};
 }
 
 // Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
@@ -69,7 +68,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
   passes.push_back(fused_prefill_pass(
-      in, [&](const std::string& extra, auto constants) { return spec(f, d4, in.kv, extra, std::move(constants)); },
+      in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra); },
       grid));
   return passes;
 }

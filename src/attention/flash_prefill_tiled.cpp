@@ -14,13 +14,12 @@ struct TiledShape {
   uint32_t rows() const { return 16 * tm; }
 };
 
-gpu::ShaderSpec spec(const TiledShape& s, uint32_t d4, const std::string& kv, const std::string& extra,
-                     std::vector<std::pair<std::string, double>> constants = {}) {
+gpu::ShaderSpec spec(const TiledShape& s, uint32_t d4, const std::string& kv, const std::string& extra) {
   const auto c = [](const char* name, uint32_t v) { return "const " + std::string(name) + ": u32 = " + std::to_string(v) + "u;\n"; };
   return {"flash_prefill_tiled",
           {"attention_params", kv},
           c("D4", d4) + c("TM", s.tm) + c("TN", s.tn) + c("DK4", s.dk4) + c("SBUF", s.sbuf) + c("PBUF", s.pbuf) + extra,
-          std::move(constants)};
+          {}};
 }
 
 // Workgroup memory of the kernel at this shape, as its WGSL declares it.
@@ -80,7 +79,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const gpu::Grid grid{static_cast<uint32_t>((rows + s.rows() - 1) / s.rows()), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
   passes.push_back(fused_prefill_pass(
-      in, [&](const std::string& extra, auto constants) { return spec(s, d4, in.kv, extra, std::move(constants)); },
+      in, [&](const std::string& extra) { return spec(s, d4, in.kv, extra); },
       grid));
   return passes;
 }

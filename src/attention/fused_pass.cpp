@@ -23,8 +23,7 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, 
       in.device,
       spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
                alibi_wgsl(in.settings, in.shape.q_heads) + mask_wgsl(in.settings, 7) +
-               activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}) + variant_wgsl(in.settings),
-           {}),
+               activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}) + variant_wgsl(in.settings)),
       named, [grid](KernelParams&) { return grid; }, windows);
   pass.owned = std::move(sinks);
   return pass;

@@ -19,10 +19,9 @@ gpu::Grid flat_grid(const DeviceLimits& limits, uint64_t threads, uint32_t workg
 // The one pass of a fused prefill kernel (flash-prefill, flash-prefill-tiled): binds `q`,
 // the K/V cache windows, `out` and, when asked, the sink logits (binding 5, uploaded and
 // owned by the pass) and the lse (binding 6). `spec` builds the module from the generated
-// text it must include (cache accessors, sinks, lse, q/out activation accessors) and the
-// variant constants.
-using FusedSpec = std::function<gpu::ShaderSpec(const std::string& extra,
-                                                std::vector<std::pair<std::string, double>> constants)>;
+// text it must include (cache accessors, sinks, lse, q/out activation accessors, the
+// variant flags).
+using FusedSpec = std::function<gpu::ShaderSpec(const std::string& extra)>;
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, gpu::Grid grid);
 
 // Split-KV: chunk length so that about target_workgroups (chunk, kv head) workgroups run.

@@ -19,14 +19,13 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // (the cache window accessors). same_vis: every row sees the same keys (S = 1 or not
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
-                     const std::string& extra, bool same_vis = false,
-                     std::vector<std::pair<std::string, double>> constants = {}) {
+                     const std::string& extra, bool same_vis = false) {
   return {"split_kv_decode",
           {reduce_prelude, "attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
-          std::move(constants)};
+          {}};
 }
 
 // Workgroup memory of the kernel as its WGSL declares it, with the portable row reduction
