@@ -162,6 +162,19 @@ expect 2 10 "placement" -- bench --decode 8 --placement 1
 expect 2 10 "cannot be combined with --layers" -- bench --decode 8 --placement 2 --layers 2
 expect 2 10 "warmup-ms" -- bench --decode 8 --warmup-ms -5
 
+# devices --unsafe-features (issue #12 item 4): every adapter again with allow_unsafe_apis, the
+# subgroup-matrix feature line (lavapipe: absent, and Dawn's refusal naming the feature).
+expect 0 20 "chromium-experimental-subgroup-matrix \(0x50037\): (absent|present)" -- devices --unsafe-features \
+  --json "$tmp/unsafe.json"
+python3 - "$tmp/unsafe.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+j = json.load(open(sys.argv[1]))
+u = [a["unsafe_features"] for a in j]
+assert u and all(x["features"] and "subgroup_matrix" in x for x in u), u
+assert all("ChromiumExperimentalSubgroupMatrix" in x["refusal"] for x in u if not x["subgroup_matrix"]), u
+print("ok   devices --unsafe-features --json: features and subgroup-matrix per adapter")
+EOF
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
   exit 1

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "gpu/subgroup_matrix.hpp"
 #include "webattn/attention.hpp"
 #include "webattn/errors.hpp"
 #include "webattn/probe.hpp"
@@ -173,12 +175,118 @@ nlohmann::json adapter_json(const AdapterSummary& a) {
             {"maxComputeWorkgroupsPerDimension", a.limits.max_compute_workgroups_per_dimension}}}};
 }
 
+// `devices --unsafe-features`: every adapter again, requested with Dawn's "allow_unsafe_apis"
+// (and, for Vulkan, "use_vulkan_memory_model") toggles: all the features it then reports (raw
+// values), chromium-experimental-subgroup-matrix and its configurations, and where it is there,
+// one subgroup-matrix multiply per configuration checked against the CPU (then i8 x i8 -> i32
+// M16 N16 K32, the configuration issue #12 asks about, when it is not reported: tried anyway). Returns the
+// exit code: 0, or 1 if a reported configuration computed a wrong product, 5 if one failed to
+// run; the unreported i8 attempt is reported but never changes it.
+int print_unsafe_features(nlohmann::json& all) {
+  namespace sgm = gpu::sgm;
+  int rc = kExitOk;
+  fmt::print("\nwith the toggles {} and {} on the adapter request:\n", sgm::kUnsafeToggles[0], sgm::kUnsafeToggles[1]);
+  const auto adapters = sgm::list_unsafe_adapters();
+  for (const auto& a : adapters) {
+    fmt::print("[{}] {} ({}, {})\n", a.index, a.device, a.backend, a.adapter_type);
+    nlohmann::json j = {{"features", nlohmann::json::array()}, {"subgroup_matrix", a.subgroup_matrix}};
+    fmt::print("    features ({}):", a.features.size());
+    for (size_t i = 0; i < a.features.size(); ++i) {
+      const char* name = sgm::feature_name(a.features[i]);
+      fmt::print("{}0x{:X} {}", i % 4 ? ", " : "\n      ", a.features[i], *name ? name : "(unknown)");
+      j["features"].push_back({{"value", a.features[i]}, {"name", name}});
+    }
+    fmt::print("\n    reported only with the toggles:");
+    for (uint32_t f : a.toggle_only) fmt::print(" 0x{:X} {}", f, sgm::feature_name(f));
+    fmt::print("{}\n", a.toggle_only.empty() ? " none" : "");
+    j["toggle_only"] = a.toggle_only;
+    fmt::print("    chromium-experimental-subgroup-matrix (0x{:X}): {}\n",
+               static_cast<uint32_t>(WGPUFeatureName_ChromiumExperimentalSubgroupMatrix),
+               a.subgroup_matrix ? "present" : "absent");
+    if (!a.subgroup_matrix) {
+      // Dawn names the feature it refuses: a check of the enum value without the feature.
+      std::string refused;
+      try {
+        refused = sgm::refusal_message(a.index);
+      } catch (const std::exception& e) {
+        refused = std::string("(the request threw: ") + e.what() + ")";
+      }
+      while (!refused.empty() && (refused.back() == '\n' || refused.back() == ' ')) refused.pop_back();
+      for (size_t p = refused.find('\n'); p != std::string::npos; p = refused.find('\n', p + 1))
+        refused.insert(p + 1, "      ");  // Dawn appends its source location on a second line
+      fmt::print("    requesting a device with it anyway: {}\n",
+                 refused.empty() ? "granted (unexpected)" : "refused: " + refused);
+      j["refusal"] = refused;
+      all.at(static_cast<size_t>(a.index))["unsafe_features"] = j;
+      continue;
+    }
+    if (!a.configs_error.empty()) fmt::print("    configs: {}\n", a.configs_error);
+    fmt::print("    subgroup-matrix configs ({}):\n", a.configs.size());
+    j["configs"] = nlohmann::json::array();
+    for (const auto& c : a.configs) {
+      fmt::print("      {}  (raw component {}, result {})\n", c.describe(), c.component, c.result);
+      j["configs"].push_back({{"component", sgm::component_name(c.component)},
+                              {"result", sgm::component_name(c.result)},
+                              {"M", c.m}, {"N", c.n}, {"K", c.k}});
+    }
+    // The configurations to multiply: i8 (both stride readings), then every reported one.
+    struct Run {
+      sgm::MatrixConfig config;
+      sgm::StrideUnit unit;
+      bool reported;
+    };
+    std::vector<Run> runs;
+    const auto i8 = sgm::int8_config();
+    const bool i8_reported = std::any_of(a.configs.begin(), a.configs.end(), [&](const sgm::MatrixConfig& c) {
+      return c.component == i8.component && c.result == i8.result && c.m == i8.m && c.n == i8.n && c.k == i8.k;
+    });
+    for (const auto& c : a.configs) {
+      runs.push_back({c, sgm::StrideUnit::ArrayElements, true});
+      if (c.component == 5 || c.component == 6) runs.push_back({c, sgm::StrideUnit::Components, true});
+    }
+    if (!i8_reported) {  // last: should the driver crash on it, the reported ones are printed
+      runs.push_back({i8, sgm::StrideUnit::ArrayElements, false});
+      runs.push_back({i8, sgm::StrideUnit::Components, false});
+    }
+    std::fflush(stdout);
+    j["matmul"] = nlohmann::json::array();
+    for (const auto& run : runs) {
+      const std::string unit = run.unit == sgm::StrideUnit::ArrayElements ? "stride in array elements"
+                                                                          : "stride in components";
+      const std::string what = run.config.describe() + (run.reported ? "" : " (NOT reported, tried anyway)") +
+                               ", " + unit;
+      nlohmann::json m = {{"config", run.config.describe()}, {"reported", run.reported}, {"stride", unit}};
+      try {
+        const auto r = sgm::run_matmul(a.index, run.config, run.unit);
+        fmt::print("    matmul {}: {}, max abs diff {:g}{}\n", what, r.pass ? "pass" : "FAIL", r.max_abs_diff,
+                   r.pass ? "" : fmt::format(" ({} of {} entries wrong)", r.mismatches, run.config.m * run.config.n));
+        m["pass"] = r.pass;
+        m["max_abs_diff"] = r.max_abs_diff;
+        if (!r.pass && run.reported && rc == kExitOk) rc = kExitCheckFailed;
+      } catch (const std::exception& e) {
+        fmt::print("    matmul {}: ERROR: {}\n", what, e.what());
+        m["error"] = e.what();
+        if (run.reported) rc = kExitRuntime;
+      }
+      std::fflush(stdout);
+      j["matmul"].push_back(m);
+    }
+    all.at(static_cast<size_t>(a.index))["unsafe_features"] = j;
+  }
+  return rc;
+}
+
 }  // namespace
 
 Runner add_devices(CLI::App& app) {
   auto json_path = std::make_shared<std::string>();
+  auto unsafe = std::make_shared<bool>(false);
   app.add_option("--json", *json_path, "also write the list as JSON to this file");
-  return [json_path] {
+  app.add_flag("--unsafe-features", *unsafe,
+               "also request each adapter with Dawn's allow_unsafe_apis toggle: list every feature it reports "
+               "(raw value and name), chromium-experimental-subgroup-matrix and its configurations, and where "
+               "present run one subgroup-matrix multiply per configuration against the CPU");
+  return [json_path, unsafe]() -> int {
     check_writable(*json_path, "--json");
     auto adapters = Context::list_adapters();
     if (adapters.empty()) {
@@ -199,8 +307,9 @@ Runner add_devices(CLI::App& app) {
                  a.limits.max_compute_workgroups_per_dimension);
       all.push_back(adapter_json(a));
     }
+    const int rc = *unsafe ? print_unsafe_features(all) : kExitOk;
     if (!json_path->empty()) write_file(*json_path, all.dump(2) + "\n", "--json");
-    return kExitOk;
+    return rc;
   };
 }
 

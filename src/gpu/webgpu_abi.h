@@ -43,6 +43,8 @@ typedef WGPUFlags WGPUMapMode;
 typedef enum WGPUSType {
   WGPUSType_ShaderSourceWGSL = 0x00000002,
   WGPUSType_DawnTogglesDescriptor = 0x0005000A,
+  // See "Subgroup matrices" below for where this value comes from.
+  WGPUSType_AdapterPropertiesSubgroupMatrixConfigs = 0x0005003B,
   WGPUSType_Force32 = 0x7FFFFFFF
 } WGPUSType;
 
@@ -149,6 +151,8 @@ typedef enum WGPUFeatureName {
   WGPUFeatureName_TimestampQuery = 0x3,
   WGPUFeatureName_ShaderF16 = 0xA,
   WGPUFeatureName_Subgroups = 0x11,
+  // See "Subgroup matrices" below for where this value comes from.
+  WGPUFeatureName_ChromiumExperimentalSubgroupMatrix = 0x00050037,
   WGPUFeatureName_Force32 = 0x7FFFFFFF
 } WGPUFeatureName;
 
@@ -433,6 +437,62 @@ typedef struct WGPUQuerySetDescriptor {
   uint32_t count;
 } WGPUQuerySetDescriptor;
 
+// ---- Subgroup matrices (Dawn's experimental chromium-experimental-subgroup-matrix) ----
+// Not in bun-webgpu's FFI definitions. Values and layouts from Dawn's src/dawn/dawn.json at
+// google/dawn@df73f162050983d95e38f2404ef4e4e3c86d6be0 (2025-06-24): that file's feature
+// list is the one this library was built from. Evidence, from libwebgpu_wrapper.so itself:
+//  - dawn::native::ToAPI(Feature)'s table holds exactly that revision's 76 feature values
+//    (0x1..0x12 and 0x50000..0x5003A without 0x50005); FromAPI range-checks 0x12 and
+//    0x50000 + 0x3A; dawn.json of 2025-06-27 (5baa9ba8) renumbered the core values
+//    (timestamp query 3 -> 9), so the library is older than that;
+//  - it exports wgpuGetInstanceCapabilities (gone in 2752c7d7, 2025-06-27) and has
+//    CompatibilityModeLimits and texel_buffers (2025-06-18 / 06-10);
+//  - ValidateSubgroupMatrixComponentType accepts 1..4 only: no u8 (5) / i8 (6), which
+//    dawn.json gained on 2025-06-30 (5accae32). Its Vulkan backend therefore reports only
+//    f32 / f16 / u32 / i32 configurations (cooperative-matrix properties with 8-bit A/B
+//    types are skipped in PhysicalDevice::PopulateSubgroupMatrixConfigs).
+// Dawn's "dawn"-tagged enum values are offset by 0x50000 in webgpu.h:
+//   feature "chromium experimental subgroup matrix" 55 -> 0x50037,
+//   s type "adapter properties subgroup matrix configs" 59 -> 0x5003B.
+// The feature is Experimental: Dawn reports and grants it only with the instance-stage
+// toggle "allow_unsafe_apis"; on Vulkan it also needs the adapter-stage toggle
+// "use_vulkan_memory_model" (off unless the platform enables it). Toggles of an earlier
+// stage are accepted in a later stage's DawnTogglesDescriptor, so both may be chained to
+// WGPURequestAdapterOptions.
+typedef enum WGPUSubgroupMatrixComponentType {
+  WGPUSubgroupMatrixComponentType_F32 = 1,
+  WGPUSubgroupMatrixComponentType_F16 = 2,
+  WGPUSubgroupMatrixComponentType_U32 = 3,
+  WGPUSubgroupMatrixComponentType_I32 = 4,
+  // Later Dawn (2025-06-30 on) only; this library rejects them. Named here so that a newer
+  // library reporting them is printed correctly.
+  WGPUSubgroupMatrixComponentType_U8 = 5,
+  WGPUSubgroupMatrixComponentType_I8 = 6,
+  WGPUSubgroupMatrixComponentType_Force32 = 0x7FFFFFFF
+} WGPUSubgroupMatrixComponentType;
+
+typedef struct WGPUSubgroupMatrixConfig {
+  WGPUSubgroupMatrixComponentType componentType;
+  WGPUSubgroupMatrixComponentType resultComponentType;
+  uint32_t M;
+  uint32_t N;
+  uint32_t K;
+} WGPUSubgroupMatrixConfig;
+
+// Chained (out) to WGPUAdapterInfo; wgpuAdapterGetInfo fails ("Feature
+// ChromiumExperimentalSubgroupMatrix is not available.") where the adapter lacks the feature.
+typedef struct WGPUAdapterPropertiesSubgroupMatrixConfigs {
+  WGPUChainedStruct chain;
+  size_t configCount;
+  WGPUSubgroupMatrixConfig const* configs;
+} WGPUAdapterPropertiesSubgroupMatrixConfigs;
+
+// Out struct of wgpuAdapterGetFeatures (dawn.json "supported features").
+typedef struct WGPUSupportedFeatures {
+  size_t featureCount;
+  WGPUFeatureName const* features;
+} WGPUSupportedFeatures;
+
 // ---- functions --------------------------------------------------------------
 WGPUInstance wgpuCreateInstance(void const* descriptor);  // null: defaults
 void wgpuInstanceRelease(WGPUInstance instance);
@@ -449,6 +509,9 @@ WGPUStatus wgpuAdapterGetInfo(WGPUAdapter adapter, WGPUAdapterInfo* info);
 void wgpuAdapterInfoFreeMembers(WGPUAdapterInfo info);
 WGPUStatus wgpuAdapterGetLimits(WGPUAdapter adapter, WGPULimits* limits);
 WGPUBool wgpuAdapterHasFeature(WGPUAdapter adapter, WGPUFeatureName feature);
+void wgpuAdapterGetFeatures(WGPUAdapter adapter, WGPUSupportedFeatures* features);
+void wgpuSupportedFeaturesFreeMembers(WGPUSupportedFeatures supportedFeatures);
+void wgpuAdapterPropertiesSubgroupMatrixConfigsFreeMembers(WGPUAdapterPropertiesSubgroupMatrixConfigs configs);
 WGPUFuture wgpuAdapterRequestDevice(WGPUAdapter adapter, WGPUDeviceDescriptor const* descriptor,
                                     WGPURequestDeviceCallbackInfo callbackInfo);
 
