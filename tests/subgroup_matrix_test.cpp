@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "gpu/device.hpp"
 #include "gpu/subgroup_matrix.hpp"
@@ -106,7 +107,35 @@ TEST(SubgroupMatrixAbi, TogglesReachTheAdapter) {
   EXPECT_TRUE(any);
 }
 
+// What the H200 reported with this Dawn (2026-11-30, bench/results/2026-11-30-h200/
+// s5-call4-devices-unsafe.txt): six f16 configurations and no shader-f16. None of them is
+// runnable, none is int8, and nothing here builds a shader (runs everywhere).
+TEST(SubgroupMatrixAbi, H200ReportIsNotRunnableAndHasNoInt8) {
+  sgm::UnsafeAdapter h200;
+  h200.device = "NVIDIA H200";
+  h200.subgroup_matrix = true;
+  h200.shader_f16 = false;
+  for (uint32_t result : {WGPUSubgroupMatrixComponentType_F16, WGPUSubgroupMatrixComponentType_F32})
+    for (auto [n, k] : {std::pair{16u, 16u}, std::pair{8u, 16u}, std::pair{8u, 8u}})
+      h200.configs.push_back({WGPUSubgroupMatrixComponentType_F16, result, 16, n, k});
+  for (const auto& c : h200.configs) EXPECT_EQ(sgm::not_runnable_reason(h200, c), sgm::kNeedsShaderF16) << c.describe();
+  EXPECT_FALSE(sgm::reports_int8_config(h200));
+  EXPECT_FALSE(sgm::reports_i8_config(h200));
+  h200.shader_f16 = true;  // a device with shader-f16 runs them
+  for (const auto& c : h200.configs) EXPECT_EQ(sgm::not_runnable_reason(h200, c), "") << c.describe();
+  h200.shader_f16 = false;
+  EXPECT_EQ(sgm::not_runnable_reason(h200, {WGPUSubgroupMatrixComponentType_F32, WGPUSubgroupMatrixComponentType_F32, 8, 8, 8}), "");
+  h200.configs.push_back(sgm::int8_config());
+  EXPECT_TRUE(sgm::reports_int8_config(h200));
+  EXPECT_TRUE(sgm::reports_i8_config(h200));
+}
+
 // The kernels of every component type, against this library's Tint and Dawn validation.
+// Tint's WGSL front end and Dawn's validation only: the Null backend generates no code. The
+// SPIR-V writer of this Dawn crashes on i8 (internal compiler error, SIGILL, uncatchable: H200,
+// 2026-11-30, bench/results/2026-11-30-h200/s5-call4-gtest-sgm.txt); here the i8 and u8
+// kernels pass (lavapipe and H200, 2026-11-30), so they stay. Were this ever to crash too, take
+// the 8-bit configs out rather than try to catch it.
 TEST(SubgroupMatrixKernel, CompilesOnTheNullBackend) {
   const sgm::MatrixConfig configs[] = {
       sgm::int8_config(),
@@ -141,37 +170,59 @@ TEST(SubgroupMatrixKernel, CompilesOnTheNullBackend) {
   EXPECT_NE(err.find("subgroupMatrixMultiplyAccumulate"), std::string::npos) << err;
 }
 
-// The configuration issue #12 asks about. This library (Dawn of June 2025) has no u8 / i8
-// component types in its API, so its Vulkan backend never reports them; the kernel is tried
-// anyway: one of the two readings of the stride for packed 8-bit components must be right.
+// The configuration issue #12 asks about, on adapters that report an i8 configuration only:
+// a kernel for an unreported one is never built (on the H200 the i8 kernel made Tint's SPIR-V
+// writer abort the process). This library (Dawn of June 2025) has no u8 / i8 component types
+// in its API, so with it this always skips; one of the two readings of the stride for packed
+// 8-bit components must give the CPU's product where a newer Dawn reports one.
 TEST(SubgroupMatrixKernel, Int8ProductMatchesTheCpu) {
   const auto with = adapters_with(true);
   if (with.empty()) GTEST_SKIP() << kNoFeature;
+  bool any_i8 = false;
   for (const auto& a : with) {
-    bool any = false;
-    for (auto unit : {sgm::StrideUnit::ArrayElements, sgm::StrideUnit::Components}) {
-      const char* name = unit == sgm::StrideUnit::ArrayElements ? "stride in array elements" : "stride in components";
-      try {
-        const auto r = sgm::run_matmul(a.index, sgm::int8_config(), unit, 7);
-        std::printf("%s: i8 x i8 -> i32 M16 N16 K32, %s: %s, max abs diff %g\n", a.device.c_str(), name,
-                    r.pass ? "pass" : "FAIL", r.max_abs_diff);
-        any |= r.pass;
-      } catch (const webattn::Error& e) {
-        std::printf("%s: i8 x i8 -> i32 M16 N16 K32, %s: ERROR %s\n", a.device.c_str(), name, e.what());
+    for (const auto& c : a.configs) {
+      if (c.component != WGPUSubgroupMatrixComponentType_I8) continue;
+      any_i8 = true;
+      const std::string why = sgm::not_runnable_reason(a, c);
+      if (!why.empty()) {
+        std::printf("%s: %s: not runnable: %s\n", a.device.c_str(), c.describe().c_str(), why.c_str());
+        continue;
       }
+      bool any = false;
+      for (auto unit : {sgm::StrideUnit::ArrayElements, sgm::StrideUnit::Components}) {
+        const char* name = unit == sgm::StrideUnit::ArrayElements ? "stride in array elements" : "stride in components";
+        try {
+          const auto r = sgm::run_matmul(a.index, c, unit, 7);
+          std::printf("%s: %s, %s: %s, max abs diff %g\n", a.device.c_str(), c.describe().c_str(), name,
+                      r.pass ? "pass" : "FAIL", r.max_abs_diff);
+          any |= r.pass;
+        } catch (const webattn::Error& e) {
+          std::printf("%s: %s, %s: ERROR %s\n", a.device.c_str(), c.describe().c_str(), name, e.what());
+        }
+      }
+      EXPECT_TRUE(any) << a.device << " " << c.describe() << ": no stride reading gave the CPU's product";
     }
-    EXPECT_TRUE(any) << a.device << ": no stride reading gave the CPU's product";
   }
+  if (!any_i8) GTEST_SKIP() << "no adapter reports an i8 subgroup-matrix configuration. " << sgm::kInt8NotOffered;
 }
 
+// Every reported configuration the device can run, against the CPU; one that needs shader-f16
+// on a device without it (the H200 with this Dawn: all six of its configurations) is not run,
+// and the test is skipped with that reason (after the others ran: their failures still count).
 TEST(SubgroupMatrixKernel, EveryReportedConfigMatchesTheCpu) {
   const auto with = adapters_with(true);
   if (with.empty()) GTEST_SKIP() << kNoFeature;
+  std::string not_runnable;
   for (const auto& a : with) {
     EXPECT_TRUE(a.configs_error.empty()) << a.configs_error;
     EXPECT_FALSE(a.configs.empty()) << a.device << " has the feature but reports no configuration";
     for (const auto& c : a.configs) {
       std::printf("%s: reported %s\n", a.device.c_str(), c.describe().c_str());
+      const std::string why = sgm::not_runnable_reason(a, c);
+      if (!why.empty()) {
+        not_runnable += "\n" + a.device + " " + c.describe() + ": not runnable: " + why;
+        continue;
+      }
       try {
         const auto r = sgm::run_matmul(a.index, c, sgm::StrideUnit::ArrayElements, 3);
         EXPECT_TRUE(r.pass) << a.device << " " << c.describe() << ": max abs diff " << r.max_abs_diff << ", "
@@ -181,4 +232,5 @@ TEST(SubgroupMatrixKernel, EveryReportedConfigMatchesTheCpu) {
       }
     }
   }
+  if (!not_runnable.empty()) GTEST_SKIP() << sgm::kNeedsShaderF16 << ":" << not_runnable;
 }

@@ -157,6 +157,7 @@ struct Adapters {
     for (size_t i = 0; i < features.featureCount; ++i) u.features.push_back(static_cast<uint32_t>(features.features[i]));
     wgpuSupportedFeaturesFreeMembers(features);
     u.subgroup_matrix = wgpuAdapterHasFeature(a, WGPUFeatureName_ChromiumExperimentalSubgroupMatrix) != 0;
+    u.shader_f16 = wgpuAdapterHasFeature(a, WGPUFeatureName_ShaderF16) != 0;
     if (u.subgroup_matrix) {  // chaining the configs without the feature is a Dawn error
       WGPUAdapterPropertiesSubgroupMatrixConfigs configs{};
       configs.chain.sType = WGPUSType_AdapterPropertiesSubgroupMatrixConfigs;
@@ -496,6 +497,25 @@ MatrixConfig int8_config() {
   return MatrixConfig{WGPUSubgroupMatrixComponentType_I8, WGPUSubgroupMatrixComponentType_I32, 16, 16, 32};
 }
 
+bool needs_shader_f16(const MatrixConfig& config) {
+  return config.component == WGPUSubgroupMatrixComponentType_F16 || config.result == WGPUSubgroupMatrixComponentType_F16;
+}
+
+std::string not_runnable_reason(const UnsafeAdapter& a, const MatrixConfig& config) {
+  return needs_shader_f16(config) && !a.shader_f16 ? kNeedsShaderF16 : "";
+}
+
+bool reports_int8_config(const UnsafeAdapter& a) {
+  return std::any_of(a.configs.begin(), a.configs.end(), [](const MatrixConfig& c) {
+    return is_8bit(c.component);
+  });
+}
+
+bool reports_i8_config(const UnsafeAdapter& a) {
+  return std::any_of(a.configs.begin(), a.configs.end(),
+                     [](const MatrixConfig& c) { return c.component == WGPUSubgroupMatrixComponentType_I8; });
+}
+
 MatmulResult run_matmul(int index, const MatrixConfig& config, StrideUnit unit, uint32_t seed) {
   if (config.m == 0 || config.n == 0 || config.k == 0 || config.m > 64 || config.n > 64 || config.k > 64)
     throw ShapeError("subgroup-matrix probe: M, N, K must be 1..64, got " + config.describe());
@@ -507,10 +527,8 @@ MatmulResult run_matmul(int index, const MatrixConfig& config, StrideUnit unit, 
     throw GpuError("requesting a device with chromium-experimental-subgroup-matrix on '" + d.adapters.info[index].device +
                    "' failed: " + d.refused);
   Device& dev = *d.device;
-  const bool f16 = config.component == WGPUSubgroupMatrixComponentType_F16 ||
-                   config.result == WGPUSubgroupMatrixComponentType_F16;
-  if (f16 && !dev.has_shader_f16()) throw UnsupportedError("subgroup-matrix probe: " + config.describe() +
-                                                          " needs shader-f16, which this device lacks");
+  if (needs_shader_f16(config) && !dev.has_shader_f16())
+    throw UnsupportedError("subgroup-matrix probe: " + config.describe() + " " + kNeedsShaderF16);
   MatmulResult r;
   r.config = config;
   r.unit = unit;

@@ -30,6 +30,7 @@ struct UnsafeAdapter {
   std::vector<uint32_t> features;  // wgpuAdapterGetFeatures, raw enum values, as reported
   std::vector<uint32_t> toggle_only;  // of those, the ones the same adapter lacks without the toggles
   bool subgroup_matrix = false;    // ChromiumExperimentalSubgroupMatrix among them
+  bool shader_f16 = false;         // ShaderF16 among them (absent on the H200 even with the toggles, 2026-11-30)
   std::vector<MatrixConfig> configs;
   std::string configs_error;  // wgpuAdapterGetInfo with the configs chained failed
 };
@@ -69,7 +70,9 @@ struct MatmulResult {
 // stores it (M x N, row major), and compares with the product on the CPU (exact for
 // integers; float inputs are small integers, so exact too). Dawn errors (shader
 // compilation, pipeline creation, submission) throw webattn::GpuError with Dawn's message;
-// UnsupportedError where the adapter lacks the feature.
+// UnsupportedError where the adapter lacks the feature or the config needs shader-f16 the
+// device lacks. Callers must pass only configurations the adapter reports: Tint may abort the
+// process (not throw) on a kernel the backend cannot lower (i8 on the H200's SPIR-V writer).
 MatmulResult run_matmul(int index, const MatrixConfig& config, StrideUnit unit, uint32_t seed = 1);
 
 // Compiles run_matmul's kernel for `config` (WGSL front end, validation and compute-pipeline
@@ -78,8 +81,30 @@ MatmulResult run_matmul(int index, const MatrixConfig& config, StrideUnit unit, 
 // GpuError with Dawn's message if Tint or Dawn rejects it.
 std::string compile_on_null_backend(const MatrixConfig& config, StrideUnit unit);
 
-// The configuration the feasibility question is about: i8 x i8 -> i32, M16 N16 K32.
+// The configuration the feasibility question is about: i8 x i8 -> i32, M16 N16 K32. Only ever
+// built for an adapter that reports it (see kInt8NotOffered).
 MatrixConfig int8_config();
+
+// Whether `config` needs WGSL's f16 (an f16 component or result type), and why it cannot run
+// on adapter `a` ("" if it can): "needs shader-f16, which this device lacks" where the
+// adapter has no shader-f16. Checked before any shader is built.
+bool needs_shader_f16(const MatrixConfig& config);
+std::string not_runnable_reason(const UnsafeAdapter& a, const MatrixConfig& config);
+constexpr const char* kNeedsShaderF16 = "needs shader-f16, which this device lacks";
+
+// Whether the adapter reports an 8-bit integer (i8 or u8) configuration, or an i8 one.
+bool reports_int8_config(const UnsafeAdapter& a);
+bool reports_i8_config(const UnsafeAdapter& a);
+
+// What was observed about int8 with the bundled Dawn, printed where an adapter with the
+// feature reports no 8-bit integer configuration. A kernel for a configuration the adapter does not report is never
+// built: on the H200 an i8 x i8 -> i32 kernel made Tint's SPIR-V writer hit an internal
+// compiler error that killed the process (SIGILL), which no caller can catch.
+constexpr const char* kInt8NotOffered =
+    "int8: not offered by this Dawn build: its API has no u8/i8 subgroup-matrix component types, and an "
+    "(unreported) i8 x i8 -> i32 kernel crashed Tint's SPIR-V writer with an internal compiler error "
+    "(\"printer.cc:659 Switch() matched no cases. Type: tint::core::type::I8\", SIGILL) on the H200, "
+    "2026-11-30 (bench/results/2026-11-30-h200/s5-call4-devices-unsafe.txt); not tried";
 
 }  // namespace webattn::gpu::sgm
 #endif  // __EMSCRIPTEN__
