@@ -161,6 +161,9 @@ EOF
 expect 2 10 "placement" -- bench --decode 8 --placement 1
 expect 2 10 "cannot be combined with --layers" -- bench --decode 8 --placement 2 --layers 2
 expect 2 10 "warmup-ms" -- bench --decode 8 --warmup-ms -5
+expect 2 10 "--warmup-ms: must be a finite number, got 'nan'" -- bench --decode 8 --warmup-ms nan
+expect 2 10 "--softcap: must be a finite number, got 'nan'" -- bench --decode 8 --softcap nan
+expect 2 10 "--softcap: must be a finite number, got 'inf'" -- bench --decode 8 --softcap inf
 
 # devices --unsafe-features (issue #12 item 4): every adapter again with allow_unsafe_apis, the
 # subgroup-matrix feature line (lavapipe: absent, and Dawn's refusal naming the feature). Where

@@ -341,7 +341,7 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--warmup-ms", a->warmup_ms,
                  "untimed submissions also continue until this much wall time passed, so an idle GPU's clock has "
                  "climbed back (default: 1500 on a GPU, 0 on a CPU adapter)")
-      ->check(CLI::Range(0.0, 600000.0));
+      ->check(finite_in(0.0, 600000.0));
   app.add_option("--batch", a->batch,
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(at_least(1, 100000));
@@ -350,7 +350,7 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--window", a->window,
                  "sliding window W for every call (0: none); the floor column still counts the whole context")
       ->check(at_least(0));
-  app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(CLI::NonNegativeNumber);
+  app.add_option("--softcap", a->softcap, "logit soft-cap for every call (0: none)")->check(finite_in(0.0, 3.4028234663852886e38));
   app.add_flag("--sinks", a->sinks, "an attention sink (logit 0) for every query head");
   app.add_option("--act,--activations", a->act,
                  "activation dtype (q, k_new, v_new, out): f32, or f16, which also times each call with f32 "

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,23 @@ CLI::Validator at_least(long long min, long long max) {
         return {};
       },
       "INT>=" + std::to_string(min));
+}
+
+CLI::Validator finite_in(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& s) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(s, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != s.size() || !std::isfinite(v)) return "must be a finite number, got '" + s + "'";
+        if (v < min || v > max) return "must be from " + CLI::detail::to_string(min) + " to " + CLI::detail::to_string(max) + ", got " + s;
+        return {};
+      },
+      "FLOAT in [" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(max) + "]");
 }
 
 const CLI::Validator kMultipleOf4(

@@ -34,6 +34,9 @@ class BadArgument : public std::runtime_error {
 // Also applied to each element of list options. Checks the text before conversion, so
 // negative values for unsigned options are caught here too.
 CLI::Validator at_least(long long min, long long max = 4294967295LL);
+// Floating-point options: a finite number from min to max ("--warmup-ms: must be a finite
+// number, got 'nan'"; CLI::Range lets NaN through, as no comparison with it is true).
+CLI::Validator finite_in(double min, double max);
 // A positive multiple of 4 (head dims).
 extern const CLI::Validator kMultipleOf4;
 // An algorithm name, as algorithm_from_string() takes it.

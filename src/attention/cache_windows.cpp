@@ -68,6 +68,9 @@ void validate_cache_config(const DeviceLimits& lim, const KVCacheConfig& config)
   if (config.kv_heads == 0) throw ShapeError("KV cache kv_heads must be at least 1, got 0");
   if (config.head_dim == 0 || config.head_dim % 4 != 0)
     throw ShapeError("head_dim must be a positive multiple of 4, got " + std::to_string(config.head_dim));
+  if (config.dtype != DType::F32 && config.dtype != DType::F16)
+    throw ShapeError("KV cache dtype " + std::to_string(static_cast<int>(config.dtype)) +
+                     " is not allowed; allowed: f32, f16");
   if (cache_row_bytes(config) * config.capacity > lim.max_buffer_size)
     throw UnsupportedError(describe_cache(config) + ", over this device's maxBufferSize " +
                            std::to_string(lim.max_buffer_size));

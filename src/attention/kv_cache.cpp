@@ -7,7 +7,7 @@
 
 namespace webattn {
 
-const char* to_string(DType d) { return d == DType::F16 ? "f16" : "f32"; }
+const char* to_string(DType d) { return d == DType::F16 ? "f16" : d == DType::F32 ? "f32" : "?"; }
 
 namespace {
 uint64_t cache_bytes(const KVCacheConfig& c) { return attention::cache_row_bytes(c) * c.capacity; }
@@ -53,6 +53,9 @@ std::vector<float> KVCache::download_keys() const { return widen(*keys_, config_
 std::vector<float> KVCache::download_values() const { return widen(*values_, config_); }
 
 void KVCache::update(const Tensor& k_new, const Tensor& v_new, uint32_t input_pos) {
+  for (const Tensor* t : {&k_new, &v_new})
+    if (&gpu_buffer(*t).device() != &gpu_device(*ctx_))
+      throw ShapeError("tensor '" + t->label() + "' belongs to another Context than this KV cache");
   attention::validate_cache_update(config_, k_new, v_new);
   attention::check_position(input_pos, k_new.shape()[0], config_.capacity, "cache capacity");
   gpu::Recorder rec(gpu_device(*ctx_), false);

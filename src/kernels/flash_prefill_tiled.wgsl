@@ -311,15 +311,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         // The head's sink logit joins the denominator (no value row): rescale to the
         // larger of the row's max and the sink (log2 units).
         let sink = sink_logit(kvh * g + r % g);
-        let sk = sink * LOG2E;
+        // A sink past f32 max / log2 e (any finite sink is allowed) has no log2-unit value:
+        // it stands in as +-3.4e38 there (above any row max the scores can reach) and its
+        // LSE is formed in natural units from the sink itself, never from an Inf.
+        let huge = abs(sink) > 2.35e38;
+        let sk = select(sink * LOG2E, sign(sink) * 3.4e38, huge);
         // What sk lost to rounding (the product's, and f32 log2 e's): the row's whole weight
         // is 2^(m - sk) when the sink dominates, so it must be exact to ~1 ulp.
-        let sk_err = fma(sink, LOG2E, -sk) + sink * 1.925963033500011e-08;
+        let sk_err = select(fma(sink, LOG2E, -sk) + sink * 1.925963033500011e-08, 0.0, huge);
         let m2 = max(m[i], sk);
         let a = exp2_diff(m[i], m2, select(0.0, sk_err, m2 == sk && m2 != m[i]));
         let den = total * a + exp2(sk - m2);
         inv = a / den;
-        lse_row = (m2 + log2(den)) * LN2;
+        lse_row = select((m2 + log2(den)) * LN2, sink + log2(den) * LN2, huge && m2 == sk);
       }
       if (LSE && kx == 0u) {
         write_lse(qbase[i] / D4, lse_row);
