@@ -98,7 +98,7 @@ TEST(Plan, DecodeLoopCreatesNoGpuObjectsInSteadyState) {
     Tensor q(ctx(), {1, kHq, kD}), k(ctx(), {1, kHkv, kD}), v(ctx(), {1, kHkv, kD}), out(ctx(), {1, kHq, kD});
     auto decode = sdpa.plan(q, k, v, cache, out, opt);
     EXPECT_EQ(decode.algorithm(), Algorithm::SplitKvDecode);
-    EXPECT_EQ(decode.passes_per_step(), 3u);  // cache update, split-kv, reduce
+    EXPECT_EQ(decode.passes_per_step(), 2u);  // split-kv, then its merge, which also writes the cache update
     EXPECT_EQ(decode.max_context(), cap);
     const ObjectCounts planned = ctx().object_counts();
     for (uint32_t pos = prompt; pos < cap; ++pos) {

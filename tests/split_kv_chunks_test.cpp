@@ -4,6 +4,9 @@
 // as several windows.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "host_call.hpp"
 #include "test_context.hpp"
 #include "webattn/verify.hpp"
@@ -37,6 +40,47 @@ TEST(SplitKvChunks, NewRowsAcrossChunkEdgesMatchTheReference) {
   // Caches bound as several windows (4 KiB bindings).
   expect_case_passes(webattn::testing::small_bindings_context(), {2, 4, 2, 16, 60, 70}, Algorithm::SplitKvDecode,
                      DType::F32, ++seed);
+}
+
+// The merge pass writes the cache update and takes the step's own keys from k_new / v_new
+// (FUSED) wherever the device's storage-buffer limit allows; the separate cache update is the
+// path for devices with fewer bindings. Both against float64 on the same cases: the first step
+// (no cached key, so no chunk at all), new rows across chunk edges, a window of 1 (only the
+// row's own key), a mask that hides the step's own key, both dtypes, windows of bindings.
+TEST(SplitKvChunks, FusedAndSeparateCacheUpdatesMatchTheReference) {
+  Context& ctx = webattn::testing::test_context();
+  std::vector<verify::Case> cases;
+  cases.push_back({1, 8, 2, 16, 0, 4});      // decode at input_pos 0: every key is the new one
+  cases.push_back({4, 6, 3, 16, 30, 40});    // new rows in two chunks
+  verify::Case w1{3, 4, 2, 16, 20, 30};
+  w1.window_left = 1;                        // each row sees only its own (new) key
+  cases.push_back(w1);
+  verify::Case nc{2, 4, 4, 16, 9, 20};
+  nc.causal = false;                         // every row sees every new key
+  cases.push_back(nc);
+  verify::Case m{2, 4, 2, 16, 12, 20};
+  m.mask = MaskKind::Bool;                   // may hide a row's own new key, or empty a row
+  m.lse = true;
+  m.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  cases.push_back(m);
+  verify::Case am{1, 4, 2, 16, 25, 30};
+  am.mask = MaskKind::Additive;
+  am.alibi = true;
+  am.softcap = 20;
+  am.lse = true;
+  cases.push_back(am);
+  for (const char* mode : {"fused", "separate"}) {
+    if (std::string(mode) == "separate") setenv("WEBATTN_SPLIT_KV_UPDATE", "separate", 1);
+    uint32_t seed = 40;
+    for (const verify::Case& c : cases) {
+      SCOPED_TRACE(mode);
+      expect_case_passes(ctx, c, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, c, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    }
+    expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 2, 16, 60, 70}, Algorithm::SplitKvDecode,
+                       DType::F16, ++seed);
+    unsetenv("WEBATTN_SPLIT_KV_UPDATE");
+  }
 }
 
 }  // namespace

@@ -293,6 +293,7 @@ class SdpaPlan {
   friend class Sdpa;
   struct Impl;
   explicit SdpaPlan(std::unique_ptr<Impl> impl);
+  const Impl& impl() const;  // ShapeError for a moved-from plan
   std::unique_ptr<Impl> impl_;
 };
 

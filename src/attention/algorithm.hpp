@@ -93,6 +93,9 @@ struct AlgorithmEntry {
   std::vector<Scratch> (*scratch)(const CallShape& shape, const Settings& settings, const AdapterSummary& device);
   // Pipelines, bindings and parameter fills of the algorithm's passes.
   std::vector<PreparedPass> (*prepare)(const PrepareInputs& in);
+  // Whether prepare()'s passes write k_new / v_new into the cache themselves (then the Sdpa
+  // records no separate cache update). Null: never.
+  bool (*updates_cache)(const PrepareInputs& in) = nullptr;
 };
 
 // Every explicit algorithm, in the order the checkers and the CLI list them.

@@ -35,11 +35,9 @@ void Sdpa::set_tuning(const Tuning& tuning) {
 }
 
 Algorithm Sdpa::choose(uint32_t seq_len, uint32_t input_pos, const KVCacheConfig& cache, uint32_t q_heads) const {
-  const AdapterSummary& dev = impl_->ctx->adapter();
-  const attention::CallShape shape{seq_len, q_heads, cache, input_pos + seq_len, input_pos + seq_len};
-  return attention::choose(shape, attention::resolve_settings({}, impl_->tuning, cache, impl_->ctx->has_shader_f16()),
-                           dev)
-      .id;
+  // The checks of validate() (a zero kv_heads, S = 0, input_pos + S past the capacity or 2^32
+  // are ShapeErrors, not a division by zero or a made-up answer); default options.
+  return validate(seq_len, q_heads, input_pos, cache, {}, {});
 }
 
 namespace {
@@ -155,11 +153,20 @@ void check_operands(const Context& ctx, const Operands& op) {
         throw ShapeError(std::string("mask and ") + name + " are in the same WGPUBuffer; webattn reads the mask in "
                          "a pass that writes " + name + ": put the mask in another buffer");
   }
-  for (const Tensor* t : {&op.k_new, &op.v_new})
+  for (const Tensor* t : {&op.k_new, &op.v_new, &op.q})
     for (const gpu::Buffer* c : {&gpu_keys(op.cache), &gpu_values(op.cache)})
       if (shares(gpu_buffer(*t), *c))
         throw ShapeError("'" + t->label() + "' and the KV cache are in the same WGPUBuffer; the cache update writes "
-                         "the cache in a pass that reads it, which WebGPU forbids within one buffer");
+                         "the cache in a pass that reads it (split-kv's merge reads q, k_new and v_new there), which "
+                         "WebGPU forbids within one buffer");
+  // split-kv's merge also writes out (and lse) in the pass that reads k_new and v_new.
+  for (const Tensor* t : {&op.k_new, &op.v_new})
+    for (const auto& [w, name] : {std::pair<const gpu::Buffer*, const char*>{&gpu_buffer(op.out), "out"},
+                                  {op.lse ? &gpu_buffer(*op.lse) : nullptr, "lse"}})
+      if (w && shares(gpu_buffer(*t), *w))
+        throw ShapeError("'" + t->label() + "' and " + name + " are in the same WGPUBuffer; webattn writes " + name +
+                         " in a pass that reads it, which WebGPU forbids within one buffer: put " + name +
+                         " in another buffer");
 }
 
 // A recipe made ready to encode: scratch reserved, the update's and the algorithm's passes prepared.
@@ -174,8 +181,10 @@ struct Prepared {
       ws.get(s.name, s.bytes);
     const auto windows = attention::cache_windows(dev, recipe.shape.cache);
     const std::string kv = attention::kv_prelude(recipe.shape.cache.dtype, recipe.settings.native_f16);
-    update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
-    passes = entry.prepare({dev, recipe.shape, recipe.settings, op, ws, windows, kv});
+    const attention::PrepareInputs in{dev, recipe.shape, recipe.settings, op, ws, windows, kv};
+    if (!entry.updates_cache || !entry.updates_cache(in))
+      update = attention::prepare_cache_update(dev, op.cache, op.k_new, op.v_new);
+    passes = entry.prepare(in);
   }
 
   // The cache update and the algorithm's passes for one step (repeat times).
@@ -308,13 +317,18 @@ SdpaPlan::SdpaPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SdpaPlan::SdpaPlan(SdpaPlan&&) noexcept = default;
 SdpaPlan& SdpaPlan::operator=(SdpaPlan&&) noexcept = default;
 SdpaPlan::~SdpaPlan() = default;
-Algorithm SdpaPlan::algorithm() const { return impl_->prepared->recipe.entry->id; }
-uint32_t SdpaPlan::seq_len() const { return impl_->prepared->recipe.shape.seq_len; }
-uint32_t SdpaPlan::max_context() const { return impl_->max_context; }
-size_t SdpaPlan::passes_per_step() const { return impl_->prepared->passes_per_step(); }
+// A moved-from plan has no Impl: every use throws instead of dereferencing it.
+const SdpaPlan::Impl& SdpaPlan::impl() const {
+  if (!impl_) throw ShapeError("this SdpaPlan was moved from: it has no plan (use the plan it was moved into)");
+  return *impl_;
+}
+Algorithm SdpaPlan::algorithm() const { return impl().prepared->recipe.entry->id; }
+uint32_t SdpaPlan::seq_len() const { return impl().prepared->recipe.shape.seq_len; }
+uint32_t SdpaPlan::max_context() const { return impl().max_context; }
+size_t SdpaPlan::passes_per_step() const { return impl().prepared->passes_per_step(); }
 
 ForwardInfo SdpaPlan::run(uint32_t input_pos) {
-  impl_->check_position(input_pos);
+  impl().check_position(input_pos);
   const Prepared& p = *impl_->prepared;
   gpu::Recorder rec(*impl_->device, p.recipe.profile, p.recipe.span_only, &impl_->cache);
   p.encode(rec, input_pos);
@@ -350,7 +364,7 @@ ForwardInfo SdpaPlan::run_steps(const std::vector<SdpaPlan*>& plans, uint32_t in
 }
 
 void SdpaPlan::encode(WGPUCommandEncoder encoder, uint32_t input_pos) {
-  impl_->check_position(input_pos);
+  impl().check_position(input_pos);
   // A host's encoder carries no webattn timestamps: the Recorder ignores marks there.
   gpu::Recorder rec(*impl_->device, encoder, &impl_->cache);
   impl_->prepared->encode(rec, input_pos);

@@ -2,6 +2,7 @@
 // log-sum-exp merge. For S = 1 and small S (up to 32 query rows per kv head).
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 #include "attention/launch.hpp"
 
@@ -19,10 +20,10 @@ constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations pe
 // (the cache window accessors). same_vis: every row sees the same keys (S = 1 or not
 // causal), so the kernel's per-row visibility test is compiled out.
 gpu::ShaderSpec spec(uint32_t rows, uint32_t d4, const char* reduce_prelude, const std::string& kv,
-                     const std::string& extra, bool same_vis = false) {
+                     const std::string& extra, bool same_vis = false, bool fused = false) {
   return {"split_kv_decode",
           {reduce_prelude, "attention_params", kv},
-          "const D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
+          std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst D4: u32 = " + std::to_string(d4) + "u;\nconst BK: u32 = " + std::to_string(kKeysPerTile) +
               "u;\nconst ROWS: u32 = " + std::to_string(rows) + "u;\nconst WG: u32 = " + std::to_string(kWorkgroup) +
               "u;\nconst SAME_VIS: bool = " + (same_vis ? "true" : "false") + ";\n" + extra,
           {}};
@@ -94,6 +95,63 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
   return {{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16}, {"split_kv partial m,l", partials * 8}};
 }
 
+// Whether the merge pass writes the step's k_new / v_new into the cache and takes those keys
+// from them (split_kv_reduce's FUSED): one dispatch fewer per call. Needs the merge's storage
+// bindings (partials, out, sinks, lse, q, k_new, v_new, mask, the cache windows written) within
+// the device's maxStorageBuffersPerShaderStage; else the Sdpa's separate cache update runs.
+// $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate update (tests, A/B measurements).
+bool fuse_update(const PrepareInputs& in) {
+  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_UPDATE"); e && std::string(e) == "separate") return false;
+  const Settings& st = in.settings;
+  const uint32_t storage = 3 + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0) + 3 + (st.mask ? 1 : 0) +
+                           2 * in.windows.count;
+  return storage <= in.device.limits().max_storage_buffers_per_shader_stage;
+}
+
+// The merge pass's generated text for the step's own keys: bindings and accessors (FUSED), or
+// stubs that are never called.
+std::string new_keys_wgsl(const PrepareInputs& in, bool fused) {
+  if (!fused) {
+    std::string s = "const FUSED: bool = false;\n"
+                    "fn q_row(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n"
+                    "fn k_new_row(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n"
+                    "fn v_new_row(i: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n"
+                    "fn put_new(dst: u32, src: u32) {}\n";
+    if (in.settings.mask)
+      s += "fn mask_visible(s: u32, key: u32) -> bool { return true; }\n"
+           "fn mask_score(score: f32, s: u32, key: u32) -> f32 { return score; }\n";
+    return s;
+  }
+  // A value as the cache holds it after this pass: rounded to f16 in an f16 cache. The
+  // packed words pass through an integer OR with a zero the compiler cannot see: Mesa folds
+  // unpack(pack(x)) to x otherwise (lavapipe: f16 cases off by rel 1e-5..1.5e-4).
+  std::string as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> { return v; }\n";
+  if (in.kv == "kv_f16")
+    as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> {\n"
+                "  let z = select(0u, 1u, p.seq_len == 0u);\n"
+                "  let w = kv_pack(v);\n"
+                "  return kv_unpack(vec2<u32>(w.x | z, w.y | z));\n}\n";
+  else if (in.kv == "kv_f16_native")
+    as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> {\n"
+                "  let z = select(0u, 1u, p.seq_len == 0u);\n"
+                "  let w = bitcast<vec2<u32>>(kv_pack(v));\n"
+                "  return kv_unpack(bitcast<vec4<f16>>(vec2<u32>(w.x | z, w.y | z)));\n}\n";
+  return "const FUSED: bool = true;\n"
+         "@group(0) @binding(6) var<storage, read> q: array<q_vec4>;\n"
+         "@group(0) @binding(7) var<storage, read> k_new: array<k_new_vec4>;\n"
+         "@group(0) @binding(8) var<storage, read> v_new: array<v_new_vec4>;\n"
+         "@group(0) @binding(9) var<storage, read_write> k_cache: array<KvVec4>;\n"
+         "@group(0) @binding(10) var<storage, read_write> v_cache: array<KvVec4>;\n"
+         "fn q_row(i: u32) -> vec4<f32> { return q_unpack(q[i]); }\n" + as_cached +
+         "fn k_new_row(i: u32) -> vec4<f32> { return as_cached(k_new_unpack(k_new[i])); }\n"
+         "fn v_new_row(i: u32) -> vec4<f32> { return as_cached(v_new_unpack(v_new[i])); }\n"
+         "fn put_new(dst: u32, src: u32) {\n"
+         "  k_put(dst, kv_pack(k_new_unpack(k_new[src])));\n"
+         "  v_put(dst, kv_pack(v_new_unpack(v_new[src])));\n}\n" +
+         cache_access_wgsl(in.windows, {CacheAccess::WriteBoth}) +
+         activations_wgsl({{"q", in.op.q.dtype()}, {"k_new", in.op.k_new.dtype()}, {"v_new", in.op.v_new.dtype()}});
+}
+
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
@@ -115,10 +173,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                                         {"part_ml", &part_ml}};
   if (in.op.mask) split_named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
-  // the kernel) to the context's end.
+  // the kernel) to the context's end (FUSED: to input_pos).
   const Settings st = in.settings;
-  const auto chunking = [target, st](KernelParams& prm) {
-    const uint32_t span = prm.context_len - first_visible_key(st, prm.input_pos);
+  const bool fused = fuse_update(in);
+  // FUSED: the chunks end at input_pos (the merge takes the step's own keys); there may be none.
+  const auto chunking = [target, st, fused](KernelParams& prm) {
+    const uint32_t span = (fused ? prm.input_pos : prm.context_len) - first_visible_key(st, prm.input_pos);
     prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
@@ -128,7 +188,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
            cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
                alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings),
-           same_vis),
+           same_vis, fused),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);
@@ -146,6 +206,16 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     wg *= 2;
   // Sinks join in the merge: one more term of the denominator, no value row.
   std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
+  std::vector<gpu::Binding> reduce_windows;
+  if (fused) {
+    named.push_back({"q", &gpu_buffer(in.op.q)});
+    named.push_back({"k_new", &gpu_buffer(in.op.k_new)});
+    named.push_back({"v_new", &gpu_buffer(in.op.v_new)});
+    named.push_back(cache_window0("k_cache", w, gpu_keys(in.op.cache)));
+    named.push_back(cache_window0("v_cache", w, gpu_values(in.op.cache)));
+    if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
+    bind_cache_windows(reduce_windows, w, in.op.cache, {CacheAccess::WriteBoth});
+  }
   std::shared_ptr<gpu::Buffer> sinks;
   if (!in.settings.sinks.empty()) {
     sinks = upload_sinks(in.device, in.settings);
@@ -156,16 +226,18 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // which needs the row's visible range (WINDOW) too.
   const std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
   passes.push_back(make_pass(in.device,
-                             {"split_kv_reduce", {"attention_params"},
+                             {"split_kv_reduce", {"attention_params", in.kv},
                               sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
                                   activations_wgsl({{"out", in.op.out.dtype()}}) +
-                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, -1) +
-                                  variant_wgsl(in.settings),
+                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, fused ? 11 : -1) +
+                                  variant_wgsl(in.settings) + new_keys_wgsl(in, fused),
                               reduce_constants},
-                             named, [chunking, rows, kv_heads](KernelParams& prm) {
+                             named,
+                             [chunking, rows, kv_heads](KernelParams& prm) {
                                chunking(prm);
                                return gpu::Grid{rows, kv_heads, 1};
-                             }));
+                             },
+                             reduce_windows));
   passes.back().owned = std::move(sinks);
   return passes;
 }
@@ -184,6 +256,6 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,
-                                           prepare};
+                                           prepare, fuse_update};
 
 }  // namespace webattn::attention

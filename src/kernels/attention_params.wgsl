@@ -73,6 +73,15 @@ fn cap_score(score: f32) -> f32 {
   return score;
 }
 
+// A score with the softmax scale applied after the dot product (SCALE_AFTER, generated: the
+// scale exceeds 1 in magnitude), else as given (the kernel folded the scale into an operand).
+fn scale_after(score: f32) -> f32 {
+  if (SCALE_AFTER) {
+    return score * p.scale;
+  }
+  return score;
+}
+
 // First cache position row `s` may attend to: pos - W + 1 under a sliding window of W
 // (clamped at 0), else 0. A row always sees its own position, so its range is never empty.
 fn visible_start(s: u32) -> u32 {

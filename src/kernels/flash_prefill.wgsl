@@ -127,7 +127,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     o[j] = vec4<f32>(0.0);
   }
 
-  let qscale = p.scale;
+  // The softmax scale rides on the K tile (one multiply per stored value), unless it exceeds 1
+  // in magnitude (SCALE_AFTER): then it multiplies each finished score, so k * scale cannot
+  // overflow where the score does not.
+  let qscale = select(p.scale, 1.0, SCALE_AFTER);
   var k_next: array<vec4<f32>, NL> = fetch_tile(t, kvh, first_tile * BC, false);
   for (var tile: u32 = first_tile; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
@@ -156,7 +159,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let key = key0 + tx + TX * j;
       for (var i: u32 = 0u; i < 4u; i = i + 1u) {
         let ok = key >= lo[i] && key < vis[i] && mask_visible(srow[i], key);
-        sc[j][i] = select(LOWEST, mask_score(alibi_score(cap_score(sc[j][i]), slope[i], key, ref_key[i]),
+        sc[j][i] = select(LOWEST, mask_score(alibi_score(cap_score(scale_after(sc[j][i])), slope[i], key, ref_key[i]),
                                              srow[i], min(key, p.context_len - 1u)), ok);
       }
       tmax = max(tmax, sc[j]);

@@ -22,7 +22,7 @@
 // Masking is by position (attention_params): a key a row cannot see never enters its max,
 // sum or P.V (an Inf/NaN value there cannot reach the row); the scale is folded into q
 // when q is staged (q.k cannot overflow when the scaled score would not).
-// Generated header constants: D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
+// Generated header constants: FUSED (see key_end), D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
 // without a window: the per-row visibility test of the P.V phase is compiled out),
@@ -62,8 +62,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let g = p.q_heads / p.kv_heads;
   let rows = p.seq_len * g;
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
-  // No row sees past the last row's causal limit.
-  let key_end = min(key_begin + p.chunk_len, visible_len(p.seq_len - 1u));
+  // No row sees past the last row's causal limit. FUSED (the merge pass writes the cache
+  // update and takes the step's own keys from k_new / v_new): the chunks end at input_pos.
+  let key_end = min(key_begin + p.chunk_len, select(visible_len(p.seq_len - 1u), p.input_pos, FUSED));
 
   for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked

@@ -9,6 +9,12 @@
 // (attention_params); the sink is moved onto it and the LSE back from it.
 // MASK: chunks where a row saw no key carry m = no_key(); a row no chunk saw a key for has
 // output 0 and LSE -inf (the sink's logit with a sink).
+// FUSED (generated with q_row, k_new_row, v_new_row and put_new): the step's own keys,
+// positions input_pos .. input_pos + S - 1, are not in the chunks; this pass writes them into
+// the cache (converted to its storage type) and takes them from k_new / v_new as the cache
+// will hold them: their scores join M and the sums here, with the same visibility, soft-cap,
+// ALiBi and mask rules as the chunks' keys. One dispatch fewer per call than a separate cache
+// update (each costs ~4 us on the H200, bench/RESULTS.md).
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
@@ -19,6 +25,8 @@ override WG: u32 = 256u;  // a power of two, >= D/4
 var<workgroup> red_m: array<f32, WG>;
 var<workgroup> red_o: array<vec4<f32>, WG>;
 var<workgroup> red_l: array<f32, WG>;
+var<workgroup> new_sc: array<f32, 32>;   // FUSED: each new key's score (S <= 32)
+var<workgroup> new_vis: array<u32, 32>;  // FUSED: 1 where this row sees new key j
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -46,6 +54,42 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
   let h = kvh * g + r % g;
+  var any_new: bool = false;
+  if (FUSED) {
+    let s = r / g;
+    // The cache update: workgroup (r, kvh), r < S, writes new row r of kv head kvh.
+    if (r < p.seq_len) {
+      for (var d: u32 = t; d < d4n; d = d + WG) {
+        put_new(((p.input_pos + r) * p.kv_heads + kvh) * d4n + d, (r * p.kv_heads + kvh) * d4n + d);
+      }
+    }
+    let slope = alibi_slope(h);
+    let ref_key = alibi_ref_key(slope, s);
+    for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
+      var part: f32 = 0.0;
+      for (var d: u32 = t; d < d4n; d = d + WG) {
+        part = part + dot(q_row((s * p.q_heads + h) * d4n + d) * p.scale, k_new_row((j * p.kv_heads + kvh) * d4n + d));
+      }
+      red_l[t] = part;
+      workgroupBarrier();
+      for (var w: u32 = WG / 2u; w > 0u; w = w / 2u) {
+        if (t < w) {
+          red_l[t] = red_l[t] + red_l[t + w];
+        }
+        workgroupBarrier();
+      }
+      if (t == 0u) {
+        let key = p.input_pos + j;
+        let vis = key >= visible_start(s) && key < visible_len(s) && mask_visible(s, key);
+        new_vis[j] = select(0u, 1u, vis);
+        new_sc[j] = mask_score(alibi_score(cap_score(red_l[0]), slope, key, ref_key), s, key);
+      }
+      workgroupBarrier();
+    }
+    for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
+      any_new = any_new || new_vis[j] != 0u;
+    }
+  }
   var shift: f32 = 0.0;
   if (ALIBI) {
     let slope = alibi_slope(h);
@@ -62,8 +106,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   if (SINKS) {
     m_all = max(m_all, sink);  // the sink is one more logit of the row
   }
+  if (FUSED) {
+    for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
+      if (new_vis[j] != 0u) {
+        m_all = max(m_all, new_sc[j]);
+      }
+    }
+  }
 
-  let empty = MASK && bitcast<u32>(m_all) == bitcast<u32>(no_key());  // no key and no sink (bits: NaN-safe)
+  // no key and no sink (bits: NaN-safe)
+  let empty = MASK && !any_new && bitcast<u32>(m_all) == bitcast<u32>(no_key());
   let lanes = WG / d4n;
   let lane = t / d4n;
   let d4 = t % d4n;
@@ -92,6 +144,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var x: u32 = 0u; x < lanes; x = x + 1u) {
       os = os + red_o[x * d4n + t];
       ls = ls + red_l[x * d4n + t];
+    }
+    if (FUSED) {
+      for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
+        if (new_vis[j] != 0u) {
+          var wj: f32 = exp(new_sc[j] - m_all);
+          if (SINKS) {
+            wj = exp_diff(new_sc[j], m_all);
+          }
+          ls = ls + wj;
+          os = os + wj * v_new_row((j * p.kv_heads + kvh) * d4n + t);
+        }
+      }
     }
     if (SINKS) {
       ls = ls + exp(sink - m_all);  // in the denominator only: a sink has no value
