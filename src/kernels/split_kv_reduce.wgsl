@@ -65,6 +65,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     let slope = alibi_slope(h);
     let ref_key = alibi_ref_key(slope, s);
+    // The dot products are summed over the D/4 lanes that hold them, not the whole workgroup
+    // (up to 1024 lanes: 10 barrier steps per new key instead of 5 at D = 128).
+    var span: u32 = 1u;
+    while (span < d4n) {
+      span = span * 2u;
+    }
     for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
       var part: f32 = 0.0;
       for (var d: u32 = t; d < d4n; d = d + WG) {
@@ -72,7 +78,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       red_l[t] = part;
       workgroupBarrier();
-      for (var w: u32 = WG / 2u; w > 0u; w = w / 2u) {
+      for (var w: u32 = span / 2u; w > 0u; w = w / 2u) {
         if (t < w) {
           red_l[t] = red_l[t] + red_l[t + w];
         }
