@@ -85,7 +85,10 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
 uint64_t most_chunks(const CallShape& sh, const Settings& st) {
   uint64_t most = 1;
   const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
-  for (uint32_t len = std::max(shortest, 1u); len <= sh.max_context; ++len)
+  // When the merge pass takes the step's own keys (fuse_update) the chunks span S keys fewer:
+  // a shorter span can have more chunks (C = 65537 had 410, its span 65536 has 512).
+  const uint32_t lo = shortest > sh.seq_len ? shortest - sh.seq_len : 1u;
+  for (uint32_t len = std::max(lo, 1u); len <= sh.max_context; ++len)
     most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
   return most;
 }
