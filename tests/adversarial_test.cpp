@@ -73,11 +73,11 @@ TEST(Adversarial, TiledPrefillTakesSinksNearTheFloatLimit) {
   }
 }
 
-// scale takes any finite value. flash-prefill-tiled stages q * (scale * log2 e) and
-// flash-prefill stores k * scale: with scale 3e38 either product overflows to Inf (or
+// scale takes any finite value. flash-prefill-tiled staged q * (scale * log2 e) and
+// flash-prefill stored k * scale: with scale 3e38 either product overflows to Inf (or
 // 0 * Inf = NaN) although the score q.k * scale is 0 here (q = 0): the reference, three-pass
-// and split-kv give the plain average of V; the two prefill kernels gave NaN.
-// (Not fixed: the fold of the scale into one operand is the kernels' design.)
+// and split-kv give the plain average of V; the two prefill kernels gave NaN. A scale above 1
+// now multiplies the finished scores (SCALE_AFTER) in every kernel.
 TEST(Adversarial, HugeScaleWithZeroQueryGivesTheAverage) {
   for (Algorithm algo : {Algorithm::ThreePassCoalesced, Algorithm::SplitKvDecode, Algorithm::FlashPrefill,
                          Algorithm::FlashPrefillTiled}) {
@@ -88,6 +88,37 @@ TEST(Adversarial, HugeScaleWithZeroQueryGivesTheAverage) {
     });
     EXPECT_EQ(cmp.nonfinite, 0u) << to_string(algo);
     EXPECT_LE(cmp.max_abs, 2e-6) << to_string(algo);
+  }
+}
+
+// The mirror case: every key 0 and a large q. Folding the scale into q (split-kv, three-pass,
+// flash-prefill-tiled did for any scale) made q * 3e38 = Inf and Inf * 0 = NaN although every
+// score is 0; the answer is the plain average of V.
+TEST(Adversarial, HugeScaleWithZeroKeysGivesTheAverage) {
+  const uint32_t S = 2, Hq = 4, Hkv = 2, D = 8, pos = 5, cap = 9;
+  std::mt19937 rng(11);
+  std::vector<float> kc(size_t{cap} * Hkv * D, 0.0f), kn(size_t{S} * Hkv * D, 0.0f);
+  auto vc = randn(rng, size_t{cap} * Hkv * D), vn = randn(rng, size_t{S} * Hkv * D);
+  auto q = randn(rng, size_t{S} * Hq * D);
+  for (auto& x : q) x *= 1000.0f;
+  for (Algorithm algo : {Algorithm::ThreePassCoalesced, Algorithm::SplitKvDecode, Algorithm::FlashPrefill,
+                         Algorithm::FlashPrefillTiled}) {
+    KVCache cache(ctx(), {cap, Hkv, D});
+    cache.update(Tensor::from(ctx(), {cap, Hkv, D}, kc), Tensor::from(ctx(), {cap, Hkv, D}, vc), 0);
+    SdpaOptions opt;
+    opt.algorithm = algo;
+    opt.scale = 3e38f;
+    reference::CallSpec p{S, Hq, Hkv, D, pos, true, 3e38};
+    Tensor out(ctx(), {S, Hq, D});
+    out.poison();
+    Sdpa(ctx()).forward(Tensor::from(ctx(), {S, Hq, D}, q), Tensor::from(ctx(), {S, Hkv, D}, kn),
+                        Tensor::from(ctx(), {S, Hkv, D}, vn), cache, pos, out, opt);
+    auto k_ref = kc, v_ref = vc;
+    reference::update_cache(k_ref, v_ref, kn, vn, p);
+    const auto cmp = reference::compare(out.download(), reference::attention(q, k_ref, v_ref, p));
+    EXPECT_EQ(cmp.nonfinite, 0u) << to_string(algo);
+    EXPECT_LE(cmp.max_abs, 2e-6) << to_string(algo);
+    EXPECT_LE(cmp.rel_l2, 1e-6) << to_string(algo);
   }
 }
 

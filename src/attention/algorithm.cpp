@@ -262,8 +262,8 @@ std::string variant_wgsl(const Settings& settings) {
     return std::string("const ") + name + ": bool = " + (on ? "true" : "false") + ";\n";
   };
   // SCALE_AFTER: a scale above 1 in magnitude multiplies the finished dot product instead of
-  // being folded into K (flash-prefill): k * scale can overflow where scale * (q . k) does not
-  // (q = 0 with scale 3e38 gave NaN).
+  // being folded into q or K: q * scale or k * scale can overflow where scale * (q . k) does not
+  // (scale 3e38 with q = 0, or with k = 0, gave NaN).
   return flag("WINDOW", settings.window_left != 0) + flag("SOFTCAP", settings.softcap != 0) +
          flag("ALIBI", settings.alibi) + flag("SCALE_AFTER", std::fabs(settings.scale) > 1.0f);
 }

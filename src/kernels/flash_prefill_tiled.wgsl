@@ -64,13 +64,14 @@ struct Chunk {
 // key0 .. key0+BC-1, zero past the head dim and the context.
 fn fetch_chunk(t: u32, row0: u32, rows_total: u32, g: u32, kvh: u32, key0: u32, c: u32) -> Chunk {
   var ch: Chunk = Chunk(array<vec4<f32>, QL>(), array<vec4<f32>, KL>());
-  // q * scale first, then into log2 units: scale * LOG2E itself overflows past 2.36e38.
+  // q * scale first, then into log2 units (scale * LOG2E itself overflows past 2.36e38); a scale
+  // above 1 in magnitude (SCALE_AFTER) multiplies the finished scores instead.
   for (var n: u32 = 0u; n < QL; n = n + 1u) {
     let i = t + 256u * n;
     let d = c * DK4 + i % DK4;
     if (i < BR * DK4 && d < D4) {
       let r = min(row0 + i / DK4, rows_total - 1u);
-      ch.q[n] = (q_unpack(q[((r / g) * p.q_heads + kvh * g + r % g) * D4 + d]) * p.scale) * LOG2E;
+      ch.q[n] = (q_unpack(q[((r / g) * p.q_heads + kvh * g + r % g) * D4 + d]) * select(p.scale, 1.0, SCALE_AFTER)) * LOG2E;
     }
   }
   for (var n: u32 = 0u; n < KL; n = n + 1u) {
@@ -189,7 +190,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var i: u32 = 0u; i < TM; i = i + 1u) {
       tmax[i] = LOWEST;
       for (var j: u32 = 0u; j < TN; j = j + 1u) {
-        var s: f32 = sc[i * TN + j];
+        var s: f32 = scale_after(sc[i * TN + j]);
         if (SOFTCAP) {
           s = cap_score(s * LN2) * LOG2E;
         }

@@ -31,7 +31,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     for (var i: u32 = 0u; i < 4u; i = i + 1u) {
       let s = min(s0 + i, p.seq_len - 1u);
-      let qv = q_unpack(q[(s * p.q_heads + h) * d4n + d4]) * p.scale;
+      let qv = q_unpack(q[(s * p.q_heads + h) * d4n + d4]) * select(p.scale, 1.0, SCALE_AFTER);  // SCALE_AFTER: scaled below
       acc[i] = acc[i] + vec4<f32>(dot(qv, kv[0]), dot(qv, kv[1]), dot(qv, kv[2]), dot(qv, kv[3]));
     }
   }
@@ -45,7 +45,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       for (var j: u32 = 0u; j < 4u; j = j + 1u) {
         let c = c0 + j;
         if (c < p.scores_stride) {
-          scores[row + c] = select(0.0, alibi_score(cap_score(acc[i][j]), slope, c, ref_key), c < vis);
+          scores[row + c] = select(0.0, alibi_score(cap_score(scale_after(acc[i][j])), slope, c, ref_key), c < vis);
         }
       }
     }

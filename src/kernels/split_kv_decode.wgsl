@@ -21,7 +21,8 @@
 // without subgroups: workgroup memory).
 // Masking is by position (attention_params): a key a row cannot see never enters its max,
 // sum or P.V (an Inf/NaN value there cannot reach the row); the scale is folded into q
-// when q is staged (q.k cannot overflow when the scaled score would not).
+// when q is staged (q.k cannot overflow when the scaled score would not), unless it exceeds 1
+// in magnitude (SCALE_AFTER: then it multiplies the finished q.k, as q * scale could overflow).
 // Generated header constants: FUSED (see key_end), D4 = head_dim/4, BK = 32 keys per tile, ROWS = S*g rounded
 // up to a power of two (fewer pipeline variants; padding rows are masked out),
 // WG = threads per workgroup, SAME_VIS = every row sees the same keys (S = 1, or not causal
@@ -70,7 +71,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
     let s = r / g;
     let h = kvh * g + r % g;
-    q_tile[i] = q_unpack(q[(s * p.q_heads + h) * D4 + i % D4]) * p.scale;
+    q_tile[i] = q_unpack(q[(s * p.q_heads + h) * D4 + i % D4]) * select(p.scale, 1.0, SCALE_AFTER);
   }
   if (t < ROWS) {
     m_sh[t] = LOWEST;
@@ -135,7 +136,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let ra = min(r, rows - 1u);
       let slope = alibi_slope(kvh * g + ra % g);
       let ref_key = alibi_ref_key(slope, ra / g);
-      let score = select(LOWEST, mask_score(alibi_score(cap_score(dotv.x + dotv.y + dotv.z + dotv.w), slope,
+      let score = select(LOWEST, mask_score(alibi_score(cap_score(scale_after(dotv.x + dotv.y + dotv.z + dotv.w)), slope,
                                                         key0 + kr, ref_key),
                                             min(r, rows - 1u) / g, min(key0 + kr, p.context_len - 1u)), ok);
       if (MASK) {

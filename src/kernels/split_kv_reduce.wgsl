@@ -74,7 +74,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var j: u32 = 0u; j < p.seq_len; j = j + 1u) {
       var part: f32 = 0.0;
       for (var d: u32 = t; d < d4n; d = d + WG) {
-        part = part + dot(q_row((s * p.q_heads + h) * d4n + d) * p.scale, k_new_row((j * p.kv_heads + kvh) * d4n + d));
+        part = part + dot(q_row((s * p.q_heads + h) * d4n + d) * select(p.scale, 1.0, SCALE_AFTER),
+                         k_new_row((j * p.kv_heads + kvh) * d4n + d));
       }
       red_l[t] = part;
       workgroupBarrier();
@@ -88,7 +89,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         let key = p.input_pos + j;
         let vis = key >= visible_start(s) && key < visible_len(s) && mask_visible(s, key);
         new_vis[j] = select(0u, 1u, vis);
-        new_sc[j] = mask_score(alibi_score(cap_score(red_l[0]), slope, key, ref_key), s, key);
+        new_sc[j] = mask_score(alibi_score(cap_score(scale_after(red_l[0])), slope, key, ref_key), s, key);
       }
       workgroupBarrier();
     }
