@@ -1,4 +1,7 @@
 // Fused online-softmax attention (FlashAttention-2 style) for prefill and chunked prefill.
+#include <cstdlib>
+#include <string>
+
 #include "attention/launch.hpp"
 
 namespace webattn::attention {
@@ -6,9 +9,10 @@ namespace webattn::attention {
 namespace {
 
 struct FlashShape {
-  uint32_t tx;  // threads along keys / head dim: 16 (64 rows per workgroup) or 8 (128 rows)
-  uint32_t bc;  // keys per tile
-  uint32_t rows() const { return 4 * (256 / tx); }
+  uint32_t tx;             // threads along keys / head dim: 16 (64 rows per 256 threads) or 8 (128 rows)
+  uint32_t bc;             // keys per tile
+  uint32_t threads = 256;  // per workgroup: 256, or 128 (half the rows: twice the workgroups)
+  uint32_t rows() const { return 4 * (threads / tx); }
 };
 
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
@@ -17,8 +21,8 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
   return {"flash_prefill",
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
-              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) + "u;\n" +
-              extra,
+              "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
+              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + extra,
           {}};
 }
 
@@ -33,6 +37,20 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
   for (uint32_t bc : {64u, 48u, 32u, 16u})
     if (fits(bc)) return bc;
   return 0;
+}
+
+// Threads per workgroup: 128 where 256-thread workgroups would number fewer than kFewWorkgroups
+// (short prompts: each holds one of the GPU's multiprocessors, most of which would idle), else 256.
+// $WEBATTN_FLASH_THREADS (128 or 256) overrides, for tests and measurements.
+constexpr uint64_t kFewWorkgroups = 128;
+uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
+  if (const char* e = std::getenv("WEBATTN_FLASH_THREADS")) {
+    const std::string v(e);
+    if (v != "128" && v != "256") throw UnsupportedError("WEBATTN_FLASH_THREADS=" + v + " is not 128 or 256");
+    return v == "128" ? 128 : 256;
+  }
+  const uint64_t wide = (uint64_t{sh.rows()} + 4 * (256 / tx) - 1) / (4 * (256 / tx)) * sh.cache.kv_heads;
+  return wide < kFewWorkgroups ? 128 : 256;
 }
 
 FlashShape tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings& st) {
@@ -63,7 +81,8 @@ std::vector<Scratch> scratch(const CallShape&, const Settings&, const AdapterSum
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
-  const FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
+  FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
+  f.threads = workgroup_threads(sh, f.tx);
   const uint64_t rows = sh.rows();
   const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;

@@ -15,7 +15,8 @@
 // then added to the running state, so rounding grows with sqrt(BC) + sqrt(tiles).
 //
 // Generated header constants (array extents must be compile-time in WGSL):
-//   D4: head_dim / 4,  TX: threads along keys / head dim (16 or 8; TY = 256 / TX),
+//   D4: head_dim / 4,  WGT: threads per workgroup (256, or 128 for short prompts: twice the
+//   workgroups),  TX: threads along keys / head dim (16 or 8; TY = WGT / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
@@ -26,11 +27,11 @@
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
 // TX = 16 gives twice the workgroups for short prompts.
 // FLOPs (causal): 4 * D * sum over (row, head) of visible keys.
-const TY: u32 = 256u / TX;
+const TY: u32 = WGT / TX;
 const BR: u32 = 4u * TY;
 const NJ: u32 = BC / TX;
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
-const NL: u32 = (BC * D4 + 255u) / 256u;  // tile vec4s loaded per invocation
+const NL: u32 = (BC * D4 + WGT - 1u) / WGT;  // tile vec4s loaded per invocation
 
 @group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
@@ -48,7 +49,7 @@ var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows
 fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<vec4<f32>, NL> {
   var regs: array<vec4<f32>, NL> = array<vec4<f32>, NL>();
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
-    let i = t + 256u * n;
+    let i = t + WGT * n;
     let key = key0 + i / D4;
     if (i < BC * D4 && key < p.context_len) {
       let idx = (key * p.kv_heads + kvh) * D4 + i % D4;
@@ -66,7 +67,7 @@ fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<vec4<f32>, NL> {
 // still applied before the dot product, so q.k cannot overflow when the score would not).
 fn store_tile_scaled(t: u32, regs: array<vec4<f32>, NL>, scale: f32) {
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
-    let i = t + 256u * n;
+    let i = t + WGT * n;
     if (i < BC * D4) {
       kv_tile[(i / D4) * KV_STRIDE + i % D4] = regs[n] * scale;
     }
@@ -75,7 +76,7 @@ fn store_tile_scaled(t: u32, regs: array<vec4<f32>, NL>, scale: f32) {
 
 fn store_tile(t: u32, regs: array<vec4<f32>, NL>) {
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
-    let i = t + 256u * n;
+    let i = t + WGT * n;
     if (i < BC * D4) {
       kv_tile[(i / D4) * KV_STRIDE + i % D4] = regs[n];
     }
