@@ -1,0 +1,67 @@
+// flash-prefill's two workgroup sizes: 256 threads (64 packed query rows) and 128 (32 rows, for
+// short prompts, where the planner's rule picks it). Both against float64 on the same cases
+// ($WEBATTN_FLASH_THREADS forces the size): several row blocks per kv head, the causal
+// diagonal inside a block, chunked prefill (input_pos > 0), a sliding window, a mask with LSE and
+// sinks, ALiBi with soft-cap, non-causal rows, both cache dtypes, f16 activations, and caches
+// bound as several windows.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "host_call.hpp"
+#include "test_context.hpp"
+#include "webattn/verify.hpp"
+#include "webattn/webattn.hpp"
+
+using namespace webattn;
+using webattn::testing::expect_case_passes;
+
+namespace {
+
+TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
+  Context& ctx = webattn::testing::test_context();
+  std::vector<verify::Case> cases;
+  cases.push_back({70, 8, 2, 16, 0, 80});    // 280 packed rows per kv head: 9 blocks of 32, 5 of 64
+  cases.push_back({33, 6, 3, 16, 41, 80});   // chunked: keys before input_pos from the cache
+  verify::Case w{40, 4, 2, 16, 10, 60};
+  w.window_left = 9;                         // the window's left edge inside key tiles
+  cases.push_back(w);
+  verify::Case m{24, 4, 2, 16, 5, 40};
+  m.mask = MaskKind::Bool;                   // empty rows, hidden keys
+  m.lse = true;
+  m.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  cases.push_back(m);
+  verify::Case a{20, 4, 1, 16, 3, 30};
+  a.alibi = true;
+  a.softcap = 20;
+  a.causal = false;
+  cases.push_back(a);
+  verify::Case h{18, 4, 2, 16, 7, 30};
+  h.act = {DType::F16, DType::F16, DType::F16, DType::F16};
+  cases.push_back(h);
+  for (const char* threads : {"128", "256"}) {
+    SCOPED_TRACE(std::string("threads ") + threads);
+    setenv("WEBATTN_FLASH_THREADS", threads, 1);
+    uint32_t seed = 70;
+    for (const verify::Case& c : cases) expect_case_passes(ctx, c, Algorithm::FlashPrefill, DType::F32, ++seed);
+    expect_case_passes(ctx, cases[1], Algorithm::FlashPrefill, DType::F16, ++seed);
+    expect_case_passes(webattn::testing::small_bindings_context(), {12, 4, 2, 16, 50, 70}, Algorithm::FlashPrefill,
+                       DType::F16, ++seed);
+    unsetenv("WEBATTN_FLASH_THREADS");
+  }
+}
+
+TEST(FlashPrefillWorkgroups, AnUnknownSizeIsRefused) {
+  Context& ctx = webattn::testing::test_context();
+  setenv("WEBATTN_FLASH_THREADS", "96", 1);
+  try {
+    expect_case_passes(ctx, {4, 2, 1, 8, 0, 8}, Algorithm::FlashPrefill, DType::F32, 3);
+    ADD_FAILURE() << "WEBATTN_FLASH_THREADS=96 was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_THREADS=96"), std::string::npos) << e.what();
+  }
+  unsetenv("WEBATTN_FLASH_THREADS");
+}
+
+}  // namespace
