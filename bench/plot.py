@@ -25,7 +25,10 @@ def load(paths):
         device = j["device"]
         shape = j["shape"]
         for r in j["results"]:
-            key = (r["mode"], r["algorithm"], r["dtype"])
+            # Chunked prefill (input_pos > 0: S new rows after a cached prefix) is its own line,
+            # not a point of the S = C one.
+            chunked = r["mode"] == "prefill" and r.get("input_pos", 0) > 0
+            key = (r["mode"], r["algorithm"] + (", chunked" if chunked else ""), r["dtype"])
             series[key].append((r["context"], r["total_ms"] * 1e3, 100 * r["floor_ms"] / r["total_ms"]))
     return device, shape, series
 
@@ -42,7 +45,7 @@ def draw(series, device, shape, column, ylabel, path, logy):
         ax.set_xscale("log", base=2)
         if logy:
             ax.set_yscale("log")
-        ax.set_xlabel("context length C" + (" (S = C)" if mode == "prefill" else " (S = 1)"))
+        ax.set_xlabel("context length C" + (" (S = C; chunked: S new rows at C)" if mode == "prefill" else " (S = 1)"))
         ax.set_ylabel(ylabel)
         ax.set_title(f"{mode}")
         ax.grid(True, which="both", alpha=0.3)
