@@ -14,7 +14,7 @@
 // the cache (converted to its storage type) and takes them from k_new / v_new as the cache
 // will hold them: their scores join M and the sums here, with the same visibility, soft-cap,
 // ALiBi and mask rules as the chunks' keys. One dispatch fewer per call than a separate cache
-// update (each costs ~4 us on the H200, bench/RESULTS.md).
+// update (a dispatch costs ~2.5 us per call on the H200 before any work: bench/RESULTS.md, session 6).
 // Bytes: read Hkv * n_chunks * rows * (D*4 + 8), write S * Hq * D * 4.
 override WG: u32 = 256u;  // a power of two, >= D/4
 
