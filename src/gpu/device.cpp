@@ -19,6 +19,8 @@ namespace {
 
 WGPUStringView sv(const char* s) { return WGPUStringView{s, WGPU_STRLEN}; }
 
+}  // namespace
+
 const char* backend_name(WGPUBackendType t) {
   switch (t) {
     case WGPUBackendType_Null: return "Null";
@@ -41,6 +43,8 @@ const char* adapter_type_name(WGPUAdapterType t) {
     default: return "unknown";
   }
 }
+
+namespace {
 
 void pump(WGPUInstance instance, const std::function<bool()>& done) {
   while (!done()) {

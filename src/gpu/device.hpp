@@ -12,6 +12,11 @@
 
 namespace webattn::gpu {
 
+// Names for adapter properties, as `webattn devices` prints them ("Vulkan", "discrete GPU").
+const char* backend_name(WGPUBackendType t);
+const char* adapter_type_name(WGPUAdapterType t);
+
+
 class PipelineCache;
 
 std::string to_string(WGPUStringView view);

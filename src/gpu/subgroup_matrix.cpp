@@ -64,29 +64,6 @@ WGPUAdapter request_adapter(WGPUInstance instance, WGPUPowerPreference pref, boo
   return req.adapter;
 }
 
-const char* backend_name(WGPUBackendType t) {
-  switch (t) {
-    case WGPUBackendType_Null: return "Null";
-    case WGPUBackendType_WebGPU: return "WebGPU";
-    case WGPUBackendType_D3D11: return "D3D11";
-    case WGPUBackendType_D3D12: return "D3D12";
-    case WGPUBackendType_Metal: return "Metal";
-    case WGPUBackendType_Vulkan: return "Vulkan";
-    case WGPUBackendType_OpenGL: return "OpenGL";
-    case WGPUBackendType_OpenGLES: return "OpenGLES";
-    default: return "unknown";
-  }
-}
-
-const char* adapter_type_name(WGPUAdapterType t) {
-  switch (t) {
-    case WGPUAdapterType_DiscreteGPU: return "discrete GPU";
-    case WGPUAdapterType_IntegratedGPU: return "integrated GPU";
-    case WGPUAdapterType_CPU: return "CPU";
-    default: return "unknown";
-  }
-}
-
 // The adapters as Device::enumerate_adapters finds them (same asks, same order, same
 // deduplication), each requested with the toggles (or, to compare, without).
 struct Adapters {
