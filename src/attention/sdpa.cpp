@@ -254,7 +254,7 @@ Algorithm Sdpa::validate(uint32_t seq_len, uint32_t q_heads, uint32_t input_pos,
 
 ForwardInfo Sdpa::forward(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache,
                           uint32_t input_pos, Tensor& out, const SdpaOptions& options) {
-  Operands op{q, k_new, v_new, cache, out};
+  Operands op{q, k_new, v_new, cache, out, std::nullopt, std::nullopt};
   if (options.lse) op.lse = *options.lse;
   if (options.mask) op.mask = *options.mask;
   check_operands(*impl_->ctx, op);
@@ -295,7 +295,7 @@ struct SdpaPlan::Impl {
 
 SdpaPlan Sdpa::plan(const Tensor& q, const Tensor& k_new, const Tensor& v_new, KVCache& cache, Tensor& out,
                     const SdpaOptions& options) const {
-  Operands plan_op{q, k_new, v_new, cache, out};
+  Operands plan_op{q, k_new, v_new, cache, out, std::nullopt, std::nullopt};
   if (options.lse) plan_op.lse = *options.lse;
   if (options.mask) plan_op.mask = *options.mask;
   auto impl = std::make_unique<SdpaPlan::Impl>(*impl_->ctx, std::move(plan_op));
