@@ -3,12 +3,7 @@
 # (2 dispatches per call; default) vs the separate update pass ($WEBATTN_SPLIT_KV_UPDATE=separate,
 # 3 dispatches), alternated, one process per point: decode per call f32/f16, the 32-layer model step;
 # prefill (SCALE_AFTER const added: must be unchanged); correctness of this build there.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 w() { "$bin/webattn" "$@"; }
 dec() { w bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
 {

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # H200, 2026-11-30 (session 5), call 8: the fused merge pass with its new-key dot products summed over
 # D/4 lanes instead of the whole workgroup, fused vs separate, alternated, one process per point.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 dec() { "$bin/webattn" bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
 for p in "512 f32" "512 f16" "4096 f16" "131072 f16"; do
   set -- $p

@@ -3,14 +3,9 @@
 # per key, no workgroup memory in the key loop) against split-kv in the same process, its
 # shapes (LPK,KPI,WG via $WEBATTN_SPLIT_LANES) and chunk targets, correctness there, and the
 # model step with the planner's choice.
-# Stage: webattn, webattn_tests, libwebgpu_wrapper.so, ceilings.json, this script;
+# Stage: webattn, webattn_tests, libwebgpu_wrapper.so, ceilings.json, device_lib.sh, this script;
 # there: bash .device/run.sh bash .device/bin/device_h200_s5_lanes.sh
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 w() { "$bin/webattn" "$@"; }
 dec() { w bench --preset llama3-8b --prefill 0 --repeats 20 "$@" 2>&1 | grep -E '^decode|rror'; }
 {

@@ -4,12 +4,7 @@
 # alternated, one process per point: decode per call, the 32-layer model step, prefill;
 # (b) the #11 item 2 warm-up remedy: after 8 s of GPU idle, --warmup-ms 0 vs the default
 # 1500 ms at C=131072 (fresh process each, alternated); (c) correctness of this build there.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 w() { "$bin/webattn" "$@"; }
 dec() { w bench --preset llama3-8b --prefill 0 --repeats 20 "$@" 2>&1 | grep -E '^decode|rror'; }
 for C in 512 4096 32768; do

@@ -3,12 +3,7 @@
 # loaded into registers while tile i is computed (software pipeline); D (kvD/): q.k summed in four
 # independent vec4 chains (D4/4 long instead of D4); PD: both. Through $WEBATTN_KERNEL_DIR, one
 # process per point, variants interleaved; check of each variant there; model step base vs PD.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 dec() { "$bin/webattn" bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
 kd() { if [ "$1" = base ]; then echo /nonexistent; else echo "$bin/$1"; fi; }
 for C in 4096 32768 131072 512; do

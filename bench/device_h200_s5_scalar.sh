@@ -4,12 +4,7 @@
 # also the K and V register arrays as named values (ROWS = 4, NK = NV = 8: llama3-8b decode
 # only). Loaded at run time through $WEBATTN_KERNEL_DIR; one process per point, variants
 # interleaved (base A B base A B).
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 dec() { "$bin/webattn" bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
 for C in 4096 32768 131072; do
   for dt in f32 f16; do

@@ -2,12 +2,7 @@
 # H200, 2026-11-30 (session 5), call 5: (a) the subgroup-matrix probe after its fix (webattn_sgm,
 # webattn_tests from branch sgm-probe: must exit 0, no crash); (b) split_kv_decode's workgroup size
 # ($WEBATTN_SPLIT_KV_WG, measurement only) x split_kv_workgroups target, one process per point.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 {
   "$bin/webattn_sgm" devices --unsafe-features --json "$out/devices-unsafe.json"; echo "exit code: $?"
   "$bin/webattn_tests" --gtest_filter='SubgroupMatrix*' 2>&1 | grep -E "^\[ +(OK|FAILED|PASSED|SKIPPED) |Skipped|Failure|tests ran" ; echo "gtest exit: ${PIPESTATUS[0]}"

@@ -3,12 +3,7 @@
 # split_kv_reduce replaced (WEBATTN_KERNEL_DIR=var3/empty) by kernels with the same bindings and grids that do
 # no work (wrong output, timing only): 2 dispatches per call (the merge writes the update), 3 with the
 # separate update pass (its kernel real); against the real kernels; the 32-layer model step the same way.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 b() { "$bin/webattn" bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^(decode|step)|rror'; }
 for C in 512 4096 131072; do
   for dt in f32 f16; do

@@ -2,13 +2,7 @@
 # H200, 2026-11-30 (session 6), call 5: flash_prefill variants with fewer registers (206 per thread = one
 # 256-thread workgroup per SM): no K/V prefetch (f_nopf), plus one-level sums (f_lean: no per-tile P.V
 # accumulator), 32-key tiles (…32); register counts (bench/vkstats), a check, timings one process per point.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
-kdir() { [ "$1" = base ] && echo "" || echo "$bin/var/$1"; }
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 stats() {
   local d=$out/vk/$1-$RANDOM; mkdir -p "$d"
   WEBATTN_KERNEL_DIR=$(kdir "$1") VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats \

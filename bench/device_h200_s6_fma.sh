@@ -2,13 +2,8 @@
 # H200, 2026-11-30 (session 6), call 8: flash_prefill's score loop as explicit fma chains (f_fma; no dot()
 # plus add), and the P.V sums of full tiles as fma too (f_fma2), against the shipped kernel, one process per
 # point, alternated; a check of each.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
-kdir() { [ "$1" = base ] && echo "" || echo "$bin/var2/$1"; }
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
+VARIANTS=var2
 all="base f_fma f_fma2"
 for v in f_fma f_fma2; do
   echo "$v check: $(WEBATTN_KERNEL_DIR=$(kdir $v) "$bin/webattn" check --algorithm flash-prefill --cases 12 --seed 157 2>&1 | grep -E 'check:|FAIL' | head -3)"

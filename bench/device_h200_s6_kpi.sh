@@ -3,12 +3,7 @@
 # KPI 2) against 1 (32-key tiles) and against the session-5 kernel (old/, loaded through
 # WEBATTN_KERNEL_DIR), f32 and f16 cache, one fresh process per point, variants alternated;
 # correctness of both KPI values first.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 {
   for k in 1 2; do
     echo "KPI=$k check: $(WEBATTN_SPLIT_KV_KPI=$k "$bin/webattn" check --algorithm split-kv --cases 20 --seed 111 2>&1 | grep -E "check:|FAIL" | head -3)"

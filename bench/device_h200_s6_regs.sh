@@ -3,13 +3,7 @@
 # (split_kv_decode 166, flash_prefill 206 registers per thread), loaded through WEBATTN_KERNEL_DIR
 # (var/<name>/). For each: its pipelines' driver statistics (layer on, one short run), a correctness check,
 # then timings, one fresh process per point (layer off), variants alternated.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
-kdir() { [ "$1" = base ] && echo "" || echo "$bin/var/$1"; }
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 stats() {  # variant, bench args: register counts of the pipelines it creates
   local d=$out/vk/$1-$RANDOM; mkdir -p "$d"
   WEBATTN_KERNEL_DIR=$(kdir "$1") VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats \

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # H200, 2026-11-30 (session 6), call 6: flash-prefill with 128-thread workgroups (32 rows: twice the
 # workgroups) against 256 ($WEBATTN_FLASH_THREADS), one fresh process per point, alternated; register counts.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 {
 for t in 128 256; do
   d=$out/vk/t$t; mkdir -p "$d"

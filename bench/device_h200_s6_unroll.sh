@@ -3,13 +3,7 @@
 # 166 -> 115 f32, 150 -> 86 f16 in call 3) unrolled x2/x4/x8 by hand to keep loads in flight, register
 # counts (bench/vkstats) and timings, and the split-kv target workgroup count around whole waves
 # (132 SMs x workgroups per SM), one fresh process per point, variants alternated.
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out"
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json
-cp "$bin/ceilings.json" "$WEBATTN_CEILINGS_FILE"
-kdir() { [ "$1" = base ] && echo "" || echo "$bin/var/$1"; }
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
 stats() {
   local d=$out/vk/$1-$RANDOM; mkdir -p "$d"
   WEBATTN_KERNEL_DIR=$(kdir "$1") VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats \

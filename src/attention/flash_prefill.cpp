@@ -39,6 +39,11 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
   return 0;
 }
 
+// Workgroups along the packed query rows of one kv head.
+uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
+  return static_cast<uint32_t>((uint64_t{sh.rows()} + f.rows() - 1) / f.rows());
+}
+
 // Threads per workgroup: 128 where 256-thread workgroups would number fewer than kFewWorkgroups
 // (short prompts: each holds one of the GPU's multiprocessors, most of which would idle), else 256.
 // $WEBATTN_FLASH_THREADS (128 or 256) overrides, for tests and measurements.
@@ -49,8 +54,7 @@ uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
     if (v != "128" && v != "256") throw UnsupportedError("WEBATTN_FLASH_THREADS=" + v + " is not 128 or 256");
     return v == "128" ? 128 : 256;
   }
-  const uint64_t wide = (uint64_t{sh.rows()} + 4 * (256 / tx) - 1) / (4 * (256 / tx)) * sh.cache.kv_heads;
-  return wide < kFewWorkgroups ? 128 : 256;
+  return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads < kFewWorkgroups ? 128 : 256;
 }
 
 FlashShape tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings& st) {
@@ -83,8 +87,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t d4 = sh.cache.head_dim / 4;
   FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
   f.threads = workgroup_threads(sh, f.tx);
-  const uint64_t rows = sh.rows();
-  const gpu::Grid grid{static_cast<uint32_t>((rows + f.rows() - 1) / f.rows()), sh.cache.kv_heads, 1};
+  const gpu::Grid grid{row_blocks(sh, f), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
   passes.push_back(fused_prefill_pass(
       in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra); },
