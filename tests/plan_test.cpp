@@ -4,6 +4,7 @@
 // cold shader compiles on lavapipe.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "internal.hpp"
@@ -156,6 +157,30 @@ TEST(Plan, EveryAlgorithmMatchesTheReferenceAtEveryStep) {
       expect_close(out.download(), expected(host, s, S, pos), "step at " + std::to_string(pos));
     }
     EXPECT_EQ(ctx().object_counts().bind_groups, first.bind_groups);
+  }
+}
+
+// flash-prefill splitting the context (forced): the plan's scratch holds the partial states of
+// its longest context; each step splits its own span (fewer, shorter chunks early on).
+TEST(Plan, FlashPrefillSplitContextMatchesTheReferenceAtEveryStep) {
+  setenv("WEBATTN_FLASH_CHUNKS", "5", 1);
+  const uint32_t S = 10, cap = 170;
+  std::mt19937 rng(35);
+  HostCache host(cap);
+  KVCache cache(ctx(), {cap, kHkv, kD});
+  Sdpa sdpa(ctx());
+  SdpaOptions opt;
+  opt.algorithm = Algorithm::FlashPrefill;
+  Tensor q(ctx(), {S, kHq, kD}), k(ctx(), {S, kHkv, kD}), v(ctx(), {S, kHkv, kD}), out(ctx(), {S, kHq, kD});
+  auto plan = sdpa.plan(q, k, v, cache, out, opt);
+  unsetenv("WEBATTN_FLASH_CHUNKS");
+  EXPECT_EQ(plan.passes_per_step(), 3u) << "cache update, flash-prefill over chunks, their merge";
+  for (uint32_t pos = 0; pos + S <= cap; pos += S) {
+    Step s = fresh(rng, S);
+    upload(s, q, k, v);
+    out.poison();
+    plan.run(pos);
+    expect_close(out.download(), expected(host, s, S, pos), "step at " + std::to_string(pos));
   }
 }
 

@@ -1,4 +1,5 @@
 // Fused online-softmax attention (FlashAttention-2 style) for prefill and chunked prefill.
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -12,17 +13,31 @@ struct FlashShape {
   uint32_t tx;             // threads along keys / head dim: 16 (64 rows per 256 threads) or 8 (128 rows)
   uint32_t bc;             // keys per tile
   uint32_t threads = 256;  // per workgroup: 256, or 128 (half the rows: twice the workgroups)
+  uint32_t chunks = 1;     // context chunks per row block (most per call): > 1 = split, merged after
   uint32_t rows() const { return 4 * (threads / tx); }
 };
 
+// The generated text for the partial states of a split context (SPLIT), or stubs never called.
+std::string split_wgsl(bool split) {
+  if (!split)
+    return "const SPLIT: bool = false;\nfn put_partial(i: u32, v: vec4<f32>) {}\n"
+           "fn put_partial_ml(i: u32, v: vec2<f32>) {}\n";
+  return "const SPLIT: bool = true;\n"
+         "@group(0) @binding(8) var<storage, read_write> part_o: array<vec4<f32>>;\n"
+         "@group(0) @binding(9) var<storage, read_write> part_ml: array<vec2<f32>>;\n"
+         "fn put_partial(i: u32, v: vec4<f32>) { part_o[i] = v; }\n"
+         "fn put_partial_ml(i: u32, v: vec2<f32>) { part_ml[i] = v; }\n";
+}
+
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
-gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra) {
+gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
+                     bool split = false) {
   const uint32_t dv = (d4 + f.tx - 1) / f.tx;
   return {"flash_prefill",
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
-              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + extra,
+              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + split_wgsl(split) + extra,
           {}};
 }
 
@@ -71,6 +86,46 @@ FlashShape tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings
   return {tx, bc};
 }
 
+// Context chunks per row block: a prompt whose row blocks give fewer than kSplitBelow workgroups
+// leaves most of the GPU idle while each workgroup walks its keys, so the keys are split into
+// about kSplitTarget / workgroups chunks (whole tiles; at most one chunk per tile of the longest
+// context, and no more than one storage binding holds), merged by split_kv_reduce. 1 = no split
+// (one pass, no scratch).
+// $WEBATTN_FLASH_CHUNKS (1..64) forces a count, for tests and measurements. The split needs
+// two more storage bindings than the plain kernel (part_o, part_ml; the sinks and LSE move to
+// the merge): where the device's maxStorageBuffersPerShaderStage cannot hold them it stays off.
+constexpr uint64_t kSplitBelow = 256, kSplitTarget = 384;
+uint32_t context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits& lim, const FlashShape& f,
+                        uint32_t windows) {
+  // At most one chunk per tile of the longest context, and partial states one binding can hold.
+  const uint64_t state_bytes = uint64_t{sh.cache.kv_heads} * sh.rows() * sh.cache.head_dim * 4;
+  const uint64_t most = std::max<uint64_t>(
+      1, std::min<uint64_t>((uint64_t{sh.max_context} + f.bc - 1) / f.bc, lim.max_storage_buffer_binding_size / state_bytes));
+  uint32_t forced = 0;
+  if (const char* e = std::getenv("WEBATTN_FLASH_CHUNKS")) {
+    const std::string v(e);
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > 64)
+      throw UnsupportedError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
+    forced = static_cast<uint32_t>(n);
+  }
+  const uint32_t storage = 4 + (st.mask ? 1 : 0) + 2 * windows;  // q, out, part_o, part_ml, mask, K/V windows
+  if (storage > lim.max_storage_buffers_per_shader_stage) return 1;
+  if (forced != 0) return static_cast<uint32_t>(std::min<uint64_t>(forced, most));
+  const uint64_t wgs = uint64_t{row_blocks(sh, f)} * sh.cache.kv_heads;
+  if (wgs >= kSplitBelow) return 1;
+  return static_cast<uint32_t>(std::min<uint64_t>({(kSplitTarget + wgs - 1) / wgs, most, 64}));
+}
+
+// The shape a call / plan runs with: tile, threads and context chunks.
+FlashShape call_shape(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows) {
+  FlashShape f = tile_shape(lim, sh.cache.head_dim, st);
+  f.threads = workgroup_threads(sh, f.tx);
+  f.chunks = context_chunks(sh, st, lim, f, windows);
+  return f;
+}
+
 int auto_rank(const CallShape&) { return 20; }  // prefill: one fused pass, no S x C buffer
 
 std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
@@ -80,18 +135,52 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
          " bytes of workgroup memory, device offers " + std::to_string(dev.limits.max_compute_workgroup_storage_size);
 }
 
-std::vector<Scratch> scratch(const CallShape&, const Settings&, const AdapterSummary&) { return {}; }
+// The partial states of a split context: [Hkv, chunks, S*g] (o: D/4 vec4, m and l: 8 bytes).
+std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
+  const FlashShape f = call_shape(sh, st, dev.limits, cache_windows(dev.limits, sh.cache).count);
+  if (f.chunks == 1) return {};
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * f.chunks * sh.rows();
+  return {{"flash partial o", partials * (sh.cache.head_dim / 4) * 16}, {"flash partial m,l", partials * 8}};
+}
 
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
-  FlashShape f = tile_shape(in.device.limits(), sh.cache.head_dim, in.settings);
-  f.threads = workgroup_threads(sh, f.tx);
+  const FlashShape f = call_shape(sh, in.settings, in.device.limits(), in.windows.count);
   const gpu::Grid grid{row_blocks(sh, f), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
+  if (f.chunks == 1) {
+    passes.push_back(fused_prefill_pass(
+        in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra); },
+        [grid](KernelParams&) { return grid; }));
+    return passes;
+  }
+  // Split context: chunks of whole tiles from the first row's first visible tile to the
+  // context's end, at most f.chunks of them; the sinks and the LSE are the merge's.
+  const gpu::Buffer& part_o = in.workspace.at("flash partial o");
+  const gpu::Buffer& part_ml = in.workspace.at("flash partial m,l");
+  const Settings st = in.settings;
+  const auto chunking = [st, f](KernelParams& prm) {
+    const uint32_t first_tile = first_visible_key(st, prm.input_pos) / f.bc;
+    const uint32_t span = (prm.context_len + f.bc - 1) / f.bc - first_tile;  // tiles
+    const uint32_t per_chunk = (span + f.chunks - 1) / f.chunks;
+    prm.chunk_len = per_chunk * f.bc;
+    prm.n_chunks = (span + per_chunk - 1) / per_chunk;
+  };
+  Settings flash_st = in.settings;
+  flash_st.sinks.clear();
+  flash_st.lse = false;
+  Operands flash_op = in.op;
+  flash_op.lse.reset();
+  const PrepareInputs flash_in{in.device, in.shape, flash_st, flash_op, in.workspace, in.windows, in.kv};
   passes.push_back(fused_prefill_pass(
-      in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra); },
-      grid));
+      flash_in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra, true); },
+      [grid, chunking](KernelParams& prm) {
+        chunking(prm);
+        return gpu::Grid{grid.x, grid.y, prm.n_chunks};
+      },
+      {{"part_o", &part_o}, {"part_ml", &part_ml}}));
+  passes.push_back(split_kv_merge_pass(in, part_o, part_ml, f.chunks, false, chunking));
   return passes;
 }
 

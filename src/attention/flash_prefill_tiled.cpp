@@ -80,7 +80,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   std::vector<PreparedPass> passes;
   passes.push_back(fused_prefill_pass(
       in, [&](const std::string& extra) { return spec(s, d4, in.kv, extra); },
-      grid));
+      [grid](KernelParams&) { return grid; }));
   return passes;
 }
 

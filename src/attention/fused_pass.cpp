@@ -4,7 +4,9 @@
 
 namespace webattn::attention {
 
-PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, gpu::Grid grid) {
+PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
+                                std::function<gpu::Grid(KernelParams&)> fill,
+                                const std::vector<NamedBinding>& extra_named) {
   const auto& w = in.windows;
   const std::vector<CacheAccess> reads{CacheAccess::ReadKeys, CacheAccess::ReadValues};
   std::vector<gpu::Binding> windows;
@@ -19,12 +21,13 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, 
   }
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
+  named.insert(named.end(), extra_named.begin(), extra_named.end());
   PreparedPass pass = make_pass(
       in.device,
       spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +
                alibi_wgsl(in.settings, in.shape.q_heads) + mask_wgsl(in.settings, 7) +
                activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}}) + variant_wgsl(in.settings)),
-      named, [grid](KernelParams&) { return grid; }, windows);
+      named, std::move(fill), windows);
   pass.owned = std::move(sinks);
   return pass;
 }

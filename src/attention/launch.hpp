@@ -21,8 +21,22 @@ gpu::Grid flat_grid(const DeviceLimits& limits, uint64_t threads, uint32_t workg
 // owned by the pass) and the lse (binding 6). `spec` builds the module from the generated
 // text it must include (cache accessors, sinks, lse, q/out activation accessors, the
 // variant flags).
+// `extra_named`: more bindings (flash-prefill's partial states when it splits the context);
+// `fill` sets the pass's parameters and returns its grid.
 using FusedSpec = std::function<gpu::ShaderSpec(const std::string& extra)>;
-PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec, gpu::Grid grid);
+PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
+                                std::function<gpu::Grid(KernelParams&)> fill,
+                                const std::vector<NamedBinding>& extra_named = {});
+
+// Split-KV's merge (split_kv_reduce): one workgroup per (query row, kv head) combines the
+// n_chunks partial states [Hkv, n_chunks, S*g] of part_o (D/4 vec4 each) and part_ml (m, l)
+// with log-sum-exp weights into `out`, adding the sinks and writing the LSE where asked.
+// `fused`: it also writes the step's k_new / v_new into the cache and attends to them
+// (split-kv decode only). `chunking` sets n_chunks / chunk_len as the producing pass did;
+// max_chunks (the most any call can have) sizes the workgroup. Used by split-kv decode and by
+// flash-prefill when it splits the context of short prompts.
+PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& part_o, const gpu::Buffer& part_ml,
+                                 uint64_t max_chunks, bool fused, std::function<void(KernelParams&)> chunking);
 
 // Split-KV: chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);

@@ -199,10 +199,21 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       },
       windows));
 
+  passes.push_back(split_kv_merge_pass(in, part_o, part_ml, most_chunks(sh, in.settings), fused,
+                                       [chunking](KernelParams& prm) { chunking(prm); }));
+  return passes;
+}
+}  // namespace
+
+PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& part_o, const gpu::Buffer& part_ml,
+                                 uint64_t max_chunks, bool fused, std::function<void(KernelParams&)> chunking) {
+  const CallShape& sh = in.shape;
+  const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
+  const auto& w = in.windows;
   // One lane per chunk (up to the device's workgroup size): the reduce walks the chunks in
   // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
   // tree steps (short contexts have few chunks).
-  const uint64_t lanes_wanted = uint64_t{d4} * most_chunks(sh, in.settings);
+  const uint64_t lanes_wanted = uint64_t{d4} * max_chunks;
   uint32_t wg = 1;
   while (wg < d4 || (wg < lanes_wanted &&
                      wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)))
@@ -228,23 +239,22 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // ALiBi: the merge moves the sink onto, and the LSE back from, each row's shifted scale,
   // which needs the row's visible range (WINDOW) too.
   const std::vector<std::pair<std::string, double>> reduce_constants{{"WG", wg}};
-  passes.push_back(make_pass(in.device,
-                             {"split_kv_reduce", {"attention_params", in.kv},
-                              sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
-                                  activations_wgsl({{"out", in.op.out.dtype()}}) +
-                                  alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, fused ? 11 : -1) +
-                                  variant_wgsl(in.settings) + new_keys_wgsl(in, fused),
-                              reduce_constants},
-                             named,
-                             [chunking, rows, kv_heads](KernelParams& prm) {
-                               chunking(prm);
-                               return gpu::Grid{rows, kv_heads, 1};
-                             },
-                             reduce_windows));
-  passes.back().owned = std::move(sinks);
-  return passes;
+  PreparedPass pass = make_pass(in.device,
+                                {"split_kv_reduce", {"attention_params", in.kv},
+                                 sinks_wgsl(in.settings, 4) + lse_wgsl(in.settings, 5) +
+                                     activations_wgsl({{"out", in.op.out.dtype()}}) +
+                                     alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, fused ? 11 : -1) +
+                                     variant_wgsl(in.settings) + new_keys_wgsl(in, fused),
+                                 reduce_constants},
+                                named,
+                                [chunking, rows, kv_heads](KernelParams& prm) {
+                                  chunking(prm);
+                                  return gpu::Grid{rows, kv_heads, 1};
+                                },
+                                reduce_windows);
+  pass.owned = std::move(sinks);
+  return pass;
 }
-}  // namespace
 
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups) {
   const uint64_t per_wg = (uint64_t{context_len} * kv_heads + target_workgroups - 1) / target_workgroups;

@@ -22,6 +22,13 @@
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
 //   invisible like one past the causal limit; every tile takes the per-key path).
+//   SPLIT, put_partial(i, o), put_partial_ml(i, ml): the context is split into p.n_chunks chunks
+//   of p.chunk_len keys (whole tiles) from the first row's first visible tile, workgroup z
+//   taking chunk z of its row block (FlashDecoding's split, for prompts too short to fill the
+//   GPU with row blocks); each row's partial state (running max m, sum l, unnormalised o) goes
+//   to the partial buffers, [Hkv, n_chunks, S*g] as split-kv decode writes them, and
+//   split_kv_reduce merges them (with the sinks and the LSE, which SPLIT leaves to it). A row
+//   with no visible key in the chunk leaves m = LOWEST, l = 0, o = 0 (MASK: m = no_key()).
 // Thread (tx, ty) of TX x TY owns rows ty*4..ty*4+3 (BR = 4 * TY rows); in the score
 // phase keys tx + TX*j (j < BC/TX); in the output phase head-dim vec4 columns tx + TX*j.
 // TX = 8 doubles the rows per workgroup and the work per thread (fewer loads per FMA);
@@ -84,14 +91,27 @@ fn store_tile(t: u32, regs: array<vec4<f32>, NL>) {
 }
 
 @compute @workgroup_size(TX, TY)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
   let tx = lid.x;
   let ty = lid.y;
   let t = ty * TX + tx;
-  let kvh = wg.y;
   let g = p.q_heads / p.kv_heads;
   let rows_total = p.seq_len * g;
-  let row0 = wg.x * BR;
+  let nb = (rows_total + BR - 1u) / BR;
+  // Longest first: causal row blocks differ in length up to S / BC tiles, and the GPU starts
+  // workgroups roughly in grid order, so the last blocks started are the shortest instead of
+  // the longest (list scheduling, longest first), with the kv heads of one block adjacent
+  // (they read the same cache rows). H200: S=C=512 181 -> 122 us, 2048 1724 -> 1511 us
+  // (bench/RESULTS.md, session 7). The remap needs the grid this kernel is launched with.
+  var rb: u32 = wg.x;
+  var kvh: u32 = wg.y;
+  if (nwg.x == nb && nwg.y == p.kv_heads) {
+    let lin = wg.y * nb + wg.x;
+    rb = nb - 1u - lin / p.kv_heads;
+    kvh = lin % p.kv_heads;
+  }
+  let row0 = rb * BR;
 
   // This thread's 4 rows: position, head, visible range [lo, vis) (clamped for padding
   // rows; both bounds grow with the row).
@@ -114,11 +134,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       ref_key[i] = alibi_ref_key(slope[i], s);
     }
   }
-  // Key tiles any row of this workgroup can see (uniform across the workgroup).
+  // Key tiles any row of this workgroup can see (uniform across the workgroup); SPLIT: those
+  // of its chunk.
   let last_row = min(row0 + BR, rows_total) - 1u;
   let n_keys = visible_len(last_row / g);
-  let n_tiles = (n_keys + BC - 1u) / BC;
-  let first_tile = visible_start(min(row0, rows_total - 1u) / g) / BC;
+  var n_tiles: u32 = (n_keys + BC - 1u) / BC;
+  var first_tile: u32 = visible_start(min(row0, rows_total - 1u) / g) / BC;
+  if (SPLIT) {
+    let tpc = p.chunk_len / BC;
+    let chunk0 = visible_start(0u) / BC + wg.z * tpc;
+    first_tile = max(first_tile, chunk0);
+    n_tiles = min(n_tiles, chunk0 + tpc);
+  }
 
   var m: vec4<f32> = vec4<f32>(LOWEST);
   var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
@@ -274,6 +301,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var x: u32 = 0u; x < TX; x = x + 1u) {
       any_key = max(any_key, red[ty * TX + x]);
     }
+  }
+  if (SPLIT) {
+    // The chunk's partial state of each row, for split_kv_reduce.
+    for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+      let r = row0 + ty * 4u + i;
+      if (r < rows_total) {
+        let slot = (kvh * p.n_chunks + wg.z) * rows_total + r;
+        if (tx == 0u) {
+          put_partial_ml(slot, vec2<f32>(select(m[i], no_key(), MASK && any_key[i] == 0.0), total[i]));
+        }
+        for (var j: u32 = 0u; j < DV; j = j + 1u) {
+          let d4 = tx + TX * j;
+          if (d4 < D4) {
+            put_partial(slot * D4 + d4, o[i * DV + j]);
+          }
+        }
+      }
+    }
+    return;
   }
   for (var i: u32 = 0u; i < 4u; i = i + 1u) {
     let r = row0 + ty * 4u + i;

@@ -36,6 +36,7 @@ const NI: u32 = (ROWS * BK + WG - 1u) / WG;  // score items per invocation
 const NK: u32 = (BK * D4 + WG - 1u) / WG;    // K tile vec4s loaded per invocation
 const NV: u32 = (BK + SLOTS - 1u) / SLOTS;    // V rows per invocation in the PV phase
 const KV_STRIDE: u32 = D4 + 1u;
+const NQ: u32 = (ROWS * D4 + WG - 1u) / WG;    // q vec4s staged per invocation
 
 @group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
 @group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
@@ -67,12 +68,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   // update and takes the step's own keys from k_new / v_new): the chunks end at input_pos.
   let key_end = min(key_begin + p.chunk_len, select(visible_len(p.seq_len - 1u), p.input_pos, FUSED));
 
-  for (var i: u32 = t; i < ROWS * D4; i = i + WG) {
-    let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
-    let s = r / g;
-    let h = kvh * g + r % g;
-    q_tile[i] = q_unpack(q[(s * p.q_heads + h) * D4 + i % D4]) * select(p.scale, 1.0, SCALE_AFTER);
+  // q is loaded into registers here and stored into q_tile only after the first tile's K/V
+  // loads are issued: the two memory latencies overlap instead of following each other.
+  var q_regs: array<vec4<f32>, NQ> = array<vec4<f32>, NQ>();
+  for (var n: u32 = 0u; n < NQ; n = n + 1u) {
+    let i = t + WG * n;
+    if (i < ROWS * D4) {
+      let r = min(i / D4, rows - 1u);  // padding rows repeat the last one; their scores are masked
+      let s = r / g;
+      let h = kvh * g + r % g;
+      q_regs[n] = q_unpack(q[(s * p.q_heads + h) * D4 + i % D4]) * select(p.scale, 1.0, SCALE_AFTER);
+    }
   }
+  var q_stored: bool = false;
   if (t < ROWS) {
     m_sh[t] = LOWEST;
     l_sh[t] = 0.0;
@@ -109,6 +117,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       if (slot < SLOTS && kr < n_keys) {
         v_regs[n] = v_vec(((key0 + kr) * p.kv_heads + kvh) * D4 + d4);
       }
+    }
+    if (!q_stored) {
+      for (var n: u32 = 0u; n < NQ; n = n + 1u) {
+        let i = t + WG * n;
+        if (i < ROWS * D4) {
+          q_tile[i] = q_regs[n];
+        }
+      }
+      q_stored = true;
     }
     for (var n: u32 = 0u; n < NK; n = n + 1u) {
       let i = t + WG * n;
