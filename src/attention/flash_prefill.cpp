@@ -14,6 +14,7 @@ struct FlashShape {
   uint32_t bc;             // keys per tile
   uint32_t threads = 256;  // per workgroup: 256, or 128 (half the rows: twice the workgroups)
   uint32_t chunks = 1;     // context chunks per row block (most per call): > 1 = split, merged after
+  uint32_t min_tiles = 1;  // key tiles per chunk at least (a call's span may give fewer chunks)
   uint32_t rows() const { return 4 * (threads / tx); }
 };
 
@@ -86,21 +87,29 @@ FlashShape tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings
   return {tx, bc};
 }
 
-// Context chunks per row block: a prompt whose row blocks give fewer than kSplitBelow workgroups
-// leaves most of the GPU idle while each workgroup walks its keys, so the keys are split into
-// about kSplitTarget / workgroups chunks (whole tiles; at most one chunk per tile of the longest
-// context, and no more than one storage binding holds), merged by split_kv_reduce. 1 = no split
-// (one pass, no scratch).
-// $WEBATTN_FLASH_CHUNKS (1..64) forces a count, for tests and measurements. The split needs
-// two more storage bindings than the plain kernel (part_o, part_ml; the sinks and LSE move to
-// the merge): where the device's maxStorageBuffersPerShaderStage cannot hold them it stays off.
-constexpr uint64_t kSplitBelow = 256, kSplitTarget = 384;
-uint32_t context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits& lim, const FlashShape& f,
-                        uint32_t windows) {
-  // At most one chunk per tile of the longest context, and partial states one binding can hold.
+// Context chunks per row block (FlashDecoding's split applied to prefill). A workgroup walks its
+// row block's key tiles one after another, so a short prompt on a long context (chunked prefill
+// of a few tokens, rows too many for split-kv) leaves most of the GPU idle while few workgroups
+// walk many tiles: where the row blocks give fewer than kSplitBelow workgroups, the keys are
+// split into chunks of whole tiles, about kSplitTarget workgroups in all, each chunk at least
+// kMinTilesPerChunk tiles (the merge, split_kv_reduce, is a dispatch of its own and costs about
+// what 2 tiles do). H200, llama3-8b heads (bench/RESULTS.md, session 7): S=32 at input_pos 4064
+// 527 -> 148 us with 8 chunks; S=128 at 3968 529 -> 507 us with 3; S=C=128 or 256 (3 or 6
+// tiles) slower split (29.0 -> 35.0 us with 2 chunks, 64.7 -> 66.2), so they stay one pass.
+// FlashShape::chunks is the most a call / plan can have (its scratch); each call splits its own
+// span (chunking()). $WEBATTN_FLASH_CHUNKS (1..64) forces the most, with chunks of any length,
+// for tests and measurements. The split needs two more storage bindings than the plain kernel
+// (part_o, part_ml; the sinks and LSE move to the merge): where the device's
+// maxStorageBuffersPerShaderStage cannot hold them, or one binding cannot hold the partial
+// states, it stays off.
+constexpr uint64_t kSplitBelow = 256, kSplitTarget = 256;
+constexpr uint32_t kMinTilesPerChunk = 8;
+void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows, FlashShape& f) {
+  f.chunks = 1;
+  f.min_tiles = kMinTilesPerChunk;
   const uint64_t state_bytes = uint64_t{sh.cache.kv_heads} * sh.rows() * sh.cache.head_dim * 4;
-  const uint64_t most = std::max<uint64_t>(
-      1, std::min<uint64_t>((uint64_t{sh.max_context} + f.bc - 1) / f.bc, lim.max_storage_buffer_binding_size / state_bytes));
+  const uint64_t tiles = std::max<uint64_t>(1, (uint64_t{sh.max_context} + f.bc - 1) / f.bc);
+  const uint64_t most = std::max<uint64_t>(1, std::min<uint64_t>(tiles, lim.max_storage_buffer_binding_size / state_bytes));
   uint32_t forced = 0;
   if (const char* e = std::getenv("WEBATTN_FLASH_CHUNKS")) {
     const std::string v(e);
@@ -111,18 +120,23 @@ uint32_t context_chunks(const CallShape& sh, const Settings& st, const DeviceLim
     forced = static_cast<uint32_t>(n);
   }
   const uint32_t storage = 4 + (st.mask ? 1 : 0) + 2 * windows;  // q, out, part_o, part_ml, mask, K/V windows
-  if (storage > lim.max_storage_buffers_per_shader_stage) return 1;
-  if (forced != 0) return static_cast<uint32_t>(std::min<uint64_t>(forced, most));
+  if (storage > lim.max_storage_buffers_per_shader_stage) return;
+  if (forced != 0) {
+    f.chunks = static_cast<uint32_t>(std::min<uint64_t>(forced, most));
+    f.min_tiles = 1;
+    return;
+  }
   const uint64_t wgs = uint64_t{row_blocks(sh, f)} * sh.cache.kv_heads;
-  if (wgs >= kSplitBelow) return 1;
-  return static_cast<uint32_t>(std::min<uint64_t>({(kSplitTarget + wgs - 1) / wgs, most, 64}));
+  if (wgs >= kSplitBelow) return;
+  f.chunks = static_cast<uint32_t>(
+      std::max<uint64_t>(1, std::min<uint64_t>({(kSplitTarget + wgs - 1) / wgs, tiles / kMinTilesPerChunk, most, 64})));
 }
 
 // The shape a call / plan runs with: tile, threads and context chunks.
 FlashShape call_shape(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows) {
   FlashShape f = tile_shape(lim, sh.cache.head_dim, st);
   f.threads = workgroup_threads(sh, f.tx);
-  f.chunks = context_chunks(sh, st, lim, f, windows);
+  context_chunks(sh, st, lim, windows, f);
   return f;
 }
 
@@ -163,7 +177,8 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const auto chunking = [st, f](KernelParams& prm) {
     const uint32_t first_tile = first_visible_key(st, prm.input_pos) / f.bc;
     const uint32_t span = (prm.context_len + f.bc - 1) / f.bc - first_tile;  // tiles
-    const uint32_t per_chunk = (span + f.chunks - 1) / f.chunks;
+    const uint32_t n = std::clamp<uint32_t>(span / f.min_tiles, 1, f.chunks);
+    const uint32_t per_chunk = (span + n - 1) / n;
     prm.chunk_len = per_chunk * f.bc;
     prm.n_chunks = (span + per_chunk - 1) / per_chunk;
   };
