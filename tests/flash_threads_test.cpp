@@ -52,6 +52,21 @@ TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
   }
 }
 
+// D = 256 (Gemma's head dim): every score's 256 products in one fma chain drifted past the fp32
+// limit (max abs 2.1-2.6e-6 on two `check --seed 241` cases, H200 and lavapipe alike); the
+// kernel splits them into two chains of 128 past D = 128. The two cases, on several seeds.
+TEST(FlashPrefillWorkgroups, HeadDim256StaysWithinTheFp32Limits) {
+  Context& ctx = webattn::testing::test_context();
+  verify::Case w{59, 32, 4, 256, 0, 63};
+  w.window_left = 51;
+  verify::Case l{42, 16, 2, 256, 0, 57};
+  l.lse = true;
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    expect_case_passes(ctx, w, Algorithm::FlashPrefill, DType::F32, 300 + seed);
+    expect_case_passes(ctx, l, Algorithm::FlashPrefill, DType::F32, 400 + seed);
+  }
+}
+
 TEST(FlashPrefillWorkgroups, AnUnknownSizeIsRefused) {
   Context& ctx = webattn::testing::test_context();
   setenv("WEBATTN_FLASH_THREADS", "96", 1);

@@ -37,6 +37,7 @@
 const TY: u32 = WGT / TX;
 const BR: u32 = 4u * TY;
 const NJ: u32 = BC / TX;
+const TWO_CHAINS: bool = D4 > 32u;  // scores in two fma chains past D = 128 (see the score loop)
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
 const NL: u32 = (BC * D4 + WGT - 1u) / WGT;  // tile vec4s loaded per invocation
 
@@ -88,6 +89,14 @@ fn store_tile(t: u32, regs: array<vec4<f32>, NL>) {
       kv_tile[(i / D4) * KV_STRIDE + i % D4] = regs[n];
     }
   }
+}
+
+// One head-dim vec4 of the scores of 4 rows (q0..q3) at one key (kv), each through an fma chain.
+fn score_fma(s: vec4<f32>, q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32>, kv: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(fma(q0.w, kv.w, fma(q0.z, kv.z, fma(q0.y, kv.y, fma(q0.x, kv.x, s.x)))),
+                   fma(q1.w, kv.w, fma(q1.z, kv.z, fma(q1.y, kv.y, fma(q1.x, kv.x, s.y)))),
+                   fma(q2.w, kv.w, fma(q2.z, kv.z, fma(q2.y, kv.y, fma(q2.x, kv.x, s.z)))),
+                   fma(q3.w, kv.w, fma(q3.z, kv.z, fma(q3.y, kv.y, fma(q3.x, kv.x, s.w)))));
 }
 
 @compute @workgroup_size(TX, TY)
@@ -168,24 +177,56 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     let v_next = fetch_tile(t, kvh, key0, true);  // in flight during the score phase
 
     // Scores for 4 rows x NJ keys.
+    // Each score accumulates through fma chains (no dot() then add: H200 3.9% at S=2048) of at
+    // most 128 products: past D=128 (TWO_CHAINS) even and odd head-dim vec4s go to two chains,
+    // added at the end. One chain of 256 drifted past the fp32 limit (D=256 on the H200: max abs
+    // 2.44e-6); two cost 10% at D=128, where one chain has stayed within it (bench/RESULTS.md,
+    // session 7).
     var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + 16j
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       sc[j] = vec4<f32>(0.0);
     }
-    for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {
-      let q0 = q_unpack(q[qbase[0] + d4]);
-      let q1 = q_unpack(q[qbase[1] + d4]);
-      let q2 = q_unpack(q[qbase[2] + d4]);
-      let q3 = q_unpack(q[qbase[3] + d4]);
+    if (TWO_CHAINS) {
+      var sc_odd: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();
       for (var j: u32 = 0u; j < NJ; j = j + 1u) {
-        let kv = kv_tile[(tx + TX * j) * KV_STRIDE + d4];
-        // Each score accumulates through one fma chain: no dot() then add (H200: 3.9% at S=2048).
-        var s: vec4<f32> = sc[j];
-        s.x = fma(q0.w, kv.w, fma(q0.z, kv.z, fma(q0.y, kv.y, fma(q0.x, kv.x, s.x))));
-        s.y = fma(q1.w, kv.w, fma(q1.z, kv.z, fma(q1.y, kv.y, fma(q1.x, kv.x, s.y))));
-        s.z = fma(q2.w, kv.w, fma(q2.z, kv.z, fma(q2.y, kv.y, fma(q2.x, kv.x, s.z))));
-        s.w = fma(q3.w, kv.w, fma(q3.z, kv.z, fma(q3.y, kv.y, fma(q3.x, kv.x, s.w))));
-        sc[j] = s;
+        sc_odd[j] = vec4<f32>(0.0);
+      }
+      for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 2u) {
+        let q0 = q_unpack(q[qbase[0] + d4]);
+        let q1 = q_unpack(q[qbase[1] + d4]);
+        let q2 = q_unpack(q[qbase[2] + d4]);
+        let q3 = q_unpack(q[qbase[3] + d4]);
+        for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+          sc[j] = score_fma(sc[j], q0, q1, q2, q3, kv_tile[(tx + TX * j) * KV_STRIDE + d4]);
+        }
+        if (d4 + 1u < D4) {
+          let r0 = q_unpack(q[qbase[0] + d4 + 1u]);
+          let r1 = q_unpack(q[qbase[1] + d4 + 1u]);
+          let r2 = q_unpack(q[qbase[2] + d4 + 1u]);
+          let r3 = q_unpack(q[qbase[3] + d4 + 1u]);
+          for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+            sc_odd[j] = score_fma(sc_odd[j], r0, r1, r2, r3, kv_tile[(tx + TX * j) * KV_STRIDE + d4 + 1u]);
+          }
+        }
+      }
+      for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+        sc[j] = sc[j] + sc_odd[j];
+      }
+    } else {
+      for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {
+        let q0 = q_unpack(q[qbase[0] + d4]);
+        let q1 = q_unpack(q[qbase[1] + d4]);
+        let q2 = q_unpack(q[qbase[2] + d4]);
+        let q3 = q_unpack(q[qbase[3] + d4]);
+        for (var j: u32 = 0u; j < NJ; j = j + 1u) {
+          let kv = kv_tile[(tx + TX * j) * KV_STRIDE + d4];
+          var s: vec4<f32> = sc[j];
+          s.x = fma(q0.w, kv.w, fma(q0.z, kv.z, fma(q0.y, kv.y, fma(q0.x, kv.x, s.x))));
+          s.y = fma(q1.w, kv.w, fma(q1.z, kv.z, fma(q1.y, kv.y, fma(q1.x, kv.x, s.y))));
+          s.z = fma(q2.w, kv.w, fma(q2.z, kv.z, fma(q2.y, kv.y, fma(q2.x, kv.x, s.z))));
+          s.w = fma(q3.w, kv.w, fma(q3.z, kv.z, fma(q3.y, kv.y, fma(q3.x, kv.x, s.w))));
+          sc[j] = s;
+        }
       }
     }
     var tmax: vec4<f32> = vec4<f32>(LOWEST);
