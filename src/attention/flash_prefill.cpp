@@ -22,8 +22,14 @@ struct FlashShape {
 std::string split_wgsl(bool split) {
   if (!split)
     return "const SPLIT: bool = false;\nfn put_partial(i: u32, v: vec4<f32>) {}\n"
-           "fn put_partial_ml(i: u32, v: vec2<f32>) {}\n";
+           "fn put_partial_ml(i: u32, v: vec2<f32>) {}\n"
+           "fn chunk_first_tile(t: u32, z: u32) -> u32 { return t; }\n"
+           "fn chunk_end_tile(t: u32, z: u32) -> u32 { return t; }\n";
+  // Chunk z: tiles [first + z * per, first + (z + 1) * per) from the first row's first visible tile.
   return "const SPLIT: bool = true;\n"
+         "fn chunk_first_tile(t: u32, z: u32) -> u32 { return max(t, visible_start(0u) / BC + z * (p.chunk_len / BC)); }\n"
+         "fn chunk_end_tile(t: u32, z: u32) -> u32 {\n"
+         "  return min(t, visible_start(0u) / BC + (z + 1u) * (p.chunk_len / BC));\n}\n"
          "@group(0) @binding(8) var<storage, read_write> part_o: array<vec4<f32>>;\n"
          "@group(0) @binding(9) var<storage, read_write> part_ml: array<vec2<f32>>;\n"
          "fn put_partial(i: u32, v: vec4<f32>) { part_o[i] = v; }\n"

@@ -22,7 +22,7 @@
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
 //   invisible like one past the causal limit; every tile takes the per-key path).
-//   SPLIT, put_partial(i, o), put_partial_ml(i, ml): the context is split into p.n_chunks chunks
+//   SPLIT, chunk_first_tile / chunk_end_tile, put_partial(i, o), put_partial_ml(i, ml): the context is split into p.n_chunks chunks
 //   of p.chunk_len keys (whole tiles) from the first row's first visible tile, workgroup z
 //   taking chunk z of its row block (FlashDecoding's split, for prompts too short to fill the
 //   GPU with row blocks); each row's partial state (running max m, sum l, unnormalised o) goes
@@ -144,17 +144,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
   }
   // Key tiles any row of this workgroup can see (uniform across the workgroup); SPLIT: those
-  // of its chunk.
+  // of its chunk (generated chunk_first_tile / chunk_end_tile, the identity without SPLIT: a
+  // `var` bound set under `if (SPLIT)` cost the one-pass kernel 2-6% on the H200).
   let last_row = min(row0 + BR, rows_total) - 1u;
   let n_keys = visible_len(last_row / g);
-  var n_tiles: u32 = (n_keys + BC - 1u) / BC;
-  var first_tile: u32 = visible_start(min(row0, rows_total - 1u) / g) / BC;
-  if (SPLIT) {
-    let tpc = p.chunk_len / BC;
-    let chunk0 = visible_start(0u) / BC + wg.z * tpc;
-    first_tile = max(first_tile, chunk0);
-    n_tiles = min(n_tiles, chunk0 + tpc);
-  }
+  let n_tiles = chunk_end_tile((n_keys + BC - 1u) / BC, wg.z);
+  let first_tile = chunk_first_tile(visible_start(min(row0, rows_total - 1u) / g) / BC, wg.z);
 
   var m: vec4<f32> = vec4<f32>(LOWEST);
   var l: vec4<f32> = vec4<f32>(0.0);  // partial sums over this thread's keys
