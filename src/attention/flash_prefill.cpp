@@ -1,4 +1,5 @@
-// Fused online-softmax attention (FlashAttention-2 style) for prefill and chunked prefill.
+// Fused online-softmax attention (FlashAttention-2 style) for prefill and chunked prefill;
+// few query rows on a long context split it into chunks merged like split-kv's (FlashDecoding).
 #include <algorithm>
 #include <cstdlib>
 #include <string>

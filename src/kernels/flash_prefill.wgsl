@@ -1,6 +1,6 @@
 // Fused attention for prefill (any S, any input_pos): out = softmax(q.K^T*scale + mask).V
 // in one pass with an online softmax (running max, rescaled accumulator); no S x C
-// buffer. A workgroup serves BR query rows of ONE kv head, packing all g = Hq/Hkv
+// buffer (SPLIT: one workgroup per context chunk too, merged by split_kv_reduce). A workgroup serves BR query rows of ONE kv head, packing all g = Hq/Hkv
 // query heads that share it (row r -> position r / g, head kvh*g + r % g), so each
 // K/V tile is loaded once for g heads. K and V tiles are staged in workgroup memory
 // with coalesced vec4 loads along the head dim. Key tiles wholly above the causal
