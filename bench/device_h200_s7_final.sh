@@ -1,51 +1,10 @@
 #!/usr/bin/env bash
-# H200, 2026-11-30 (session 7), call 3: the final build. Probe (ceilings), correctness (check, fuzz,
-# the variant / plan / hard-input suites, the long sums), split-kv decode one fresh process per point (and
-# fresh vs after 2 GiB of churn), the 32-layer model step, prefill (incl. chunked, f16 cache, D 64), and
-# PyTorch's CUDA SDPA (every backend) in the same call.
-# Stage: webattn, webattn_tests, webattn_long_tests, libwebgpu_wrapper.so, torch_sdpa.py, this script;
+# H200, 2026-11-30 (session 7), call 3: the final build. Session 6's final job (device_h200_s6_final.sh: probe,
+# correctness, decode fresh and after churn, the model step, prefill, PyTorch in the same call) with new seeds
+# and more prefill points (S=C=1024, short chunks on a long context: 32@4064, 128@3968).
+# Stage: webattn, webattn_tests, webattn_long_tests, libwebgpu_wrapper.so, torch_sdpa.py, both scripts;
 # there: bash .device/run.sh bash .device/bin/device_h200_s7_final.sh
-set -uo pipefail
-bin=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
-mkdir -p "$out" /tmp/js
-w() { "$bin/webattn" "$@"; }
-stamp() { echo "== $(date +%T) $*"; }
-export WEBATTN_CEILINGS_FILE=$out/ceilings.json  # the probe saves its ceilings there for bench
-{
-  stamp probe; w probe --json "$out/probe.json" 2>&1 | tail -8
-  stamp check; w check --cases 30 --seed 241 2>&1 | grep -v "^\[" | tail -3
-  stamp fuzz; w check --fuzz 100 --seed 243 2>&1 | tr '\r' '\n' | grep -v "^\[[0-9]*/" | tail -6
-  stamp tests; "$bin/webattn_tests" --gtest_filter='AllAlgorithms*:AllVariants*:Alibi*:Mask*:Sinks*:Softcap*:SlidingWindow*:Windows*:Lse*:F16Activations*:HardInputs*:ExtremeScores*:Masking*:Plan*:SplitKv*:EdgeShapes*:TiledPrefill*:Flash*:Sdpa*:Adversarial*' 2>&1 \
-    | grep -E "^\[ +(FAILED|PASSED|SKIPPED) |tests ran|Failure" | head -30
-  stamp long; "$bin/webattn_long_tests" 2>&1 | grep -E "^\[ +(FAILED|PASSED) |tests ran|Failure" | head -10
-} > "$out/check.txt" 2>&1
-cat "$out/check.txt"
-{
-  stamp decode
-  for C in 512 4096 16384 32768 131072; do
-    for dt in f32 f16; do
-      w bench --preset llama3-8b --prefill 0 --decode $C --dtype $dt --algorithm split-kv --repeats 20 --json /tmp/js/decode-$C-$dt.json 2>&1 | grep -E '^decode|rror'
-    done
-  done
-  stamp churn
-  for C in 16384 131072; do
-    for dt in f32 f16; do
-      w bench --preset llama3-8b --prefill 0 --decode $C --dtype $dt --algorithm split-kv --repeats 20 --churn-mib 2048 2>&1 | grep -E -i 'churn|^decode|rror' | tail -3
-    done
-  done
-  stamp model step
-  w bench --preset llama3-8b --decode 512,4096,32768 --dtype f16 --layers model --repeats 20 --json /tmp/js/model-step.json 2>&1 | grep -E "^step|rror"
-  w bench --preset llama3-8b --decode 4096 --dtype f32 --layers model --repeats 20 2>&1 | grep -E "^step|rror"
-  stamp prefill
-  w bench --preset llama3-8b --decode 0 --prefill 128,512,1024,2048,512@3584,2048@14336,32@4064,128@3968 --dtype f32 --dtype f16 \
-    --algorithm flash-prefill --repeats 10 --json /tmp/js/prefill.json 2>&1 | grep -E "^prefill|rror"
-  w bench --preset llama3.2-1b --decode 0 --prefill 128,1024,2048 --dtype f32 --algorithm flash-prefill --repeats 10 2>&1 | grep -E "^prefill|rror"
-  stamp torch
-  python3 "$bin/torch_sdpa.py" --heads 32 --kv-heads 8 --head-dim 128 --prefill 128,512,1024,2048 \
-    --decode 512,4096,16384,32768,131072 --chunked 3584:512,14336:2048,4064:32,3968:128 --json /tmp/js/torch.json 2>&1 | grep -A40 -i "best"
-  python3 "$bin/torch_sdpa.py" --heads 32 --kv-heads 8 --head-dim 64 --prefill 128,1024,2048 --decode 0 --json /tmp/js/torch-d64.json 2>&1 | grep -A10 -i "best"
-  stamp done
-} > "$out/results.txt" 2>&1
-tar -C /tmp/js -cf "$out/json.tar" .
-cat "$out/results.txt"
+CHECK_SEED=241 FUZZ_SEED=243 \
+  PREFILL=128,512,1024,2048,512@3584,2048@14336,32@4064,128@3968 PREFILL_D64=128,1024,2048 \
+  TORCH_PREFILL=128,512,1024,2048 TORCH_CHUNKED=3584:512,14336:2048,4064:32,3968:128 \
+  exec bash "$(dirname "$0")/device_h200_s6_final.sh"

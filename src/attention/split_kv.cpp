@@ -199,8 +199,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
       },
       windows));
 
-  passes.push_back(split_kv_merge_pass(in, part_o, part_ml, most_chunks(sh, in.settings), fused,
-                                       [chunking](KernelParams& prm) { chunking(prm); }));
+  passes.push_back(split_kv_merge_pass(in, part_o, part_ml, most_chunks(sh, in.settings), fused, chunking));
   return passes;
 }
 }  // namespace
