@@ -7,6 +7,7 @@
 #include "webattn/webattn.hpp"
 #include "webattn/verify.hpp"
 
+#include <cstdlib>
 #include <random>
 
 using namespace webattn;
@@ -154,4 +155,50 @@ TEST(FlashWideTiles, MatchTheReference) {
   for (DType dtype : {DType::F32, DType::F16})
     for (const auto& c : cases)
       expect_close(c, verify::run_case(shared_context(), c, Algorithm::FlashPrefill, dtype, seed++, &wide), dtype);
+}
+
+// The planner's rule: 128-row tiles where they still give >= 256 workgroups (64 row blocks x 4
+// kv heads here), 64-row tiles below. Seen through the bits: the two tile shapes sum each row in
+// another order, so the rule's output equals the forced shape's it picked, bit for bit, and
+// differs from the other's somewhere. $WEBATTN_FLASH_THREADS_X forces the rule's choice.
+TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
+  Context& ctx = shared_context();
+  Sdpa sdpa(ctx);
+  const uint32_t hq = 16, hkv = 4, d = 16;
+  const auto run = [&](uint32_t S, uint32_t threads_x) {
+    std::mt19937 rng(S);
+    std::normal_distribution<float> nd;
+    const auto rnd = [&](size_t n) {
+      std::vector<float> v(n);
+      for (auto& x : v) x = nd(rng);
+      return v;
+    };
+    KVCache cache(ctx, {S, hkv, d});
+    SdpaOptions opt;
+    opt.algorithm = Algorithm::FlashPrefill;
+    opt.flash_threads_x = threads_x;
+    return sdpa
+        .forward(Tensor::from(ctx, {S, hq, d}, rnd(size_t{S} * hq * d)), Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)),
+                 Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)), cache, 0, opt)
+        .download();
+  };
+  // S=2048: 8192 packed rows per kv head = 64 row blocks of 128 x 4 kv heads = 256 workgroups.
+  const auto wide = run(2048, 8), narrow = run(2048, 16), picked = run(2048, 0);
+  EXPECT_EQ(picked, wide) << "S=2048 should take 128-row tiles";
+  EXPECT_NE(picked, narrow) << "the two tile shapes gave the same bits: the test cannot tell them apart";
+  // S=1984: 62 row blocks x 4 = 248 workgroups < 256.
+  const auto small_wide = run(1984, 8), small_narrow = run(1984, 16), small_picked = run(1984, 0);
+  EXPECT_EQ(small_picked, small_narrow) << "S=1984 should keep 64-row tiles";
+  EXPECT_NE(small_picked, small_wide);
+  setenv("WEBATTN_FLASH_THREADS_X", "16", 1);
+  EXPECT_EQ(run(2048, 0), narrow) << "$WEBATTN_FLASH_THREADS_X=16 overrides the rule";
+  EXPECT_EQ(run(2048, 8), wide) << "but not the options";
+  setenv("WEBATTN_FLASH_THREADS_X", "4", 1);
+  try {
+    run(64, 0);
+    ADD_FAILURE() << "WEBATTN_FLASH_THREADS_X=4 was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_THREADS_X=4"), std::string::npos) << e.what();
+  }
+  unsetenv("WEBATTN_FLASH_THREADS_X");
 }

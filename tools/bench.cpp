@@ -3,7 +3,8 @@
 // bytes / read-only bandwidth ceiling, whichever is larger; ceilings from `webattn probe`).
 // --layers: the model step (every layer's decode attention for one token, one plan and
 // cache per layer). --churn-mib: every point also measured after GPU memory was
-// allocated and freed, to show whether allocation history slows it.
+// allocated and freed, to show whether allocation history slows it (the warm-up keeps the GPU
+// busy so its clock governor does not lower the clock mid-measurement: measure.hpp).
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -45,8 +46,9 @@ struct BenchArgs {
   std::string mask;  // "", "additive" or "bool": an explicit mask on every call (all keys visible)
   uint32_t flash_threads_x = 0;
   uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
-  std::string json, csv;
+  std::string json, csv, timeline;
   bool reprobe = false;
+  bool idle_warmup = false;  // warm-up without untimed calls queued (the form before session 8)
   std::string layers;       // "" (per call), a count, or "model" (the preset's)
   uint32_t churn_mib = 0;   // 0: no churn measurement
   bool churn_once = false;  // churn once before everything; only after-churn figures
@@ -342,6 +344,9 @@ Runner add_bench(CLI::App& app) {
                  "untimed submissions also continue until this much wall time passed, so an idle GPU's clock has "
                  "climbed back (default: 1500 on a GPU, 0 on a CPU adapter)")
       ->check(finite_in(0.0, 600000.0));
+  app.add_flag("--idle-warmup", a->idle_warmup,
+               "warm up without queueing untimed calls ahead of each warm-up submission (the GPU then idles while "
+               "each one's timestamps are read; for comparison: its clock can fall mid-measurement)");
   app.add_option("--batch", a->batch,
                  "calls recorded back to back in each timed submission (steady state); 1 = isolated calls")
       ->check(at_least(1, 100000));
@@ -391,6 +396,9 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--rounds", a->rounds, "rotations of --placement")->check(at_least(1, 1000));
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
+  app.add_option("--timeline", a->timeline,
+                 "write one CSV row per timed or warm-up submission (point, index, UTC seconds, warm-up or not, per-call "
+                 "us): whether a figure was slow throughout or at the start, lined up with an outside clock trace");
   return [a, prefill_opt, decode_opt] {
     // ---- arguments alone ----
     // One mode asked for: the other's default sweep is not wanted.
@@ -424,6 +432,7 @@ Runner add_bench(CLI::App& app) {
                         "give at least one");
     check_writable(a->json, "--json");
     check_writable(a->csv, "--csv");
+    check_writable(a->timeline, "--timeline");
 
     // ---- the device's limits (no kernel runs): which points can run ----
     Context ctx = a->device.open();
@@ -483,10 +492,11 @@ Runner add_bench(CLI::App& app) {
     // ---- ceilings, then the runs ----
     const ProbeResult ceil = ceilings_for(ctx, a->reprobe);
     fmt::print("shape: Hq {} Hkv {} D {}; {} calls back to back per submission, median of {} submissions after {} "
-               "warm-up (and at least {:.0f} ms of them)\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass "
+               "warm-up (and at least {:.0f} ms of them{})\ntotal = GPU time of a submission timed only at its ends / calls; stages: pass-by-pass "
                "timestamps\nfloor = max(FLOPs / FMA ceiling, bytes / read-only bandwidth ceiling); `by` names the "
                "ceiling that sets it\n",
-               Hq, Hkv, D, a->batch, a->repeats, a->warmup, a->warmup_ms);
+               Hq, Hkv, D, a->batch, a->repeats, a->warmup, a->warmup_ms,
+               a->warmup_ms > 0 && !a->idle_warmup ? ", untimed calls queued ahead of each to keep the GPU busy" : "");
     fmt::print("FLOPs (causal) = 4*Hq*D*sum_s(input_pos+s+1); bytes = q + out + K,V context + cache update\n");
     if (step) {
       uint64_t largest = 0;
@@ -532,14 +542,19 @@ Runner add_bench(CLI::App& app) {
       return in;
     };
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
+    std::optional<Timeline> timeline;
+    if (!a->timeline.empty()) timeline.emplace(a->timeline);
+    Timeline* tl = timeline ? &*timeline : nullptr;
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
       std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
       SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);
       if (!step) {
-        Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true, a->warmup_ms);
+        Timing t = time_calls(sdpa, *in[0], opt, a->warmup, a->repeats, a->batch, true, a->warmup_ms, tl, !a->idle_warmup);
         if (act == DType::F16) {  // the same call with f32 activations, over the same cache
           BenchInputs f32_act(ctx, in[0]->cache, pt.S, Hq, DType::F32);
-          t.f32_act_ms = time_calls(sdpa, f32_act, opt, a->warmup, a->repeats, a->batch, false, a->warmup_ms).per_call_ms;
+          if (tl) tl->label += " f32 act";
+          t.f32_act_ms =
+              time_calls(sdpa, f32_act, opt, a->warmup, a->repeats, a->batch, false, a->warmup_ms, tl, !a->idle_warmup).per_call_ms;
         }
         return t;
       }
@@ -549,7 +564,7 @@ Runner add_bench(CLI::App& app) {
       for (auto& l : in) plans.push_back(sdpa.plan(l->q, l->k_new, l->v_new, l->cache, l->out, opt));
       for (auto& p : plans) order.push_back(&p);
       Timing t;
-      t.per_call_ms = time_model_step(ctx, order, pt.pos, a->warmup, a->repeats, a->batch, a->warmup_ms);
+      t.per_call_ms = time_model_step(ctx, order, pt.pos, a->warmup, a->repeats, a->batch, a->warmup_ms, tl, !a->idle_warmup);
       return t;
     };
     // Times every algorithm of the point still runnable on inputs allocated now (freed on
@@ -557,10 +572,13 @@ Runner add_bench(CLI::App& app) {
     // Throws UnsupportedError when the inputs themselves cannot be allocated.
     const auto measure = [&](Point& pt, DType dtype, const char* phase) {
       std::map<Algorithm, Timing> got;
+      if (tl) tl->mark(fmt::format("allocating {} C={} {}{}", pt.mode, pt.C, pt.dtype, phase));
       Inputs in = allocate(pt, dtype);
+      if (tl) tl->mark("allocated");
       for (auto it = pt.run.begin(); it != pt.run.end();) {
         fmt::print(stderr, "\r[{}/{}] {} C={} {} {}{}   ", ++done, total, pt.mode, pt.C, to_string(*it), pt.dtype,
                    phase);
+        if (tl) tl->label = fmt::format("{} C={} S={} {} {}{}", pt.mode, pt.C, pt.S, to_string(*it), pt.dtype, phase);
         try {
           got[*it] = time_point(pt, *it, in);
           ++it;
@@ -586,7 +604,9 @@ Runner add_bench(CLI::App& app) {
         try {
           first = measure(pt, dtype, a->churn_once ? " (after churn)" : "");
           if (churn_each && !pt.run.empty()) {
+            if (tl) tl->mark("churning");
             churn_memory(ctx, a->churn_mib);
+            if (tl) tl->mark("churned");
             churned = measure(pt, dtype, " (after churn)");
           }
         } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
@@ -648,6 +668,7 @@ Runner add_bench(CLI::App& app) {
       j["shape"] = {{"q_heads", Hq}, {"kv_heads", Hkv}, {"head_dim", D}};
       j["repeats"] = a->repeats;
       j["batch"] = a->batch;
+      j["warmup"] = {{"submissions", a->warmup}, {"ms", a->warmup_ms}, {"busy", a->warmup_ms > 0 && !a->idle_warmup}};
       if (step) j["layers"] = L;
       if (a->churn_mib)
         j["churn"] = {{"mib", a->churn_mib},

@@ -2,7 +2,9 @@
 #pragma once
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -112,12 +114,52 @@ struct Timing {
 // second of work to climb back in ~200 MHz steps; a few warm-up submissions end inside that
 // climb, and the figure then depends on what the process did before (bench/RESULTS.md,
 // "Allocation history": the issue #11 slowdown, measured to be this).
+// The warm-up also keeps the GPU busy (keep_busy): a timed submission waits for its
+// timestamps, so the GPU idles while the CPU reads them and records the next one (~40%
+// utilisation on the H200 at C=16384). After a second of low utilisation (memory churned on
+// the CPU) the H200's clock governor took that duty cycle for idleness and lowered the SM
+// clock mid-measurement (1980 -> 1305..1905 MHz, reason "GPU idle", the memory clock
+// unchanged), taking 1.2-1.9 s to climb back: 1.05-1.40x slower medians after churn in 4 of
+// 8 runs (bench/RESULTS.md, session 8). Untimed calls queued ahead of each warm-up
+// submission keep the queue full instead.
 struct WarmupClock {
   int count;
   double ms;
+  bool busy = true;  // false: no untimed calls (bench --idle-warmup, the form before session 8)
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   bool warming(int done) const {
     return done < count || std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < ms;
+  }
+  // Untimed submissions to queue before the next warm-up submission: about kBusyMs of GPU
+  // work by the last submission's time (at most kMaxBusy); none without a time-based
+  // warm-up (CPU adapters: no clock to hold up, and every call costs real time there).
+  int keep_busy(double last_submission_ms) const {
+    constexpr double kBusyMs = 4;
+    constexpr int kMaxBusy = 64;
+    if (!busy || ms <= 0 || last_submission_ms <= 0) return 0;
+    return static_cast<int>(std::min<double>(kMaxBusy, std::ceil(kBusyMs / last_submission_ms)));
+  }
+};
+
+// --timeline: one CSV row per submission, warm-up included (submission index, wall-clock UTC
+// seconds when it returned, whether it was a warm-up, per-call us), to line a measurement's
+// course up with an outside trace (e.g. nvidia-smi's clocks) or see whether a slow median is
+// slow throughout or only at the start.
+struct Timeline {
+  std::ofstream file;
+  std::string label;  // the point being timed; set by the caller before each timing
+  explicit Timeline(const std::string& path) : file(path) {
+    if (!file) throw Error("--timeline: cannot write " + path);
+    file << "label,submission,utc_s,warmup,per_call_us\n";
+  }
+  void add(int submission, bool warming, double per_call_ms) {
+    file << '"' << label << "\"," << submission << ',' << std::fixed << utc() << std::defaultfloat << ','
+         << (warming ? 1 : 0) << ',' << per_call_ms * 1e3 << '\n';
+  }
+  // An event between timings (inputs allocated, memory churned): submission -1, no time.
+  void mark(const std::string& event) { file << '"' << event << "\",-1," << std::fixed << utc() << std::defaultfloat << ",,\n"; }
+  static double utc() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
 };
 
@@ -129,7 +171,7 @@ inline double default_warmup_ms(const AdapterSummary& adapter) { return adapter.
 // the per-call time, and (if stages) one timed pass by pass gives the stage split.
 // Warm-up: see WarmupClock.
 inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmup, int repeats, int batch,
-                         bool stages, double warmup_ms = 0) {
+                         bool stages, double warmup_ms = 0, Timeline* timeline = nullptr, bool busy_warmup = true) {
   opt.profile = true;
   opt.repeat = batch;
   SdpaOptions span = opt;
@@ -137,12 +179,20 @@ inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmu
   std::vector<double> totals;
   std::map<std::string, std::vector<double>> runs;
   Timing t;
-  const WarmupClock clock{warmup, warmup_ms};
+  SdpaOptions busy = opt;  // untimed calls that keep the GPU busy during the warm-up
+  busy.profile = false;
+  const WarmupClock clock{warmup, warmup_ms, busy_warmup};
+  double last_ms = 0;
   for (int i = 0, timed = 0; timed < repeats; ++i) {
     const bool warming = clock.warming(i);
+    if (warming)
+      for (int n = clock.keep_busy(last_ms); n > 0; --n)
+        sdpa.forward(pb.q, pb.k_new, pb.v_new, pb.cache, pb.input_pos, pb.out, busy);
     auto s = sdpa.forward(pb.q, pb.k_new, pb.v_new, pb.cache, pb.input_pos, pb.out, span);
+    last_ms = s.span_ms();
     ForwardInfo info;
     if (stages) info = sdpa.forward(pb.q, pb.k_new, pb.v_new, pb.cache, pb.input_pos, pb.out, opt);
+    if (timeline) timeline->add(i, warming, s.span_ms() / batch);
     if (warming) continue;
     ++timed;
     totals.push_back(s.span_ms() / batch);
@@ -162,15 +212,21 @@ inline Timing time_calls(Sdpa& sdpa, BenchInputs& pb, SdpaOptions opt, int warmu
 // timestamp objects; after it, throws Error naming the counts if a submission created
 // buffers, bind groups or pipelines (a model step must allocate nothing).
 inline double time_model_step(Context& ctx, const std::vector<SdpaPlan*>& plans, uint32_t input_pos, int warmup,
-                              int repeats, int batch, double warmup_ms = 0) {
+                              int repeats, int batch, double warmup_ms = 0, Timeline* timeline = nullptr,
+                              bool busy_warmup = true) {
   SdpaPlan::run_steps(plans, input_pos, 1, true);
   const ObjectCounts before = ctx.object_counts();
   std::vector<double> per_token;
-  const WarmupClock clock{warmup, warmup_ms};
+  const WarmupClock clock{warmup, warmup_ms, busy_warmup};
   int runs = 0;
+  double last_ms = 0;
   for (int timed = 0; timed < repeats; ++runs) {
     const bool warming = clock.warming(runs);
+    if (warming)
+      for (int n = clock.keep_busy(last_ms); n > 0; --n) SdpaPlan::run_steps(plans, input_pos, batch, false);
     const ForwardInfo info = SdpaPlan::run_steps(plans, input_pos, batch, true);
+    last_ms = info.span_ms();
+    if (timeline) timeline->add(runs, warming, info.span_ms() / batch);
     if (!warming) {
       per_token.push_back(info.span_ms() / batch);
       ++timed;

@@ -163,7 +163,8 @@ struct SdpaOptions {
   uint32_t split_kv_workgroups = 0;
   // flash-prefill: keys per tile, 16, 32, 48 or 64 (a size the device's workgroup memory
   // cannot hold for this head dim falls back to the largest that fits), and threads along
-  // them, 16 (64-row tiles) or 8 (128-row tiles; 16 where those do not fit). 0: the Sdpa's tuning.
+  // them, 16 (64-row tiles) or 8 (128-row tiles; 16 where those do not fit). 0: the Sdpa's tuning
+  // (whose 0 picks by shape: 128-row tiles where they still give at least 256 workgroups).
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
   // flash-prefill-tiled: query rows per workgroup (64 or 128), keys per tile (32, 64 or
@@ -182,7 +183,7 @@ struct SdpaOptions {
 struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
-  uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = 16
+  uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = by shape (128-row where enough workgroups)
   // flash-prefill-tiled's tile (see SdpaOptions); 0 = by head dim (the largest that fits)
   uint32_t tiled_rows = 0;              // 64, 128
   uint32_t tiled_keys = 0;              // 32, 64, 128

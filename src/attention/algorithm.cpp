@@ -69,7 +69,7 @@ const AlgorithmEntry& algorithm_entry(Algorithm a) {
 void validate_tuning(const Tuning& t) {
   expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
   expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
-  expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "16");
+  expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "by shape");
   expect_one_of("tuning tiled_rows", t.tiled_rows, {0, 64, 128}, "by head dim");
   expect_one_of("tuning tiled_keys", t.tiled_keys, {0, 32, 64, 128}, "by head dim");
   expect_one_of("tuning tiled_dchunk", t.tiled_dchunk, {0, 4, 8, 16}, "by head dim");

@@ -80,12 +80,26 @@ uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
   return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads < kFewWorkgroups ? 128 : 256;
 }
 
-FlashShape tile_shape(const DeviceLimits& lim, uint32_t head_dim, const Settings& st) {
-  const uint32_t d4 = head_dim / 4;
-  // 64-row tiles unless tuning asks for 128: on the H100 the wide tile was slower at every
-  // prompt length measured (run 7 in bench/RESULTS.md: more registers per thread, fewer
-  // workgroups per SM), though it does more FMAs per load.
-  uint32_t tx = st.flash_threads_x == 8 ? 8u : 16u;
+// Threads along keys / head dim when neither the options nor the tuning fix it: 8 (128-row tiles:
+// twice the rows per K/V tile, twice the FMAs per workgroup-memory load) where they still give
+// at least kWideTileWorkgroups workgroups, else 16 (64-row tiles: twice the workgroups). H200,
+// llama3-8b heads (bench/RESULTS.md, session 8): S=C=2048 1529 -> 1364 us, llama3.2-1b 2048
+// 814 -> 702, but S=512 (128 wide workgroups) 125 -> 145. $WEBATTN_FLASH_THREADS_X (8 or 16)
+// overrides the rule (not the options), for tests and measurements.
+constexpr uint64_t kWideTileWorkgroups = 256;
+uint32_t threads_x(const CallShape& sh, const Settings& st) {
+  if (st.flash_threads_x != 0) return st.flash_threads_x;
+  if (const char* e = std::getenv("WEBATTN_FLASH_THREADS_X")) {
+    const std::string v(e);
+    if (v != "8" && v != "16") throw UnsupportedError("WEBATTN_FLASH_THREADS_X=" + v + " is not 8 or 16");
+    return v == "8" ? 8 : 16;
+  }
+  return uint64_t{row_blocks(sh, {8, 0, 256})} * sh.cache.kv_heads >= kWideTileWorkgroups ? 8 : 16;
+}
+
+FlashShape tile_shape(const DeviceLimits& lim, const CallShape& sh, const Settings& st) {
+  const uint32_t d4 = sh.cache.head_dim / 4;
+  uint32_t tx = threads_x(sh, st);
   uint32_t bc = keys_per_tile(lim, d4, tx, st.flash_keys_per_tile);
   if (bc == 0 && tx == 8) {  // the wide tile does not fit this device: narrow one
     tx = 16;
@@ -141,7 +155,7 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
 
 // The shape a call / plan runs with: tile, threads and context chunks.
 FlashShape call_shape(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows) {
-  FlashShape f = tile_shape(lim, sh.cache.head_dim, st);
+  FlashShape f = tile_shape(lim, sh, st);
   f.threads = workgroup_threads(sh, f.tx);
   context_chunks(sh, st, lim, windows, f);
   return f;
