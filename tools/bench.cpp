@@ -44,7 +44,7 @@ struct BenchArgs {
   std::string act = "f32";  // activation dtype; f16 is also timed against f32 activations
   bool alibi = false;
   std::string mask;  // "", "additive" or "bool": an explicit mask on every call (all keys visible)
-  uint32_t flash_threads_x = 0;
+  uint32_t flash_threads_x = 0, flash_keys_per_tile = 0;
   uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
   std::string json, csv, timeline;
   bool reprobe = false;
@@ -72,6 +72,7 @@ SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads, T
   opt.algorithm = algo;
   opt.split_kv_workgroups = a.split_workgroups;
   opt.flash_threads_x = a.flash_threads_x;
+  opt.flash_keys_per_tile = a.flash_keys_per_tile;
   opt.tiled_rows = a.tiled_rows;
   opt.tiled_keys = a.tiled_keys;
   opt.tiled_dchunk = a.tiled_dchunk;
@@ -368,6 +369,9 @@ Runner add_bench(CLI::App& app) {
       ->check(CLI::IsMember({"additive", "bool"}));
   app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
       ->check(CLI::IsMember({0, 8, 16}));
+  app.add_option("--flash-keys-per-tile", a->flash_keys_per_tile,
+                 "flash-prefill: keys per tile, 16/32/48/64 (one that does not fit falls back); 0: tuning")
+      ->check(CLI::IsMember({0, 16, 32, 48, 64}));
   app.add_option("--tiled-rows", a->tiled_rows, "flash-prefill-tiled: query rows per workgroup (0: tuning)")
       ->check(CLI::IsMember({0, 64, 128}));
   app.add_option("--tiled-keys", a->tiled_keys, "flash-prefill-tiled: keys per tile (0: tuning)")

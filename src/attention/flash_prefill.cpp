@@ -37,6 +37,19 @@ std::string split_wgsl(bool split) {
          "fn put_partial_ml(i: u32, v: vec2<f32>) { part_ml[i] = v; }\n";
 }
 
+// The form a prefetched K/V tile waits in registers until it is stored in workgroup memory (the
+// same for an f32 cache). With 64-row tiles an f16 cache stays packed (half the registers, unpacked
+// as stored): S=C=128 29.5 -> 27.5 us, 32 tokens at input_pos 4064 149 -> 131, level with f32;
+// with 128-row tiles that form was slower than unpacking at the load (S=C=2048 1474 vs 1392 us,
+// 1024 398 vs 379; f32 1363 / 367). H200, bench/RESULTS.md, session 8.
+std::string tile_regs_wgsl(uint32_t tx) {
+  if (tx == 16)
+    return "alias TileVec4 = KvVec4;\nfn tile_load(v: KvVec4) -> TileVec4 { return v; }\n"
+           "fn tile_unpack(v: TileVec4) -> vec4<f32> { return kv_unpack(v); }\n";
+  return "alias TileVec4 = vec4<f32>;\nfn tile_load(v: KvVec4) -> TileVec4 { return kv_unpack(v); }\n"
+         "fn tile_unpack(v: TileVec4) -> vec4<f32> { return v; }\n";
+}
+
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
 gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
                      bool split = false) {
@@ -45,7 +58,7 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
-              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + split_wgsl(split) + extra,
+              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + split_wgsl(split) + extra,
           {}};
 }
 

@@ -17,7 +17,8 @@
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  WGT: threads per workgroup (256, or 128 for short prompts: twice the
 //   workgroups),  TX: threads along keys / head dim (16 or 8; TY = WGT / TX),
-//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  SINKS and sink_logit(h): the
+//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  TileVec4, tile_load(KvVec4) and
+//   tile_unpack(TileVec4): the form a prefetched K/V tile waits in (see fetch_tile),  SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
@@ -53,21 +54,20 @@ var<workgroup> p_tile: array<vec4<f32>, BC * TY>;
 var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows of (tx, ty)
 
 // Loads a K or V tile into registers (every load issued before any is used); the caller
-// stores it into kv_tile once its previous reads are done. The registers hold the cache's
-// storage format (an f16 cache: half the registers) and are unpacked as they are stored:
-// unpacked at the load, the f16 cache ran 7.7% slower than f32 at S=128 and 32 tokens at
-// input_pos 4064; packed, it runs level with or faster than f32 (H200, bench/RESULTS.md, session 8).
-fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<KvVec4, NL> {
-  var regs: array<KvVec4, NL> = array<KvVec4, NL>();
+// stores it into kv_tile once its previous reads are done. The registers are TileVec4s
+// (generated, see the header): an f16 cache's words (unpacked as they are stored) with
+// 64-row tiles, unpacked floats with 128-row ones.
+fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<TileVec4, NL> {
+  var regs: array<TileVec4, NL> = array<TileVec4, NL>();
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
     let i = t + WGT * n;
     let key = key0 + i / D4;
     if (i < BC * D4 && key < p.context_len) {
       let idx = (key * p.kv_heads + kvh) * D4 + i % D4;
       if (is_v) {
-        regs[n] = v_vec(idx);
+        regs[n] = tile_load(v_vec(idx));
       } else {
-        regs[n] = k_vec(idx);
+        regs[n] = tile_load(k_vec(idx));
       }
     }
   }
@@ -76,20 +76,20 @@ fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<KvVec4, NL> {
 
 // The K tile is stored scaled (the softmax scale rides on k instead of on every q load:
 // still applied before the dot product, so q.k cannot overflow when the score would not).
-fn store_tile_scaled(t: u32, regs: array<KvVec4, NL>, scale: f32) {
+fn store_tile_scaled(t: u32, regs: array<TileVec4, NL>, scale: f32) {
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
     let i = t + WGT * n;
     if (i < BC * D4) {
-      kv_tile[(i / D4) * KV_STRIDE + i % D4] = kv_unpack(regs[n]) * scale;
+      kv_tile[(i / D4) * KV_STRIDE + i % D4] = tile_unpack(regs[n]) * scale;
     }
   }
 }
 
-fn store_tile(t: u32, regs: array<KvVec4, NL>) {
+fn store_tile(t: u32, regs: array<TileVec4, NL>) {
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
     let i = t + WGT * n;
     if (i < BC * D4) {
-      kv_tile[(i / D4) * KV_STRIDE + i % D4] = kv_unpack(regs[n]);
+      kv_tile[(i / D4) * KV_STRIDE + i % D4] = tile_unpack(regs[n]);
     }
   }
 }
@@ -166,7 +166,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   // in magnitude (SCALE_AFTER): then it multiplies each finished score, so k * scale cannot
   // overflow where the score does not.
   let qscale = select(p.scale, 1.0, SCALE_AFTER);
-  var k_next: array<KvVec4, NL> = fetch_tile(t, kvh, first_tile * BC, false);
+  var k_next: array<TileVec4, NL> = fetch_tile(t, kvh, first_tile * BC, false);
   for (var tile: u32 = first_tile; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
     store_tile_scaled(t, k_next, qscale);
