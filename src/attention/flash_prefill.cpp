@@ -80,8 +80,10 @@ uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
   return static_cast<uint32_t>((uint64_t{sh.rows()} + f.rows() - 1) / f.rows());
 }
 
-// Threads per workgroup: 128 where 256-thread workgroups would number fewer than kFewWorkgroups
+// Threads per workgroup: 128 where 256-thread workgroups would number at most kFewWorkgroups
 // (short prompts: each holds one of the GPU's multiprocessors, most of which would idle), else 256.
+// H200, llama3-8b heads, 128 / 256 threads (bench/RESULTS.md, sessions 6 and 8): S=C=128 (64
+// workgroups of 256) 27.6 / 38.6 us, 256 (128 of them) 55.2 / 63.9, 512 (256) 151.3 / 122.6.
 // $WEBATTN_FLASH_THREADS (128 or 256) overrides, for tests and measurements.
 constexpr uint64_t kFewWorkgroups = 128;
 uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
@@ -90,7 +92,7 @@ uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
     if (v != "128" && v != "256") throw UnsupportedError("WEBATTN_FLASH_THREADS=" + v + " is not 128 or 256");
     return v == "128" ? 128 : 256;
   }
-  return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads < kFewWorkgroups ? 128 : 256;
+  return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads <= kFewWorkgroups ? 128 : 256;
 }
 
 // Threads along keys / head dim when neither the options nor the tuning fix it: 8 (128-row tiles:

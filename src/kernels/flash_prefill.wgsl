@@ -38,7 +38,7 @@
 const TY: u32 = WGT / TX;
 const BR: u32 = 4u * TY;
 const NJ: u32 = BC / TX;
-const TWO_CHAINS: bool = D4 > 32u;  // scores in two fma chains past D = 128 (see the score loop)
+const TWO_CHAINS: bool = D4 > 16u;  // scores in two fma chains past D = 64 (see the score loop)
 const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free column reads
 const NL: u32 = (BC * D4 + WGT - 1u) / WGT;  // tile vec4s loaded per invocation
 
@@ -176,10 +176,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
     // Scores for 4 rows x NJ keys.
     // Each score accumulates through fma chains (no dot() then add: H200 3.9% at S=2048) of at
-    // most 128 products: past D=128 (TWO_CHAINS) even and odd head-dim vec4s go to two chains,
-    // added at the end. One chain of 256 drifted past the fp32 limit (D=256 on the H200: max abs
-    // 2.44e-6); two cost 10% at D=128, where one chain has stayed within it (bench/RESULTS.md,
-    // session 7).
+    // most 128 products: past D=64 (TWO_CHAINS) even and odd head-dim vec4s go to two chains,
+    // added at the end. One chain drifted past the fp32 limit at D=256 (H200: max abs 2.44e-6,
+    // session 7) and at D=128 (llama3-8b S=64, `check --seed 861`: 2.32e-6; with two chains
+    // 9.3e-7 over six seeds' presets), at +7-19% time (H200, bench/RESULTS.md, session 8); D=64
+    // stays within it in one chain (8.9e-7).
     var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + 16j
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       sc[j] = vec4<f32>(0.0);
