@@ -161,9 +161,18 @@ TEST(FlashWideTiles, MatchTheReference) {
 // kv heads here), 64-row tiles below. Seen through the bits: the two tile shapes sum each row in
 // another order, so the rule's output equals the forced shape's it picked, bit for bit, and
 // differs from the other's somewhere. $WEBATTN_FLASH_THREADS_X forces the rule's choice.
+// Sets an environment variable for a scope (unset on exit, also when a check throws).
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const char* value) : name(n) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name); }
+};
+
 TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
   Context& ctx = shared_context();
   Sdpa sdpa(ctx);
+  sdpa.set_tuning(Tuning{});  // the built-in defaults, whatever a tuning file says
+  unsetenv("WEBATTN_FLASH_THREADS_X");
   const uint32_t hq = 16, hkv = 4, d = 16;
   const auto run = [&](uint32_t S, uint32_t threads_x) {
     std::mt19937 rng(S);
@@ -190,15 +199,26 @@ TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
   const auto small_wide = run(1984, 8), small_narrow = run(1984, 16), small_picked = run(1984, 0);
   EXPECT_EQ(small_picked, small_narrow) << "S=1984 should keep 64-row tiles";
   EXPECT_NE(small_picked, small_wide);
-  setenv("WEBATTN_FLASH_THREADS_X", "16", 1);
-  EXPECT_EQ(run(2048, 0), narrow) << "$WEBATTN_FLASH_THREADS_X=16 overrides the rule";
-  EXPECT_EQ(run(2048, 8), wide) << "but not the options";
-  setenv("WEBATTN_FLASH_THREADS_X", "4", 1);
+  // A tuning that fixes 64-row tiles beats the rule.
+  Tuning narrow_tuning;
+  narrow_tuning.flash_threads_x = 16;
+  sdpa.set_tuning(narrow_tuning);
+  EXPECT_EQ(run(2048, 0), narrow) << "the tuning's flash_threads_x 16 overrides the rule";
+  sdpa.set_tuning(Tuning{});
+  {
+    ScopedEnv env("WEBATTN_FLASH_THREADS_X", "16");
+    EXPECT_EQ(run(2048, 0), narrow) << "$WEBATTN_FLASH_THREADS_X=16 overrides the rule";
+    EXPECT_EQ(run(2048, 8), wide) << "but not the options";
+  }
+  {
+    ScopedEnv env("WEBATTN_FLASH_THREADS_X", "8");
+    EXPECT_EQ(run(1984, 0), small_wide) << "$WEBATTN_FLASH_THREADS_X=8 forces 128-row tiles on a shorter prompt";
+  }
+  ScopedEnv env("WEBATTN_FLASH_THREADS_X", "4");
   try {
     run(64, 0);
     ADD_FAILURE() << "WEBATTN_FLASH_THREADS_X=4 was accepted";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_THREADS_X=4"), std::string::npos) << e.what();
   }
-  unsetenv("WEBATTN_FLASH_THREADS_X");
 }

@@ -54,7 +54,7 @@ TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
 
 // D = 256 (Gemma's head dim): every score's 256 products in one fma chain drifted past the fp32
 // limit (max abs 2.1-2.6e-6 on two `check --seed 241` cases, H200 and lavapipe alike); the
-// kernel splits them into two chains of 128 past D = 128. The two cases, on several seeds.
+// kernel splits them into two chains (of at most 128) past D = 64. The two cases, on several seeds.
 TEST(FlashPrefillWorkgroups, HeadDim256StaysWithinTheFp32Limits) {
   Context& ctx = webattn::testing::test_context();
   verify::Case w{59, 32, 4, 256, 0, 63};

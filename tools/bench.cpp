@@ -236,7 +236,8 @@ nlohmann::json results_json(const AdapterSummary& ad, const ProbeResult& ceil, c
 // and V with the probe's winning read form. If one copy is slow in every round, its memory
 // is (placement); if every copy is slow in one round, the device was at that time.
 ExitCode placement_diagnostic(Context& ctx, Sdpa& sdpa, const BenchArgs& a, const std::vector<Point>& points,
-                         const ProbeResult& ceil, uint32_t Hq, uint32_t Hkv, uint32_t D, DType act) {
+                         const ProbeResult& ceil, uint32_t Hq, uint32_t Hkv, uint32_t D, DType act,
+                         Timeline* timeline) {
   ProbeForm form = ceil.read;
   form.kind = CeilingKind::Read;
   fmt::print("placement: {} copies of each decode point's inputs, all alive{}; {} rounds, each timing every copy's "
@@ -265,8 +266,12 @@ ExitCode placement_diagnostic(Context& ctx, Sdpa& sdpa, const BenchArgs& a, cons
         for (uint32_t i = 0; i < a.placement; ++i) {
           fmt::print(stderr, "\r[decode C={} {} {}] round {}/{} copy {}/{}   ", pt.C, pt.dtype, to_string(algo), r + 1,
                      a.rounds, i + 1, a.placement);
-          us[i].push_back(
-              time_calls(sdpa, *copies[i], opt, a.warmup, a.repeats, a.batch, false, a.warmup_ms).per_call_ms * 1e3);
+          if (timeline) timeline->label = fmt::format("placement decode C={} {} {} round {} copy {}", pt.C, pt.dtype,
+                                                      to_string(algo), r + 1, i + 1);
+          us[i].push_back(time_calls(sdpa, *copies[i], opt, a.warmup, a.repeats, a.batch, false, a.warmup_ms,
+                                     timeline, !a.idle_warmup)
+                              .per_call_ms *
+                          1e3);
           const CacheReadRate rate = measure_cache_read(copies[i]->cache, form, 5);
           kr[i].push_back(rate.keys_gbps);
           vr[i].push_back(rate.values_gbps);
@@ -367,7 +372,8 @@ Runner add_bench(CLI::App& app) {
                  "an explicit mask on every call, hiding nothing: additive (fp32 [S, C], 4 bytes read per query "
                  "row and key) or bool (bit-packed, 1 bit); the floor column does not count its bytes")
       ->check(CLI::IsMember({"additive", "bool"}));
-  app.add_option("--flash-threads-x", a->flash_threads_x, "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning")
+  app.add_option("--flash-threads-x", a->flash_threads_x,
+                 "flash-prefill: 16 (64-row tiles) or 8 (128-row); 0: tuning (whose default picks by prompt shape)")
       ->check(CLI::IsMember({0, 8, 16}));
   app.add_option("--flash-keys-per-tile", a->flash_keys_per_tile,
                  "flash-prefill: keys per tile, 16/32/48/64 (one that does not fit falls back); 0: tuning")
@@ -512,7 +518,10 @@ Runner add_bench(CLI::App& app) {
                  "layer's; caches up to {} per point ({} layers x K and V)\n",
                  L, a->batch, L, size_text(2.0 * L * largest), L);
     }
-    if (a->placement) return placement_diagnostic(ctx, sdpa, *a, points, ceil, Hq, Hkv, D, act);
+    std::optional<Timeline> timeline;
+    if (!a->timeline.empty()) timeline.emplace(a->timeline);
+    Timeline* tl = timeline ? &*timeline : nullptr;
+    if (a->placement) return placement_diagnostic(ctx, sdpa, *a, points, ceil, Hq, Hkv, D, act, tl);
     const bool churn_each = a->churn_mib && !a->churn_once;
     if (a->churn_once) {
       const size_t n = churn_memory(ctx, a->churn_mib);
@@ -546,9 +555,6 @@ Runner add_bench(CLI::App& app) {
       return in;
     };
     // One algorithm on one point's inputs: per call, or the model step (a plan per layer).
-    std::optional<Timeline> timeline;
-    if (!a->timeline.empty()) timeline.emplace(a->timeline);
-    Timeline* tl = timeline ? &*timeline : nullptr;
     const auto time_point = [&](const Point& pt, Algorithm algo, Inputs& in) {
       std::optional<Tensor> mask = bench_mask(ctx, *a, pt.S, pt.C);
       SdpaOptions opt = call_options(*a, algo, Hq, mask ? &*mask : nullptr);

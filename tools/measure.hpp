@@ -119,9 +119,10 @@ struct Timing {
 // utilisation on the H200 at C=16384). After a second of low utilisation (memory churned on
 // the CPU) the H200's clock governor took that duty cycle for idleness and lowered the SM
 // clock mid-measurement (1980 -> 1305..1905 MHz, reason "GPU idle", the memory clock
-// unchanged), taking 1.2-1.9 s to climb back: 1.05-1.40x slower medians after churn in 4 of
-// 8 runs (bench/RESULTS.md, session 8). Untimed calls queued ahead of each warm-up
-// submission keep the queue full instead.
+// unchanged), taking 1.2-1.9 s to climb back: 1.05x and 1.32x slower medians after churn in 2
+// of 8 runs (bench/RESULTS.md, session 8). Untimed calls queued ahead of each warm-up
+// submission keep the queue full instead (bench, tune). The timed submissions themselves are
+// not padded: after a busy warm-up the clock held in every run measured (20 of 20).
 struct WarmupClock {
   int count;
   double ms;
@@ -130,14 +131,16 @@ struct WarmupClock {
   bool warming(int done) const {
     return done < count || std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < ms;
   }
-  // Untimed submissions to queue before the next warm-up submission: about kBusyMs of GPU
-  // work by the last submission's time (at most kMaxBusy); none without a time-based
-  // warm-up (CPU adapters: no clock to hold up, and every call costs real time there).
+  // Untimed submissions to queue before the next warm-up submission so that, with it, about
+  // kBusyMs of GPU work is queued (by the last submission's time; at most kMaxBusy; none when
+  // one submission alone lasts that long); none without a time-based warm-up (CPU adapters: no
+  // clock to hold up, and every call costs real time there), and none before the first
+  // submission's time is known.
   int keep_busy(double last_submission_ms) const {
     constexpr double kBusyMs = 4;
-    constexpr int kMaxBusy = 64;
+    constexpr int kMaxBusy = 256;
     if (!busy || ms <= 0 || last_submission_ms <= 0) return 0;
-    return static_cast<int>(std::min<double>(kMaxBusy, std::ceil(kBusyMs / last_submission_ms)));
+    return static_cast<int>(std::min<double>(kMaxBusy, std::ceil(kBusyMs / last_submission_ms) - 1));
   }
 };
 
@@ -152,12 +155,20 @@ struct Timeline {
     if (!file) throw Error("--timeline: cannot write " + path);
     file << "label,submission,utc_s,warmup,per_call_us\n";
   }
+  // Rows are flushed as written: a run that fails midway keeps what it measured.
   void add(int submission, bool warming, double per_call_ms) {
-    file << '"' << label << "\"," << submission << ',' << std::fixed << utc() << std::defaultfloat << ','
-         << (warming ? 1 : 0) << ',' << per_call_ms * 1e3 << '\n';
+    file << quoted(label) << ',' << submission << ',' << std::fixed << utc() << std::defaultfloat << ','
+         << (warming ? 1 : 0) << ',' << per_call_ms * 1e3 << std::endl;
   }
   // An event between timings (inputs allocated, memory churned): submission -1, no time.
-  void mark(const std::string& event) { file << '"' << event << "\",-1," << std::fixed << utc() << std::defaultfloat << ",,\n"; }
+  void mark(const std::string& event) {
+    file << quoted(event) << ",-1," << std::fixed << utc() << std::defaultfloat << ",," << std::endl;
+  }
+  static std::string quoted(const std::string& s) {  // CSV: a field in quotes, its quotes doubled
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + '"';
+  }
   static double utc() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   }

@@ -2,8 +2,7 @@
 // winners for this adapter to the tuning file Sdpa reads.
 #include <fmt/core.h>
 
-#include <utility>
-
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +26,9 @@ struct TuneArgs {
   std::vector<uint32_t> prefill = {512};
   std::vector<uint32_t> split_candidates = {256, 512, 1024, 2048, 4096};
   std::vector<uint32_t> tile_candidates = {16, 32, 48, 64};
+  // Prompt lengths where flash-prefill's shape rule takes 128-row tiles, to time it against
+  // 64-row tiles (the rule was measured on the H200 only).
+  std::vector<uint32_t> wide_prefill = {2048};
   // flash-prefill-tiled tiles "ROWSxKEYSxDCHUNK" to time (none by default: 18 shapes would
   // take minutes of compiles on a CPU adapter).
   std::vector<std::string> tiled_candidates;
@@ -62,6 +64,11 @@ Runner add_tune(CLI::App& app) {
   app.add_option("--keys-per-tile", a->tile_candidates, "flash-prefill keys-per-tile candidates")
       ->delimiter(',')
       ->check(CLI::IsMember({16, 32, 48, 64}));
+  app.add_option("--wide-prefill", a->wide_prefill,
+                 "prefill lengths to time flash-prefill's tile rule (128-row tiles for long prompts) against 64-row "
+                 "tiles on; a lone 0 skips it")
+      ->delimiter(',')
+      ->check(at_least(0));
   app.add_option("--tiled-tiles", a->tiled_candidates,
                  "flash-prefill-tiled tiles to time, ROWSxKEYSxDCHUNK (rows 64/128, keys 32/64/128, head-dim chunk "
                  "4/8/16), e.g. 128x64x16,64x64x8 (default: none, the tiled kernel is not tuned)")
@@ -74,6 +81,8 @@ Runner add_tune(CLI::App& app) {
     for (const auto* list : {&a->decode, &a->prefill, &a->split_candidates, &a->tile_candidates})
       if (list->empty()) throw BadArgument("an empty list: --decode, --prefill, --split-workgroups and "
                                            "--keys-per-tile each need at least one value");
+    if (a->wide_prefill.size() > 1 && std::count(a->wide_prefill.begin(), a->wide_prefill.end(), 0u))
+      throw BadArgument("--wide-prefill: 0 (skip the tile-rows timing) stands alone, got it among other lengths");
     const std::string path = a->file.empty() ? tuning_path() : a->file;
     if (!a->dry_run) check_writable(path, a->file.empty() ? "tuning file" : "--file", true);
     Context ctx = a->device.open();
@@ -178,6 +187,33 @@ Runner add_tune(CLI::App& app) {
                  "what fits), {}\n", rows, keys, dchunk, s * 1e3, floor_note(a->prefill, true, 4, s));
       if (s < best_score) best_score = s, best.tiled_rows = rows, best.tiled_keys = keys, best.tiled_dchunk = dchunk;
     }
+    // flash-prefill's tile rows: the shape rule (Tuning::flash_threads_x 0: 128-row tiles where
+    // they give enough workgroups) against 64-row tiles always (16); ties keep the rule.
+    if (!(a->wide_prefill.size() == 1 && a->wide_prefill[0] == 0)) {
+      double t_rule = 0, t_narrow = 0;
+      std::vector<std::unique_ptr<BenchInputs>> wide_inputs;
+      for (auto c : a->wide_prefill)
+        wide_inputs.push_back(
+            std::make_unique<BenchInputs>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
+      warm = default_warmup_ms(ctx.adapter());
+      for (uint32_t tx : {0u, 16u}) {
+        Tuning t = best;
+        t.flash_threads_x = tx;
+        sdpa.set_tuning(t);
+        SdpaOptions opt;
+        opt.algorithm = Algorithm::FlashPrefill;
+        size_t i = 0;
+        const double s = score(a->wide_prefill, [&](uint32_t) {
+          return time_calls(sdpa, *wide_inputs[i++], opt, 2, a->repeats, 2, false, std::exchange(warm, 0.0))
+              .per_call_ms;
+        });
+        (tx == 0 ? t_rule : t_narrow) = s;
+        fmt::print("flash-prefill tile rows, {:<22}: {:8.1f} us (geometric mean over --wide-prefill C), {}\n",
+                   tx == 0 ? "by shape (128 if long)" : "64 always", s * 1e3, floor_note(a->wide_prefill, true, 4, s));
+      }
+      best.flash_threads_x = t_narrow < t_rule ? 16 : 0;
+      sdpa.set_tuning(best);
+    }
     // f16 caches: native WGSL f16 reads against unpacked u32 words, where the device can.
     if (ctx.has_shader_f16()) {
       double t_packed = 0, t_native = 0;
@@ -203,9 +239,11 @@ Runner add_tune(CLI::App& app) {
       fmt::print("f16 cache: device has no shader-f16, packed u32 storage it is\n");
       best.native_f16 = false;
     }
-    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, tiled {}x{}x{}, native_f16 {}\n",
-               best.split_kv_workgroups, best.flash_keys_per_tile, best.tiled_rows, best.tiled_keys, best.tiled_dchunk,
-               best.native_f16);
+    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, flash_threads_x {} ({}), tiled {}x{}x{}, "
+               "native_f16 {}\n",
+               best.split_kv_workgroups, best.flash_keys_per_tile, best.flash_threads_x,
+               best.flash_threads_x == 0 ? "by shape" : "64-row tiles", best.tiled_rows, best.tiled_keys,
+               best.tiled_dchunk, best.native_f16);
     if (!a->dry_run) {
       save_tuning(path, ctx.adapter(), best);
       fmt::print("saved to {}\n", path);

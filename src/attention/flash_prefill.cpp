@@ -97,10 +97,12 @@ uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
 
 // Threads along keys / head dim when neither the options nor the tuning fix it: 8 (128-row tiles:
 // twice the rows per K/V tile, twice the FMAs per workgroup-memory load) where they still give
-// at least kWideTileWorkgroups workgroups, else 16 (64-row tiles: twice the workgroups). H200,
-// llama3-8b heads (bench/RESULTS.md, session 8): S=C=2048 1529 -> 1364 us, llama3.2-1b 2048
-// 814 -> 702, but S=512 (128 wide workgroups) 125 -> 145. $WEBATTN_FLASH_THREADS_X (8 or 16)
-// overrides the rule (not the options), for tests and measurements.
+// at least kWideTileWorkgroups workgroups and D <= 128 (the head dims measured), else 16 (64-row
+// tiles: twice the workgroups). H200, llama3-8b heads (bench/RESULTS.md, session 8): S=C=2048
+// 1529 -> 1364 us, llama3.2-1b 2048 814 -> 702, but S=512 (128 wide workgroups) 125 -> 145; on the
+// H100 (session 1's kernel) 128-row tiles were slower everywhere: `webattn tune` times the rule
+// against 64-row tiles and saves flash_threads_x 16 where the rule loses. $WEBATTN_FLASH_THREADS_X
+// (8 or 16) overrides the rule (not the options or the tuning), for tests and measurements.
 constexpr uint64_t kWideTileWorkgroups = 256;
 uint32_t threads_x(const CallShape& sh, const Settings& st) {
   if (st.flash_threads_x != 0) return st.flash_threads_x;
@@ -109,7 +111,8 @@ uint32_t threads_x(const CallShape& sh, const Settings& st) {
     if (v != "8" && v != "16") throw UnsupportedError("WEBATTN_FLASH_THREADS_X=" + v + " is not 8 or 16");
     return v == "8" ? 8 : 16;
   }
-  return uint64_t{row_blocks(sh, {8, 0, 256})} * sh.cache.kv_heads >= kWideTileWorkgroups ? 8 : 16;
+  const bool enough = uint64_t{row_blocks(sh, {8, 0, 256})} * sh.cache.kv_heads >= kWideTileWorkgroups;
+  return enough && sh.cache.head_dim <= 128 ? 8 : 16;
 }
 
 FlashShape tile_shape(const DeviceLimits& lim, const CallShape& sh, const Settings& st) {

@@ -181,7 +181,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     // session 7) and at D=128 (llama3-8b S=64, `check --seed 861`: 2.32e-6; with two chains
     // 9.3e-7 over six seeds' presets), at +7-19% time (H200, bench/RESULTS.md, session 8); D=64
     // stays within it in one chain (8.9e-7).
-    var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + 16j
+    var sc: array<vec4<f32>, NJ> = array<vec4<f32>, NJ>();  // sc[j][i]: row i, key tx + TX * j
     for (var j: u32 = 0u; j < NJ; j = j + 1u) {
       sc[j] = vec4<f32>(0.0);
     }
