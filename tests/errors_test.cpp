@@ -127,6 +127,9 @@ TEST(Errors, TunablesOutsideTheirSets) {
   SdpaOptions threads;
   threads.flash_threads_x = 7;
   refused(threads, "flash_threads_x 7 is not allowed; allowed: 0 (the Sdpa's tuning), 8, 16");
+  SdpaOptions wg;
+  wg.flash_workgroup_threads = 64;
+  refused(wg, "flash_workgroup_threads 64 is not allowed; allowed: 0 (the Sdpa's tuning), 128, 256");
   SdpaOptions huge;
   huge.split_kv_workgroups = 1u << 30;
   refused(huge, "split_kv_workgroups 1073741824 is not allowed; allowed: 0 (the Sdpa's tuning) or 1 to 65536");
@@ -150,6 +153,12 @@ TEST(Errors, TuningOutsideItsSets) {
   msg = error_of<ShapeError>([&] { sdpa.set_tuning(threads); });
   EXPECT_NE(msg.find("tuning flash_threads_x 4 is not allowed; allowed: 0 (by shape), 8, 16"), std::string::npos) << msg;
   EXPECT_EQ(sdpa.tuning().flash_threads_x, Tuning{}.flash_threads_x);  // a refused tuning is not applied
+  Tuning wg;
+  wg.flash_workgroup_threads = 512;
+  msg = error_of<ShapeError>([&] { sdpa.set_tuning(wg); });
+  EXPECT_NE(msg.find("tuning flash_workgroup_threads 512 is not allowed; allowed: 0 (by shape), 128, 256"),
+            std::string::npos)
+      << msg;
 }
 
 // validate() throws what forward() and plan() would, with no tensors and no GPU work.

@@ -90,4 +90,28 @@ TEST(FlashPrefillWorkgroups, AnUnknownSizeIsRefused) {
   unsetenv("WEBATTN_FLASH_THREADS");
 }
 
+// The workgroup size as a tunable (Tuning / SdpaOptions flash_workgroup_threads): each size
+// matches the reference, and a size fixed there wins over the environment, which is then not
+// read at all (its invalid value raises nothing), while the default (0, by shape) reads it.
+TEST(FlashPrefillWorkgroups, TheTuningFixesTheSizeBeforeTheEnvironment) {
+  Context& ctx = webattn::testing::test_context();
+  const verify::Case c{70, 8, 2, 16, 0, 80};
+  setenv("WEBATTN_FLASH_THREADS", "96", 1);
+  for (uint32_t threads : {128u, 256u}) {
+    SCOPED_TRACE(threads);
+    Tuning t;
+    t.flash_workgroup_threads = threads;
+    const verify::Result r = verify::run_case(ctx, c, Algorithm::FlashPrefill, DType::F32, 90 + threads, &t);
+    EXPECT_TRUE(r.passed()) << "max_abs " << r.cmp.max_abs << " rel_l2 " << r.cmp.rel_l2;
+  }
+  const Tuning by_shape;
+  try {
+    verify::run_case(ctx, c, Algorithm::FlashPrefill, DType::F32, 95, &by_shape);
+    ADD_FAILURE() << "the default tuning did not read WEBATTN_FLASH_THREADS=96";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_THREADS=96"), std::string::npos) << e.what();
+  }
+  unsetenv("WEBATTN_FLASH_THREADS");
+}
+
 }  // namespace

@@ -27,9 +27,15 @@ TEST(Tuning, SaveThenLoadPerAdapterKeepsOtherEntries) {
   AdapterSummary other = ctx().adapter();
   other.device = "Some Other GPU";
   save_tuning(path, other, {333, 16});
-  save_tuning(path, ctx().adapter(), {777, 32});
-  EXPECT_EQ(load_tuning(path, ctx().adapter()).split_kv_workgroups, 777u);
-  EXPECT_EQ(load_tuning(path, ctx().adapter()).flash_keys_per_tile, 32u);
+  Tuning mine{777, 32};
+  mine.flash_threads_x = 16;
+  mine.flash_workgroup_threads = 128;
+  save_tuning(path, ctx().adapter(), mine);
+  const Tuning back = load_tuning(path, ctx().adapter());
+  EXPECT_EQ(back.split_kv_workgroups, 777u);
+  EXPECT_EQ(back.flash_keys_per_tile, 32u);
+  EXPECT_EQ(back.flash_threads_x, 16u);
+  EXPECT_EQ(back.flash_workgroup_threads, 128u);
   EXPECT_EQ(load_tuning(path, other).split_kv_workgroups, 333u);
 }
 

@@ -44,7 +44,7 @@ struct BenchArgs {
   std::string act = "f32";  // activation dtype; f16 is also timed against f32 activations
   bool alibi = false;
   std::string mask;  // "", "additive" or "bool": an explicit mask on every call (all keys visible)
-  uint32_t flash_threads_x = 0, flash_keys_per_tile = 0;
+  uint32_t flash_threads_x = 0, flash_keys_per_tile = 0, flash_workgroup_threads = 0;
   uint32_t tiled_rows = 0, tiled_keys = 0, tiled_dchunk = 0;
   std::string json, csv, timeline;
   bool reprobe = false;
@@ -73,6 +73,7 @@ SdpaOptions call_options(const BenchArgs& a, Algorithm algo, uint32_t q_heads, T
   opt.split_kv_workgroups = a.split_workgroups;
   opt.flash_threads_x = a.flash_threads_x;
   opt.flash_keys_per_tile = a.flash_keys_per_tile;
+  opt.flash_workgroup_threads = a.flash_workgroup_threads;
   opt.tiled_rows = a.tiled_rows;
   opt.tiled_keys = a.tiled_keys;
   opt.tiled_dchunk = a.tiled_dchunk;
@@ -378,6 +379,9 @@ Runner add_bench(CLI::App& app) {
   app.add_option("--flash-keys-per-tile", a->flash_keys_per_tile,
                  "flash-prefill: keys per tile, 16/32/48/64 (one that does not fit falls back); 0: tuning")
       ->check(CLI::IsMember({0, 16, 32, 48, 64}));
+  app.add_option("--flash-workgroup-threads", a->flash_workgroup_threads,
+                 "flash-prefill: threads per workgroup, 128 or 256; 0: tuning (whose default picks by prompt shape)")
+      ->check(CLI::IsMember({0, 128, 256}));
   app.add_option("--tiled-rows", a->tiled_rows, "flash-prefill-tiled: query rows per workgroup (0: tuning)")
       ->check(CLI::IsMember({0, 64, 128}));
   app.add_option("--tiled-keys", a->tiled_keys, "flash-prefill-tiled: keys per tile (0: tuning)")

@@ -29,6 +29,9 @@ struct TuneArgs {
   // Prompt lengths where flash-prefill's shape rule takes 128-row tiles, to time it against
   // 64-row tiles (the rule was measured on the H200 only).
   std::vector<uint32_t> wide_prefill = {2048};
+  // Prompt lengths where the workgroup-size rule takes 128-thread workgroups (short prompts), to
+  // time it against 256 threads always.
+  std::vector<uint32_t> short_prefill = {128};
   // flash-prefill-tiled tiles "ROWSxKEYSxDCHUNK" to time (none by default: 18 shapes would
   // take minutes of compiles on a CPU adapter).
   std::vector<std::string> tiled_candidates;
@@ -69,6 +72,11 @@ Runner add_tune(CLI::App& app) {
                  "tiles on; a lone 0 skips it")
       ->delimiter(',')
       ->check(at_least(0));
+  app.add_option("--short-prefill", a->short_prefill,
+                 "prefill lengths to time flash-prefill's workgroup-size rule (128 threads for short prompts) against "
+                 "256 threads on; a lone 0 skips it")
+      ->delimiter(',')
+      ->check(at_least(0));
   app.add_option("--tiled-tiles", a->tiled_candidates,
                  "flash-prefill-tiled tiles to time, ROWSxKEYSxDCHUNK (rows 64/128, keys 32/64/128, head-dim chunk "
                  "4/8/16), e.g. 128x64x16,64x64x8 (default: none, the tiled kernel is not tuned)")
@@ -81,8 +89,9 @@ Runner add_tune(CLI::App& app) {
     for (const auto* list : {&a->decode, &a->prefill, &a->split_candidates, &a->tile_candidates})
       if (list->empty()) throw BadArgument("an empty list: --decode, --prefill, --split-workgroups and "
                                            "--keys-per-tile each need at least one value");
-    if (a->wide_prefill.size() > 1 && std::count(a->wide_prefill.begin(), a->wide_prefill.end(), 0u))
-      throw BadArgument("--wide-prefill: 0 (skip the tile-rows timing) stands alone, got it among other lengths");
+    for (const auto& [list, name] : {std::pair{&a->wide_prefill, "--wide-prefill"}, {&a->short_prefill, "--short-prefill"}})
+      if (list->size() > 1 && std::count(list->begin(), list->end(), 0u))
+        throw BadArgument(std::string(name) + ": 0 (skip this timing) stands alone, got it among other lengths");
     const std::string path = a->file.empty() ? tuning_path() : a->file;
     if (!a->dry_run) check_writable(path, a->file.empty() ? "tuning file" : "--file", true);
     Context ctx = a->device.open();
@@ -187,33 +196,40 @@ Runner add_tune(CLI::App& app) {
                  "what fits), {}\n", rows, keys, dchunk, s * 1e3, floor_note(a->prefill, true, 4, s));
       if (s < best_score) best_score = s, best.tiled_rows = rows, best.tiled_keys = keys, best.tiled_dchunk = dchunk;
     }
-    // flash-prefill's tile rows: the shape rule (Tuning::flash_threads_x 0: 128-row tiles where
-    // they give enough workgroups) against 64-row tiles always (16); ties keep the rule.
-    if (!(a->wide_prefill.size() == 1 && a->wide_prefill[0] == 0)) {
-      double t_rule = 0, t_narrow = 0;
-      std::vector<std::unique_ptr<BenchInputs>> wide_inputs;
-      for (auto c : a->wide_prefill)
-        wide_inputs.push_back(
-            std::make_unique<BenchInputs>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
+    // flash-prefill's shape rules, each against its fixed alternative (ties keep the rule): tile
+    // rows (Tuning::flash_threads_x 0: 128-row tiles where they give enough workgroups) against
+    // 64-row tiles always (16), at --wide-prefill; workgroup size (flash_workgroup_threads 0: 128
+    // threads for short prompts) against 256 always, at --short-prefill. The fixed choice must win
+    // by 2%: where the rule picks it anyway the two are one configuration and only noise differs.
+    const auto rule_or_fixed = [&](const std::vector<uint32_t>& sizes, const char* what, const char* rule,
+                                   const char* fixed_name, auto set) {
+      if (sizes.size() == 1 && sizes[0] == 0) return;
+      double t_rule = 0, t_fixed = 0;
+      std::vector<std::unique_ptr<BenchInputs>> inputs;
+      for (auto c : sizes)
+        inputs.push_back(std::make_unique<BenchInputs>(ctx, c, c, pre.q_heads, pre.kv_heads, pre.head_dim, DType::F32));
       warm = default_warmup_ms(ctx.adapter());
-      for (uint32_t tx : {0u, 16u}) {
+      for (bool fixed : {false, true}) {
         Tuning t = best;
-        t.flash_threads_x = tx;
+        set(t, fixed);
         sdpa.set_tuning(t);
         SdpaOptions opt;
         opt.algorithm = Algorithm::FlashPrefill;
         size_t i = 0;
-        const double s = score(a->wide_prefill, [&](uint32_t) {
-          return time_calls(sdpa, *wide_inputs[i++], opt, 2, a->repeats, 2, false, std::exchange(warm, 0.0))
-              .per_call_ms;
+        const double s = score(sizes, [&](uint32_t) {
+          return time_calls(sdpa, *inputs[i++], opt, 2, a->repeats, 2, false, std::exchange(warm, 0.0)).per_call_ms;
         });
-        (tx == 0 ? t_rule : t_narrow) = s;
-        fmt::print("flash-prefill tile rows, {:<22}: {:8.1f} us (geometric mean over --wide-prefill C), {}\n",
-                   tx == 0 ? "by shape (128 if long)" : "64 always", s * 1e3, floor_note(a->wide_prefill, true, 4, s));
+        (fixed ? t_fixed : t_rule) = s;
+        fmt::print("flash-prefill {}, {:<22}: {:8.1f} us (geometric mean over its prefill C), {}\n", what,
+                   fixed ? fixed_name : rule, s * 1e3, floor_note(sizes, true, 4, s));
       }
-      best.flash_threads_x = t_narrow < t_rule ? 16 : 0;
+      set(best, t_fixed < 0.98 * t_rule);
       sdpa.set_tuning(best);
-    }
+    };
+    rule_or_fixed(a->wide_prefill, "tile rows", "by shape (128 if long)", "64 always",
+                  [](Tuning& t, bool fixed) { t.flash_threads_x = fixed ? 16 : 0; });
+    rule_or_fixed(a->short_prefill, "workgroup threads", "by shape (128 if short)", "256 always",
+                  [](Tuning& t, bool fixed) { t.flash_workgroup_threads = fixed ? 256 : 0; });
     // f16 caches: native WGSL f16 reads against unpacked u32 words, where the device can.
     if (ctx.has_shader_f16()) {
       double t_packed = 0, t_native = 0;
@@ -239,10 +255,11 @@ Runner add_tune(CLI::App& app) {
       fmt::print("f16 cache: device has no shader-f16, packed u32 storage it is\n");
       best.native_f16 = false;
     }
-    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, flash_threads_x {} ({}), tiled {}x{}x{}, "
-               "native_f16 {}\n",
+    fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, flash_threads_x {} ({}), "
+               "flash_workgroup_threads {} ({}), tiled {}x{}x{}, native_f16 {}\n",
                best.split_kv_workgroups, best.flash_keys_per_tile, best.flash_threads_x,
-               best.flash_threads_x == 0 ? "by shape" : "64-row tiles", best.tiled_rows, best.tiled_keys,
+               best.flash_threads_x == 0 ? "by shape" : "64-row tiles", best.flash_workgroup_threads,
+               best.flash_workgroup_threads == 0 ? "by shape" : "256 always", best.tiled_rows, best.tiled_keys,
                best.tiled_dchunk, best.native_f16);
     if (!a->dry_run) {
       save_tuning(path, ctx.adapter(), best);

@@ -167,6 +167,10 @@ struct SdpaOptions {
   // (whose 0 picks by shape: 128-row tiles where they still give at least 256 workgroups).
   uint32_t flash_keys_per_tile = 0;
   uint32_t flash_threads_x = 0;
+  // flash-prefill: threads per workgroup, 128 or 256 (half or all of a tile's rows per
+  // workgroup). 0: the Sdpa's tuning (whose 0 picks by shape: 128 where 256-thread workgroups
+  // would number at most 128).
+  uint32_t flash_workgroup_threads = 0;
   // flash-prefill-tiled: query rows per workgroup (64 or 128), keys per tile (32, 64 or
   // 128) and the head-dim chunk of the score phase (4, 8 or 16 values). A shape the device's
   // workgroup memory cannot hold falls back to one that fits. 0: the Sdpa's tuning.
@@ -184,6 +188,7 @@ struct Tuning {
   uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
   uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = by shape (128-row where enough workgroups)
+  uint32_t flash_workgroup_threads = 0; // 128, 256; 0 = by shape (128 where 256-thread workgroups are few)
   // flash-prefill-tiled's tile (see SdpaOptions); 0 = by head dim (the largest that fits)
   uint32_t tiled_rows = 0;              // 64, 128
   uint32_t tiled_keys = 0;              // 32, 64, 128

@@ -70,6 +70,7 @@ void validate_tuning(const Tuning& t) {
   expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
   expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
   expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "by shape");
+  expect_one_of("tuning flash_workgroup_threads", t.flash_workgroup_threads, {0, 128, 256}, "by shape");
   expect_one_of("tuning tiled_rows", t.tiled_rows, {0, 64, 128}, "by head dim");
   expect_one_of("tuning tiled_keys", t.tiled_keys, {0, 32, 64, 128}, "by head dim");
   expect_one_of("tuning tiled_dchunk", t.tiled_dchunk, {0, 4, 8, 16}, "by head dim");
@@ -85,6 +86,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
   expect_one_of("flash_threads_x", o.flash_threads_x, {0, 8, 16}, "the Sdpa's tuning");
+  expect_one_of("flash_workgroup_threads", o.flash_workgroup_threads, {0, 128, 256}, "the Sdpa's tuning");
   expect_one_of("tiled_rows", o.tiled_rows, {0, 64, 128}, "the Sdpa's tuning");
   expect_one_of("tiled_keys", o.tiled_keys, {0, 32, 64, 128}, "the Sdpa's tuning");
   expect_one_of("tiled_dchunk", o.tiled_dchunk, {0, 4, 8, 16}, "the Sdpa's tuning");
@@ -122,6 +124,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   s.split_kv_workgroups = o.split_kv_workgroups ? o.split_kv_workgroups : tune.split_kv_workgroups;
   s.flash_keys_per_tile = o.flash_keys_per_tile ? o.flash_keys_per_tile : tune.flash_keys_per_tile;
   s.flash_threads_x = o.flash_threads_x ? o.flash_threads_x : tune.flash_threads_x;
+  s.flash_workgroup_threads = o.flash_workgroup_threads ? o.flash_workgroup_threads : tune.flash_workgroup_threads;
   s.tiled_rows = o.tiled_rows ? o.tiled_rows : tune.tiled_rows;
   s.tiled_keys = o.tiled_keys ? o.tiled_keys : tune.tiled_keys;
   s.tiled_dchunk = o.tiled_dchunk ? o.tiled_dchunk : tune.tiled_dchunk;

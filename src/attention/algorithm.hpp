@@ -49,6 +49,7 @@ struct Settings {
   uint32_t split_kv_workgroups = 0;  // >= 1
   uint32_t flash_keys_per_tile = 0;  // 0 (the most that fits), 16, 32, 48, 64
   uint32_t flash_threads_x = 0;      // 0, 8, 16
+  uint32_t flash_workgroup_threads = 0;  // 0 (by shape), 128, 256
   uint32_t tiled_rows = 0;           // 0 (by head dim), 64, 128
   uint32_t tiled_keys = 0;           // 0, 32, 64, 128
   uint32_t tiled_dchunk = 0;         // 0, 4, 8, 16

@@ -81,12 +81,15 @@ uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
 }
 
 // Threads per workgroup: 128 where 256-thread workgroups would number at most kFewWorkgroups
-// (short prompts: each holds one of the GPU's multiprocessors, most of which would idle), else 256.
+// (short prompts: each holds one of the GPU's multiprocessors, most of which would idle), else 256,
+// unless the options or the tuning fix it (`webattn tune` times the rule against 256 always).
 // H200, llama3-8b heads, 128 / 256 threads (bench/RESULTS.md, sessions 6 and 8): S=C=128 (64
-// workgroups of 256) 27.6 / 38.6 us, 256 (128 of them) 55.2 / 63.9, 512 (256) 151.3 / 122.6.
-// $WEBATTN_FLASH_THREADS (128 or 256) overrides, for tests and measurements.
+// workgroups of 256) 27.6 / 38.6 us, 256 (128 of them) 55.2 / 63.9, 512 (256) 151.3 / 122.6; with
+// two score chains at D=128, 128 32.9 / 41.0, 256 66.6 / 68.7. $WEBATTN_FLASH_THREADS (128 or 256)
+// overrides the rule (not the options or the tuning), for tests and measurements.
 constexpr uint64_t kFewWorkgroups = 128;
-uint32_t workgroup_threads(const CallShape& sh, uint32_t tx) {
+uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx) {
+  if (st.flash_workgroup_threads != 0) return st.flash_workgroup_threads;
   if (const char* e = std::getenv("WEBATTN_FLASH_THREADS")) {
     const std::string v(e);
     if (v != "128" && v != "256") throw UnsupportedError("WEBATTN_FLASH_THREADS=" + v + " is not 128 or 256");
@@ -174,7 +177,7 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
 // The shape a call / plan runs with: tile, threads and context chunks.
 FlashShape call_shape(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows) {
   FlashShape f = tile_shape(lim, sh, st);
-  f.threads = workgroup_threads(sh, f.tx);
+  f.threads = workgroup_threads(sh, st, f.tx);
   context_chunks(sh, st, lim, windows, f);
   return f;
 }

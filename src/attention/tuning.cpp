@@ -41,6 +41,7 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
     t.flash_keys_per_tile = it->value("flash_keys_per_tile", t.flash_keys_per_tile);
     t.native_f16 = it->value("native_f16", t.native_f16);
     t.flash_threads_x = it->value("flash_threads_x", t.flash_threads_x);
+    t.flash_workgroup_threads = it->value("flash_workgroup_threads", t.flash_workgroup_threads);
     t.tiled_rows = it->value("tiled_rows", t.tiled_rows);
     t.tiled_keys = it->value("tiled_keys", t.tiled_keys);
     t.tiled_dchunk = it->value("tiled_dchunk", t.tiled_dchunk);
@@ -60,6 +61,7 @@ void save_tuning(const std::string& path, const AdapterSummary& adapter, const T
   all[tuning_key(adapter)] = {{"split_kv_workgroups", t.split_kv_workgroups},
                               {"flash_keys_per_tile", t.flash_keys_per_tile},
                               {"flash_threads_x", t.flash_threads_x},
+                              {"flash_workgroup_threads", t.flash_workgroup_threads},
                               {"tiled_rows", t.tiled_rows},
                               {"tiled_keys", t.tiled_keys},
                               {"tiled_dchunk", t.tiled_dchunk},
