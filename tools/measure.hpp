@@ -150,19 +150,26 @@ struct WarmupClock {
 // slow throughout or only at the start.
 struct Timeline {
   std::ofstream file;
+  std::string path;
   std::string label;  // the point being timed; set by the caller before each timing
-  explicit Timeline(const std::string& path) : file(path) {
+  explicit Timeline(const std::string& p) : file(p), path(p) {
     if (!file) throw Error("--timeline: cannot write " + path);
-    file << "label,submission,utc_s,warmup,per_call_us\n";
+    file << "label,submission,utc_s,warmup,per_call_us" << std::endl;
+    check();
+  }
+  void check() const {
+    if (!file) throw Error("--timeline: writing " + path + " failed (disk full or the file went away)");
   }
   // Rows are flushed as written: a run that fails midway keeps what it measured.
   void add(int submission, bool warming, double per_call_ms) {
     file << quoted(label) << ',' << submission << ',' << std::fixed << utc() << std::defaultfloat << ','
          << (warming ? 1 : 0) << ',' << per_call_ms * 1e3 << std::endl;
+    check();
   }
   // An event between timings (inputs allocated, memory churned): submission -1, no time.
   void mark(const std::string& event) {
     file << quoted(event) << ",-1," << std::fixed << utc() << std::defaultfloat << ",," << std::endl;
+    check();
   }
   static std::string quoted(const std::string& s) {  // CSV: a field in quotes, its quotes doubled
     std::string q = "\"";

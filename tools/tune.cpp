@@ -69,12 +69,14 @@ Runner add_tune(CLI::App& app) {
       ->check(CLI::IsMember({16, 32, 48, 64}));
   app.add_option("--wide-prefill", a->wide_prefill,
                  "prefill lengths to time flash-prefill's tile rule (128-row tiles for long prompts) against 64-row "
-                 "tiles on; a lone 0 skips it")
+                 "tiles on (lengths where the rule takes 128-row tiles: at others both timings run one configuration "
+                 "and differ by noise); a lone 0 skips it and keeps the file's value")
       ->delimiter(',')
       ->check(at_least(0));
   app.add_option("--short-prefill", a->short_prefill,
                  "prefill lengths to time flash-prefill's workgroup-size rule (128 threads for short prompts) against "
-                 "256 threads on; a lone 0 skips it")
+                 "256 threads on (lengths where the rule takes 128 threads); a lone 0 skips it and keeps the file's "
+                 "value")
       ->delimiter(',')
       ->check(at_least(0));
   app.add_option("--tiled-tiles", a->tiled_candidates,
@@ -115,6 +117,9 @@ Runner add_tune(CLI::App& app) {
       if (ctx.has_shader_f16()) must_run(c, 1, DType::F16, Algorithm::SplitKvDecode, "--decode");
     }
     for (auto c : a->prefill) must_run(c, c, DType::F32, Algorithm::FlashPrefill, "--prefill");
+    for (const auto& [list, name] : {std::pair{&a->wide_prefill, "--wide-prefill"}, {&a->short_prefill, "--short-prefill"}})
+      if (!(list->size() == 1 && (*list)[0] == 0))
+        for (auto c : *list) must_run(c, c, DType::F32, Algorithm::FlashPrefill, name);
     std::vector<std::array<uint32_t, 3>> tiled;
     for (const auto& t : a->tiled_candidates) {
       std::array<uint32_t, 3> v{};
@@ -143,7 +148,8 @@ Runner add_tune(CLI::App& app) {
       });
       return fmt::format("{:5.1f}% of floor ({})", 100 * fl / ms, by == "fma" ? "FMA ceiling" : "read-only bandwidth");
     };
-    Tuning best = sdpa.tuning();
+    // What is not measured (a lone 0 skips a timing) keeps the value the tuning file has.
+    Tuning best = load_tuning(path, ctx.adapter());
 
     std::map<uint32_t, BenchInputs*> decode_inputs;
     std::vector<std::unique_ptr<BenchInputs>> keep;
@@ -258,8 +264,10 @@ Runner add_tune(CLI::App& app) {
     fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, flash_threads_x {} ({}), "
                "flash_workgroup_threads {} ({}), tiled {}x{}x{}, native_f16 {}\n",
                best.split_kv_workgroups, best.flash_keys_per_tile, best.flash_threads_x,
-               best.flash_threads_x == 0 ? "by shape" : "64-row tiles", best.flash_workgroup_threads,
-               best.flash_workgroup_threads == 0 ? "by shape" : "256 always", best.tiled_rows, best.tiled_keys,
+               best.flash_threads_x == 0 ? "by shape" : best.flash_threads_x == 8 ? "128-row tiles" : "64-row tiles",
+               best.flash_workgroup_threads,
+               best.flash_workgroup_threads == 0 ? "by shape" : fmt::format("{} always", best.flash_workgroup_threads),
+               best.tiled_rows, best.tiled_keys,
                best.tiled_dchunk, best.native_f16);
     if (!a->dry_run) {
       save_tuning(path, ctx.adapter(), best);
