@@ -75,6 +75,16 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
   return 0;
 }
 
+// $name set to one of two values (a measurement switch), or 0 when unset; any other value throws
+// UnsupportedError naming it.
+uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
+  const char* e = std::getenv(name);
+  if (!e) return 0;
+  const std::string v(e);
+  if (v == std::to_string(a) || v == std::to_string(b)) return static_cast<uint32_t>(std::stoul(v));
+  throw UnsupportedError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
+}
+
 // Workgroups along the packed query rows of one kv head.
 uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
   return static_cast<uint32_t>((uint64_t{sh.rows()} + f.rows() - 1) / f.rows());
@@ -90,11 +100,7 @@ uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
 constexpr uint64_t kFewWorkgroups = 128;
 uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx) {
   if (st.flash_workgroup_threads != 0) return st.flash_workgroup_threads;
-  if (const char* e = std::getenv("WEBATTN_FLASH_THREADS")) {
-    const std::string v(e);
-    if (v != "128" && v != "256") throw UnsupportedError("WEBATTN_FLASH_THREADS=" + v + " is not 128 or 256");
-    return v == "128" ? 128 : 256;
-  }
+  if (const uint32_t forced = env_choice("WEBATTN_FLASH_THREADS", 128, 256)) return forced;
   return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads <= kFewWorkgroups ? 128 : 256;
 }
 
@@ -109,11 +115,7 @@ uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx)
 constexpr uint64_t kWideTileWorkgroups = 256;
 uint32_t threads_x(const CallShape& sh, const Settings& st) {
   if (st.flash_threads_x != 0) return st.flash_threads_x;
-  if (const char* e = std::getenv("WEBATTN_FLASH_THREADS_X")) {
-    const std::string v(e);
-    if (v != "8" && v != "16") throw UnsupportedError("WEBATTN_FLASH_THREADS_X=" + v + " is not 8 or 16");
-    return v == "8" ? 8 : 16;
-  }
+  if (const uint32_t forced = env_choice("WEBATTN_FLASH_THREADS_X", 8, 16)) return forced;
   const bool enough = uint64_t{row_blocks(sh, {8, 0, 256})} * sh.cache.kv_heads >= kWideTileWorkgroups;
   return enough && sh.cache.head_dim <= 128 ? 8 : 16;
 }
