@@ -50,6 +50,7 @@ constexpr uint64_t kMiB = 1 << 20;
 constexpr uint64_t kMaxAutoBytes = 256 * kMiB;  // the reference: 256 MiB into 256 MiB
 constexpr uint64_t kMinAutoBytes = 64 * kMiB;   // never measure mostly-cache on a slow device
 constexpr double kBandwidthRunMs = 10, kFmaRunMs = 2;
+constexpr int kBandwidthBatch = 4;  // dispatches per timed bandwidth run (see Prober::time_ms)
 // A run does at least the work of the reference fma form at this many iterations (fewer
 // let per-thread start-up costs dominate: on lavapipe 1-iteration forms measured 3x below
 // 8-iteration ones). Every form does about the same work per run.
@@ -97,17 +98,24 @@ class Prober {
  public:
   Prober(Context& ctx, const ProbeOptions& o) : dev_(gpu_device(ctx)), o_(o), sink_(dev_, 16, "probe sink") {}
 
-  // Median GPU time of one dispatch (warm-up runs first), one submission per run.
+  // Median GPU time of one dispatch (warm-up runs first), one submission per run. batch > 1:
+  // that many dispatches back to back in the submission, timed from a mark before the first to
+  // one after the last, divided by batch: a kernel's ramp-up and tail, which a lone dispatch
+  // counts whole, overlap as in a workload's steady state (H200: decode read its K and V 3%
+  // faster than a lone 256 MiB read dispatch; bench/RESULTS.md, session 9).
   template <class P>
   double time_ms(const std::string& label, const gpu::ComputePipeline& pipe, const P& params,
-                 const std::vector<gpu::Binding>& bindings, gpu::Grid grid, int repeats) {
+                 const std::vector<gpu::Binding>& bindings, gpu::Grid grid, int repeats, int batch = 1) {
     std::vector<double> times;
     for (int i = 0; i < o_.warmup + repeats; ++i) {
-      gpu::Recorder rec(dev_, true);
-      rec.dispatch(label, pipe, params, bindings, grid);
+      gpu::Recorder rec(dev_, true, batch > 1);
+      if (batch > 1) rec.mark("begin");
+      for (int b = 0; b < batch; ++b) rec.dispatch(label, pipe, params, bindings, grid);
+      if (batch > 1) rec.mark("end");
       rec.submit();
       const auto t = rec.timings();
-      if (i >= o_.warmup && !t.empty()) times.push_back(t[0].ms);
+      if (i >= o_.warmup && !t.empty())
+        times.push_back(batch > 1 ? (t.back().start_ms - t.front().start_ms) / batch : t[0].ms);
     }
     last_runs_ = static_cast<int>(times.size());
     return median(times);
@@ -145,7 +153,7 @@ class Prober {
                               int repeats) {
     bandwidth(f, src, dst, bytes, [&](const gpu::ComputePipeline& pipe, const BandwidthParams& prm,
                                       const std::vector<gpu::Binding>& b, gpu::Grid grid) {
-      f.ms = time_ms(to_string(f.kind), pipe, prm, b, grid, repeats);
+      f.ms = time_ms(to_string(f.kind), pipe, prm, b, grid, repeats, kBandwidthBatch);
     });
     f.runs = last_runs_;
     const double moved = static_cast<double>(bytes / (4 * f.width) * 4 * f.width);

@@ -161,12 +161,7 @@ TEST(FlashWideTiles, MatchTheReference) {
 // kv heads here), 64-row tiles below. Seen through the bits: the two tile shapes sum each row in
 // another order, so the rule's output equals the forced shape's it picked, bit for bit, and
 // differs from the other's somewhere. $WEBATTN_FLASH_THREADS_X forces the rule's choice.
-// Sets an environment variable for a scope (unset on exit, also when a check throws).
-struct ScopedEnv {
-  const char* name;
-  ScopedEnv(const char* n, const char* value) : name(n) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name); }
-};
+using webattn::testing::ScopedEnv;
 
 TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
   Context& ctx = shared_context();

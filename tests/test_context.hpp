@@ -1,5 +1,6 @@
 // The one Context every GPU test in the binary shares (one Dawn device, one pipeline cache).
 #pragma once
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -26,6 +27,15 @@ inline Context& small_bindings_context() {
   }());
   return ctx;
 }
+
+// Sets an environment variable for a scope (unset on exit, also when a check throws).
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const char* value) : name(n) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+};
 
 // n standard-normal floats (tests never use all-zero inputs).
 inline std::vector<float> randn(std::mt19937& rng, size_t n) {

@@ -185,7 +185,10 @@ struct SdpaOptions {
 // Tunables of the fused kernels. `webattn tune` measures candidates on a device and
 // saves the winners per adapter; Sdpa loads them (see tuning_path()).
 struct Tuning {
-  uint32_t split_kv_workgroups = 1024;  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536
+  // split-kv aims for about this many (chunk, kv head) workgroups: 1..65536; 0 = by the form of
+  // its first pass: 512 for the subgroup form (one new token on a device with one subgroup
+  // width; H200: one wave of its 80-96-register workgroups), 1024 for the tile form (H100).
+  uint32_t split_kv_workgroups = 0;
   uint32_t flash_keys_per_tile = 0;     // 16/32/48/64; 0 = the largest the workgroup memory allows
   uint32_t flash_threads_x = 0;         // 16: 64-row tiles, 8: 128-row tiles; 0 = by shape (128-row where enough workgroups)
   uint32_t flash_workgroup_threads = 0; // 128, 256; 0 = by shape (128 where 256-thread workgroups are few)

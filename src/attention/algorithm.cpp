@@ -45,11 +45,10 @@ void expect_one_of(const char* what, uint32_t value, std::initializer_list<uint3
 
 constexpr uint32_t kMaxSplitKvWorkgroups = 65536;
 
-void expect_workgroups(const char* what, uint32_t value, bool zero_means_tuning) {
-  if ((value == 0 && zero_means_tuning) || (value >= 1 && value <= kMaxSplitKvWorkgroups)) return;
-  throw ShapeError(std::string(what) + " " + std::to_string(value) + " is not allowed; allowed: " +
-                   (zero_means_tuning ? "0 (the Sdpa's tuning) or " : "") + "1 to " +
-                   std::to_string(kMaxSplitKvWorkgroups));
+void expect_workgroups(const char* what, uint32_t value, const char* zero_means) {
+  if (value <= kMaxSplitKvWorkgroups) return;
+  throw ShapeError(std::string(what) + " " + std::to_string(value) + " is not allowed; allowed: 0 (" + zero_means +
+                   ") or 1 to " + std::to_string(kMaxSplitKvWorkgroups));
 }
 
 // A WGSL f32 literal of exactly x (finite): C's hex float with the `f` suffix.
@@ -67,7 +66,7 @@ const AlgorithmEntry& algorithm_entry(Algorithm a) {
 }
 
 void validate_tuning(const Tuning& t) {
-  expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, false);
+  expect_workgroups("tuning split_kv_workgroups", t.split_kv_workgroups, "by the form of split-kv's first pass");
   expect_one_of("tuning flash_keys_per_tile", t.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the most that fits");
   expect_one_of("tuning flash_threads_x", t.flash_threads_x, {0, 8, 16}, "by shape");
   expect_one_of("tuning flash_workgroup_threads", t.flash_workgroup_threads, {0, 128, 256}, "by shape");
@@ -83,7 +82,7 @@ Settings resolve_settings(const SdpaOptions& o, const Tuning& tune, const KVCach
   if (!(o.softcap >= 0) || !std::isfinite(o.softcap))
     throw ShapeError("softcap must be finite and >= 0 (0 = none), got " + std::to_string(o.softcap));
   if (o.repeat < 1) throw ShapeError("repeat must be at least 1, got " + std::to_string(o.repeat));
-  expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, true);
+  expect_workgroups("split_kv_workgroups", o.split_kv_workgroups, "the Sdpa's tuning");
   expect_one_of("flash_keys_per_tile", o.flash_keys_per_tile, {0, 16, 32, 48, 64}, "the Sdpa's tuning");
   expect_one_of("flash_threads_x", o.flash_threads_x, {0, 8, 16}, "the Sdpa's tuning");
   expect_one_of("flash_workgroup_threads", o.flash_workgroup_threads, {0, 128, 256}, "the Sdpa's tuning");

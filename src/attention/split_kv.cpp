@@ -57,6 +57,106 @@ uint32_t padded_rows(uint32_t rows) {
   return p;
 }
 
+// Stage 1's subgroup form (split_kv_decode_subgroup.wgsl) for one new token: its shape on
+// this device, or why it cannot run (the tile form split_kv_decode.wgsl runs instead).
+struct SubgroupForm {
+  uint32_t w = 0, dl = 0, rows = 0, ki = 0, n = 0, shift = 0, row_bit0 = 0, rb = 0;
+  std::string why_not;
+};
+constexpr uint32_t kSubgroupsPerWorkgroup = 4;
+constexpr uint32_t kMaxLoadsPerLane = 8;  // K (and V) vec4s a lane loads per block
+constexpr uint32_t kMergeBytes = 8192;    // workgroup memory for merging the subgroups' rows
+
+uint32_t log2u(uint32_t x) {
+  uint32_t b = 0;
+  while ((1u << b) < x) ++b;
+  return b;
+}
+
+SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool has_subgroups) {
+  SubgroupForm f;
+  const uint32_t d4 = sh.cache.head_dim / 4, w = dev.subgroup_min_size;
+  const auto pow2 = [](uint32_t x) { return x != 0 && (x & (x - 1)) == 0; };
+  if (sh.seq_len != 1) {
+    f.why_not = "it serves one new token (S = 1), not " + std::to_string(sh.seq_len);
+  } else if (!has_subgroups || w != dev.subgroup_max_size || !pow2(w) || w < 4 || w > 128) {
+    f.why_not = "it needs subgroups of one power-of-two width from 4 to 128 (the adapter reports " +
+                (has_subgroups ? std::to_string(w) + ".." + std::to_string(dev.subgroup_max_size) : std::string("none")) +
+                ")";
+  } else if (d4 % w != 0 || d4 / w > kMaxLoadsPerLane) {
+    // Narrower heads (two keys per subgroup row) measured slower than the tile form on the
+    // H200 (llama3.2-1b, D = 64: C = 32768 f16 175 vs 107 us; bench/RESULTS.md, session 9).
+    f.why_not = "head_dim " + std::to_string(sh.cache.head_dim) + " is not a multiple of 4 x " + std::to_string(w) +
+                " lanes up to " + std::to_string(4 * w * kMaxLoadsPerLane);
+  } else if (padded_rows(sh.rows()) > w) {
+    f.why_not = std::to_string(sh.rows()) + " query rows per kv head exceed the subgroup's " + std::to_string(w) +
+                " lanes";
+  }
+  if (!f.why_not.empty()) return f;
+  f.w = w;
+  f.dl = d4 / w;
+  f.rows = padded_rows(sh.rows());
+  f.ki = std::max(1u, std::min(w / f.rows, kMaxLoadsPerLane / f.dl));
+  f.n = f.ki * f.rows;
+  f.shift = log2u(w / f.n);
+  f.row_bit0 = 1u << (f.shift + log2u(f.rows));
+  f.rb = 1;
+  while (f.rb * 2 <= f.rows && uint64_t{kSubgroupsPerWorkgroup} * f.rb * 2 * d4 * 16 <= kMergeBytes) f.rb *= 2;
+  return f;
+}
+
+// lane_sum() of the subgroup form: adds each of a lane's N values over the W lanes. The first log2 N stages transpose (lanes with the stage's bit set keep the upper half
+// of their values and send the lower, the others the reverse: N - 1 shuffles in all), the
+// rest are plain butterfly steps; lane l ends with the sum of value l >> SHIFT.
+std::string lane_sum_wgsl(const SubgroupForm& f) {
+  std::string s = "fn lane_sum(x: array<f32, N>, gl: u32) -> f32 {\n";
+  auto name = [](uint32_t stage, uint32_t i) { return "v" + std::to_string(stage) + "_" + std::to_string(i); };
+  for (uint32_t i = 0; i < f.n; ++i) s += "  let " + name(0, i) + " = x[" + std::to_string(i) + "u];\n";
+  uint32_t count = f.n, stage = 0, offset = f.w / 2;
+  for (; count > 1; count /= 2, ++stage, offset /= 2) {
+    const std::string b = "b" + std::to_string(stage), o = std::to_string(offset) + "u";
+    s += "  let " + b + " = (gl & " + o + ") != 0u;\n";
+    for (uint32_t i = 0; i < count / 2; ++i) {
+      const std::string lo = name(stage, i), hi = name(stage, i + count / 2);
+      s += "  let " + name(stage + 1, i) + " = select(" + lo + ", " + hi + ", " + b + ") + subgroupShuffleXor(select(" +
+           hi + ", " + lo + ", " + b + "), " + o + ");\n";
+    }
+  }
+  s += "  var r: f32 = " + name(stage, 0) + ";\n";
+  for (; offset >= 1; offset /= 2) s += "  r = r + subgroupShuffleXor(r, " + std::to_string(offset) + "u);\n";
+  return s + "  return r;\n}\n";
+}
+
+// Which form of stage 1 runs: the subgroup form wherever it can (one token, a fixed subgroup
+// width; measured on the H200: bench/RESULTS.md), else the tile form. $WEBATTN_SPLIT_KV_KERNEL
+// = tiles / subgroup forces one (tests, A/B measurements; subgroup where it cannot run is an
+// error naming why).
+bool use_subgroup_form(const SubgroupForm& f) {
+  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_KERNEL"); e && *e) {
+    const std::string v = e;
+    if (v == "tiles") return false;
+    if (v != "subgroup")
+      throw UnsupportedError("WEBATTN_SPLIT_KV_KERNEL=" + v + " is not one of tiles, subgroup");
+    if (!f.why_not.empty())
+      throw UnsupportedError("WEBATTN_SPLIT_KV_KERNEL=subgroup: split-kv's subgroup form cannot run: " + f.why_not);
+    return true;
+  }
+  return f.why_not.empty();
+}
+
+gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::string& kv, const std::string& extra,
+                              bool fused) {
+  const auto c = [](const char* name, uint32_t v) {
+    return std::string("const ") + name + ": u32 = " + std::to_string(v) + "u;\n";
+  };
+  return {"split_kv_decode_subgroup",
+          {"attention_params", kv},
+          std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
+              c("W", f.w) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
+              c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
+          {}};
+}
+
 uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_len + chunk_len - 1) / chunk_len; }
 
 // Few query rows per kv head: only context-parallel work fills the GPU. Beyond 16 rows it
@@ -82,14 +182,28 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
 // once). The chunk count is not monotonic in the span (chunk lengths round up to whole
 // tiles), so take the largest over the range; under a window the span (context minus the
 // keys left of it) can be as short as S keys.
+// The target workgroup count: the tuning's, or by the form of the first pass (Tuning's 0):
+// measured on the H200 for the subgroup form (session 9: 512 within 1% of the best of 512 ..
+// 2048 at every context, 1024 up to 19% slower), on the H100 for the tile form.
+constexpr uint32_t kSubgroupFormWorkgroups = 512, kTileFormWorkgroups = 1024;
+uint32_t target_workgroups(const Settings& st, bool subgroup_form) {
+  if (st.split_kv_workgroups) return st.split_kv_workgroups;
+  return subgroup_form ? kSubgroupFormWorkgroups : kTileFormWorkgroups;
+}
+
 uint64_t most_chunks(const CallShape& sh, const Settings& st) {
   uint64_t most = 1;
+  // Tuning's 0 (by form): reserve for either form's target.
+  const std::vector<uint32_t> targets =
+      st.split_kv_workgroups ? std::vector<uint32_t>{st.split_kv_workgroups}
+                             : std::vector<uint32_t>{kSubgroupFormWorkgroups, kTileFormWorkgroups};
   const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
   // When the merge pass takes the step's own keys (fuse_update) the chunks span S keys fewer:
   // a shorter span can have more chunks (C = 65537 had 410, its span 65536 has 512).
   const uint32_t lo = shortest > sh.seq_len ? shortest - sh.seq_len : 1u;
-  for (uint32_t len = std::max(lo, 1u); len <= sh.max_context; ++len)
-    most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, st.split_kv_workgroups)));
+  for (uint32_t target : targets)
+    for (uint32_t len = std::max(lo, 1u); len <= sh.max_context; ++len)
+      most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, target)));
   return most;
 }
 
@@ -158,7 +272,9 @@ std::string new_keys_wgsl(const PrepareInputs& in, bool fused) {
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
-  const uint32_t target = in.settings.split_kv_workgroups;
+  const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
+  const bool subgroup = use_subgroup_form(form);
+  const uint32_t target = target_workgroups(in.settings, subgroup);
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
@@ -186,12 +302,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
   std::vector<PreparedPass> passes;
+  const std::string extra = cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
+                            alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings);
   passes.push_back(make_pass(
       in.device,
-      spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv,
-           cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
-               alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings),
-           same_vis, fused),
+      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused)
+                              : spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, extra, same_vis, fused),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
         chunking(prm);

@@ -1,0 +1,205 @@
+// Split-KV decode, stage 1 (FlashDecoding), for one new token (S = 1): the subgroup form.
+// Same chunks, grid and partial states ([Hkv, n_chunks, g] m, l, o) as split_kv_decode.wgsl,
+// merged by the same split_kv_reduce; what differs is how a workgroup walks its chunk.
+// Each subgroup (W lanes, the adapter's fixed width) works alone through its own blocks of
+// KI keys: no workgroup memory and no barrier in the key loop, so its loads are not held
+// back by other subgroups' arithmetic. The W lanes share each key's head dim, DL vec4s
+// each, and the g query rows live in registers:
+//   1. every lane issues the loads of the block's KI keys (K and V, DL vec4s each) at once;
+//   2. it forms N = KI * ROWS partial dot products over its head-dim slice;
+//   3. lane_sum (generated) adds them across the lanes by a transposing butterfly: each
+//      stage sends half of the values and keeps half (N - 1 shuffles instead of
+//      N * log2(W)), leaving lane l with the score of key (l >> SHIFT) / ROWS of the block,
+//      row (l >> SHIFT) % ROWS;
+//   4. one online-softmax step per block and row (max and sum by shuffles over the lanes
+//      holding the row), then P.V: each lane takes the block's KI * ROWS probabilities by
+//      subgroupShuffle and accumulates its head-dim slice.
+// At the chunk's end the NSG subgroups are merged in workgroup memory with log-sum-exp
+// weights. H200 (bench/RESULTS.md, session 9): 80-96 registers against the tile form's
+// 150-166, and C = 131072 in 176 instead of 300 us with the f16 cache. With head_dim
+// below 4 W (two keys per subgroup row) it was slower than the tile form there, so the
+// host runs it only where W divides head_dim / 4.
+// Visibility (attention_params): with S = 1 every row sees the same keys; the chunks start at
+// visible_start(0) and end at the context's end (FUSED: at input_pos, the merge pass takes
+// the step's own key); an explicit mask hides keys per position. A key no row can see is
+// never loaded (K and V stay 0 and its probability 0), so an Inf/NaN there cannot reach a
+// row; a visible key's exp(score - max) is never skipped.
+// The scale is folded into q (loaded once) unless it exceeds 1 in magnitude (SCALE_AFTER).
+// Subgroup lanes are taken as invocation t % W of subgroup t / W (a one-dimensional
+// workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
+// or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
+// Generated header constants: FUSED, D4, ROWS (g rounded up to a power of two, at most W),
+// W, NSG, DL = D4 / W vec4s per lane, KI keys per block, N = KI * ROWS (at most W),
+// SHIFT = log2(W / N), ROW_BIT0 = the first lane bit that is not the row's
+// (1 << (SHIFT + log2 ROWS)), RB: rows merged per round at the end, lane_sum(): step 3.
+// Bytes (the floor): K and V of the context, read once per kv head.
+enable subgroups;
+
+const WG: u32 = NSG * W;
+
+@group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
+@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
+@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, g, D4]
+@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, g] (m, l)
+
+var<workgroup> m_sh: array<f32, NSG * ROWS>;
+var<workgroup> l_sh: array<f32, NSG * ROWS>;
+var<workgroup> seen_sh: array<f32, NSG * ROWS>;
+var<workgroup> o_sh: array<vec4<f32>, NSG * RB * D4>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let lin = wg.y * p.n_chunks + wg.x;
+  let chunk = lin / p.kv_heads;  // kv heads fastest, as in split_kv_decode.wgsl
+  let kvh = lin % p.kv_heads;
+  let g = p.q_heads / p.kv_heads;
+  let key_begin = visible_start(0u) + chunk * p.chunk_len;
+  let key_end = min(key_begin + p.chunk_len, select(visible_len(0u), p.input_pos, FUSED));
+
+  let sg = t / W;
+  let lane = t % W;     // head-dim vec4s lane + W * i, i < DL
+  let my_v = lane >> SHIFT;
+  let my_key = my_v / ROWS;  // after lane_sum: this lane's key (of the block's KI) and row
+  let my_row = my_v % ROWS;
+
+  var qr: array<vec4<f32>, ROWS * DL> = array<vec4<f32>, ROWS * DL>();
+  for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+    let h = kvh * g + min(r, g - 1u);  // padding rows repeat the last one; never written
+    for (var i: u32 = 0u; i < DL; i = i + 1u) {
+      qr[r * DL + i] = q_unpack(q[h * D4 + lane + W * i]) * select(p.scale, 1.0, SCALE_AFTER);
+    }
+  }
+  let slope = alibi_slope(kvh * g + min(my_row, g - 1u));
+  let ref_key = alibi_ref_key(slope, 0u);
+
+  var m: f32 = LOWEST;    // running max of this lane's row (the same in every lane of the row)
+  var l: f32 = 0.0;       // running sum of that row
+  var seen: f32 = 0.0;    // MASK: 1 once the row saw a visible key
+  var acc: array<vec4<f32>, ROWS * DL> = array<vec4<f32>, ROWS * DL>();
+  for (var j: u32 = 0u; j < ROWS * DL; j = j + 1u) {
+    acc[j] = vec4<f32>(0.0);
+  }
+
+  // A workgroup-uniform trip count (subgroup operations stay in uniform control flow); the
+  // chunk's last blocks may be partly or wholly past key_end.
+  let n_blocks = (key_end - key_begin + NSG * KI - 1u) / (NSG * KI);
+  for (var it: u32 = 0u; it < n_blocks; it = it + 1u) {
+    let blk0 = key_begin + (it * NSG + sg) * KI;
+    var kr: array<KvVec4, KI * DL> = array<KvVec4, KI * DL>();
+    var vr: array<KvVec4, KI * DL> = array<KvVec4, KI * DL>();
+    for (var j: u32 = 0u; j < KI; j = j + 1u) {
+      let key = blk0 + j;
+      if (key < key_end && mask_visible(0u, key)) {
+        for (var i: u32 = 0u; i < DL; i = i + 1u) {
+          let idx = (key * p.kv_heads + kvh) * D4 + lane + W * i;
+          kr[j * DL + i] = k_vec(idx);
+          vr[j * DL + i] = v_vec(idx);
+        }
+      }
+    }
+    var part: array<f32, N> = array<f32, N>();
+    for (var j: u32 = 0u; j < KI; j = j + 1u) {
+      for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+        var d: f32 = 0.0;
+        for (var i: u32 = 0u; i < DL; i = i + 1u) {
+          d = d + dot(qr[r * DL + i], kv_unpack(kr[j * DL + i]));
+        }
+        part[j * ROWS + r] = d;
+      }
+    }
+    let raw = lane_sum(part, lane);
+
+    let key = blk0 + my_key;
+    let ok = key < key_end && my_row < g && mask_visible(0u, key);
+    var score: f32 = LOWEST;
+    if (ok) {
+      score = mask_score(alibi_score(cap_score(scale_after(raw)), slope, key, ref_key), 0u, key);
+    }
+    var bm: f32 = score;
+    var sv: f32 = select(0.0, 1.0, ok);
+    for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+      bm = max(bm, subgroupShuffleXor(bm, o));
+      if (MASK) {
+        sv = max(sv, subgroupShuffleXor(sv, o));
+      }
+    }
+    seen = max(seen, sv);
+    let m_new = max(m, bm);
+    let alpha = exp(m - m_new);
+    var pr: f32 = 0.0;
+    if (ok) {
+      pr = exp(score - m_new);
+    }
+    var ps: f32 = pr;
+    for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+      ps = ps + subgroupShuffleXor(ps, o);
+    }
+    l = l * alpha + ps;
+    m = m_new;
+
+    for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+      let a = subgroupShuffle(alpha, r << SHIFT);
+      for (var i: u32 = 0u; i < DL; i = i + 1u) {
+        acc[r * DL + i] = acc[r * DL + i] * a;
+      }
+    }
+    for (var j: u32 = 0u; j < KI; j = j + 1u) {
+      for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+        let pj = subgroupShuffle(pr, (j * ROWS + r) << SHIFT);
+        for (var i: u32 = 0u; i < DL; i = i + 1u) {
+          acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(vr[j * DL + i]);
+        }
+      }
+    }
+  }
+
+  // Merge the subgroups, RB rows per round: lane r << SHIFT (key 0) holds row r's m and l.
+  if (my_key == 0u && (lane & ((1u << SHIFT) - 1u)) == 0u) {
+    m_sh[sg * ROWS + my_row] = m;
+    l_sh[sg * ROWS + my_row] = l;
+    seen_sh[sg * ROWS + my_row] = seen;
+  }
+  workgroupBarrier();
+  let base = (kvh * p.n_chunks + chunk) * g;
+  for (var r0: u32 = 0u; r0 < ROWS; r0 = r0 + RB) {
+    for (var rr: u32 = 0u; rr < RB; rr = rr + 1u) {
+      let r = r0 + rr;
+      var mr: f32 = LOWEST;
+      for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+        mr = max(mr, m_sh[s * ROWS + r]);
+      }
+      let w_own = exp(m_sh[sg * ROWS + r] - mr);
+      for (var i: u32 = 0u; i < DL; i = i + 1u) {
+        o_sh[(sg * RB + rr) * D4 + lane + W * i] = acc[r * DL + i] * w_own;
+      }
+    }
+    workgroupBarrier();
+    for (var x: u32 = t; x < RB * D4; x = x + WG) {
+      let r = r0 + x / D4;
+      if (r < g) {
+        var sum: vec4<f32> = vec4<f32>(0.0);
+        for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+          sum = sum + o_sh[s * RB * D4 + x];
+        }
+        part_o[(base + r) * D4 + x % D4] = sum;
+      }
+    }
+    if (t < RB && r0 + t < g) {
+      let r = r0 + t;
+      var mr: f32 = LOWEST;
+      for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+        mr = max(mr, m_sh[s * ROWS + r]);
+      }
+      var lr: f32 = 0.0;
+      var any_key: f32 = 0.0;
+      for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+        lr = lr + l_sh[s * ROWS + r] * exp(m_sh[s * ROWS + r] - mr);
+        any_key = max(any_key, seen_sh[s * ROWS + r]);
+      }
+      // MASK: a row that saw no key in this chunk carries m = no_key() (attention_params).
+      part_ml[base + r] = vec2<f32>(select(mr, no_key(), MASK && any_key == 0.0), lr);
+    }
+    workgroupBarrier();
+  }
+}

@@ -1,0 +1,131 @@
+// split-kv's subgroup form (split_kv_decode_subgroup.wgsl: each subgroup walks its own key
+// blocks, q.k summed by a transposing butterfly) against float64 on every shape class it takes:
+// head dims giving 1, 2 and 4 vec4s per lane, 1 to W query rows per kv head (padding rows
+// included), contexts with no cached key, partial blocks and many blocks per subgroup, every
+// variant it carries (window, soft-cap, ALiBi, masks, sinks, log-sum-exp, a scale above 1, f16
+// cache and activations), a cache bound as several windows; which form the planner runs; and
+// the error when it is forced where it cannot run. lavapipe runs it 8 lanes wide, the H200 32.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "host_call.hpp"
+#include "test_context.hpp"
+#include "webattn/verify.hpp"
+#include "webattn/webattn.hpp"
+
+using namespace webattn;
+using webattn::testing::expect_case_passes;
+using webattn::testing::ScopedEnv;
+
+namespace {
+
+// The subgroup width the form runs with on this context, or 0 where it cannot run at all.
+uint32_t fixed_width(Context& ctx) {
+  const AdapterSummary& a = ctx.adapter();
+  if (!ctx.has_subgroups() || a.subgroup_min_size != a.subgroup_max_size || a.subgroup_min_size < 4) return 0;
+  return a.subgroup_min_size;
+}
+
+TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "subgroup");
+  const uint32_t d1 = 4 * w, d2 = 8 * w, d4 = 16 * w;  // 1, 2 and 4 head-dim vec4s per lane
+  std::vector<std::pair<verify::Case, DType>> cases;
+  const auto add = [&](verify::Case c, DType dt = DType::F32) { cases.push_back({c, dt}); };
+  add({1, 8, 2, d1, 300, 307});   // g = 4: blocks of W / 4 keys, many per subgroup
+  add({1, 2, 2, d1, 37, 40});     // g = 1: one row, duplicated lanes after the sums
+  add({1, 6, 2, d2, 5, 9});       // g = 3: a padding row; fewer keys than one block
+  add({1, 4, 1, d2, 0, 3});       // the first step: no cached key, no chunk (the merge alone)
+  if (w <= 16) add({1, w, 1, d1, 129, 131});  // g = W: one key per block
+  // 4 vec4s per lane (split-kv's own limit is the tile form's workgroup memory: lavapipe 216 at g = 2)
+  if (d4 <= 128) add({1, 4, 2, d4, 70, 75});
+  add({1, 8, 2, d1, 300, 307}, DType::F16);
+  verify::Case win{1, 8, 2, d1, 300, 310};
+  win.window_left = 17;
+  add(win);
+  verify::Case cap{1, 4, 2, d1, 90, 95};
+  cap.softcap = 5;
+  cap.alibi = true;
+  add(cap);
+  verify::Case bm{1, 4, 2, d1, 60, 64};
+  bm.mask = MaskKind::Bool;  // hides keys, may empty the row
+  bm.lse = true;
+  bm.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  add(bm);
+  verify::Case am{1, 8, 2, d1, 45, 50};
+  am.mask = MaskKind::Additive;
+  am.lse = true;
+  add(am, DType::F16);
+  verify::Case big{1, 4, 1, d1, 33, 40};
+  big.scale = 3.0f;  // above 1: multiplies the finished q.k
+  add(big);
+  verify::Case act{1, 4, 2, d1, 20, 25};
+  act.act = {DType::F16, DType::F16, DType::F16, DType::F16};
+  add(act);
+  uint32_t seed = 300;
+  for (const auto& [c, dt] : cases) expect_case_passes(ctx, c, Algorithm::SplitKvDecode, dt, ++seed);
+  if (fixed_width(webattn::testing::small_bindings_context()) != 0)
+    expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 2, d1, 40, 46}, Algorithm::SplitKvDecode,
+                       DType::F32, ++seed);
+}
+
+// The planner runs the subgroup form for one token wherever it can, the tile form otherwise
+// (more tokens, a head dim it does not split, a device without one subgroup width), and
+// $WEBATTN_SPLIT_KV_KERNEL=tiles forces the tile form. Seen through the profiled pass labels.
+TEST(SplitKvSubgroupForm, TheFormThatRuns) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  const auto first_pass = [&](uint32_t S, uint32_t D) {
+    std::mt19937 rng(S + D);
+    const uint32_t hq = 4, hkv = 1, pos = 40;
+    KVCache cache(ctx, {pos + S, hkv, D});
+    const auto fill = [&](uint32_t n, uint32_t h) {
+      return Tensor::from(ctx, {n, h, D}, webattn::testing::randn(rng, size_t{n} * h * D));
+    };
+    cache.update(fill(pos, hkv), fill(pos, hkv), 0);
+    Tensor out(ctx, {S, hq, D});
+    SdpaOptions opt;
+    opt.algorithm = Algorithm::SplitKvDecode;
+    opt.profile = true;
+    const ForwardInfo info = Sdpa(ctx).forward(fill(S, hq), fill(S, hkv), fill(S, hkv), cache, pos, out, opt);
+    return info.stages.empty() ? std::string("(no timestamps)") : info.stages.front().stage;
+  };
+  if (!ctx.adapter().timestamp_query) GTEST_SKIP() << "no timestamps: the pass labels are not reported";
+  unsetenv("WEBATTN_SPLIT_KV_KERNEL");
+  const uint32_t d = w ? 4 * w : 16;
+  EXPECT_EQ(first_pass(1, d), w ? "split_kv_decode_subgroup" : "split_kv_decode");
+  EXPECT_EQ(first_pass(2, d), "split_kv_decode");
+  if (w >= 8) EXPECT_EQ(first_pass(1, 4 * w + 4), "split_kv_decode");  // head_dim / 4 not a multiple of W
+  ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "tiles");
+  EXPECT_EQ(first_pass(1, d), "split_kv_decode");
+}
+
+TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  const uint32_t d = w ? 4 * w : 16;
+  KVCache cache(ctx, {16, 1, d});
+  const auto ones = [&](uint32_t n, uint32_t h) { return Tensor::from(ctx, {n, h, d}, std::vector<float>(n * h * d, 1.f)); };
+  Tensor out(ctx, {2, 2, d});
+  SdpaOptions opt;
+  opt.algorithm = Algorithm::SplitKvDecode;
+  {
+    ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "subgroup");
+    const std::string msg = webattn::testing::error_of<UnsupportedError>(
+        [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
+    EXPECT_NE(msg.find("split-kv's subgroup form cannot run: it serves one new token (S = 1), not 2"),
+              std::string::npos)
+        << msg;
+  }
+  ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "warp");
+  const std::string msg = webattn::testing::error_of<UnsupportedError>(
+      [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
+  EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup"), std::string::npos) << msg;
+}
+
+}  // namespace
