@@ -1,12 +1,13 @@
 // split-kv's subgroup form (split_kv_decode_subgroup.wgsl: each subgroup walks its own key
 // blocks, q.k summed by a transposing butterfly) against float64 on every shape class it takes:
 // head dims giving 1, 2 and 4 vec4s per lane, 1 to W query rows per kv head (padding rows
-// included), contexts with no cached key, partial blocks and many blocks per subgroup, every
+// included), 1 to W keys per block (one to several sums per lane), contexts with no cached key, partial blocks and many blocks per subgroup, every
 // variant it carries (window, soft-cap, ALiBi, masks, sinks, log-sum-exp, a scale above 1, f16
 // cache and activations), a cache bound as several windows; which form the planner runs; and
 // the error when it is forced where it cannot run. lavapipe runs it 8 lanes wide, the H200 32.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,7 +39,8 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   std::vector<std::pair<verify::Case, DType>> cases;
   const auto add = [&](verify::Case c, DType dt = DType::F32) { cases.push_back({c, dt}); };
   add({1, 8, 2, d1, 300, 307});   // g = 4: blocks of W / 4 keys, many per subgroup
-  add({1, 2, 2, d1, 37, 40});     // g = 1: one row, duplicated lanes after the sums
+  add({1, 2, 2, d1, 37, 40});     // g = 1: one row
+  add({1, 2, 2, d2, 37, 40});     // g = 1, 2 vec4s per lane: fewer sums than lanes (duplicated lanes)
   add({1, 6, 2, d2, 5, 9});       // g = 3: a padding row; fewer keys than one block
   add({1, 4, 1, d2, 0, 3});       // the first step: no cached key, no chunk (the merge alone)
   if (w <= 16) add({1, w, 1, d1, 129, 131});  // g = W: one key per block
@@ -69,9 +71,18 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   add(act);
   uint32_t seed = 300;
   for (const auto& [c, dt] : cases) expect_case_passes(ctx, c, Algorithm::SplitKvDecode, dt, ++seed);
-  if (fixed_width(webattn::testing::small_bindings_context()) != 0)
-    expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 2, d1, 40, 46}, Algorithm::SplitKvDecode,
-                       DType::F32, ++seed);
+  // The block's key count at its ends (one key: every lane bit a plain sum for g = 1; W keys).
+  for (const std::string keys : {std::string("1"), std::to_string(w)}) {
+    ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", keys.c_str());
+    SCOPED_TRACE("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + keys);
+    expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    expect_case_passes(ctx, cases[1].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
+  }
+  if (fixed_width(webattn::testing::small_bindings_context()) != 0) {
+    const uint32_t cap = std::min(46u, 3 * 4096 / (d1 * 4));  // at most 3 windows of 4 KiB per cache
+    expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 1, d1, cap - 6, cap},
+                       Algorithm::SplitKvDecode, DType::F32, ++seed);
+  }
 }
 
 // The planner runs the subgroup form for one token wherever it can, the tile form otherwise

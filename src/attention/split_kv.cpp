@@ -60,11 +60,14 @@ uint32_t padded_rows(uint32_t rows) {
 // Stage 1's subgroup form (split_kv_decode_subgroup.wgsl) for one new token: its shape on
 // this device, or why it cannot run (the tile form split_kv_decode.wgsl runs instead).
 struct SubgroupForm {
-  uint32_t w = 0, dl = 0, rows = 0, ki = 0, n = 0, shift = 0, row_bit0 = 0, rb = 0;
+  uint32_t w = 0, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0, rb = 0;
   std::string why_not;
 };
 constexpr uint32_t kSubgroupsPerWorkgroup = 4;
-constexpr uint32_t kMaxLoadsPerLane = 8;  // K (and V) vec4s a lane loads per block
+// K (and V) vec4s a lane loads per block: at D = 4 W, 8 keys. H200 (session 9, call 3): 16 keys
+// of an f16 cache (its bytes in flight those of 8 f32 keys) took 128 registers and spilled,
+// 4-13% slower; 32 keys 205 registers, 1.4x slower.
+constexpr uint32_t kMaxLoadsPerLane = 8;
 constexpr uint32_t kMergeBytes = 8192;    // workgroup memory for merging the subgroups' rows
 
 uint32_t log2u(uint32_t x) {
@@ -96,10 +99,22 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   f.w = w;
   f.dl = d4 / w;
   f.rows = padded_rows(sh.rows());
+  // Keys per block: at most one sum per lane after lane_sum by default (N <= W).
   f.ki = std::max(1u, std::min(w / f.rows, kMaxLoadsPerLane / f.dl));
+  // $WEBATTN_SPLIT_KV_BLOCK_KEYS: keys per block (a power of two up to W), for measurements.
+  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_BLOCK_KEYS"); e && *e) {
+    const std::string v = e;
+    const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
+    const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
+    if (!pow2(k) || k > w)
+      throw UnsupportedError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to the subgroup width " +
+                             std::to_string(w));
+    f.ki = k;
+  }
   f.n = f.ki * f.rows;
-  f.shift = log2u(w / f.n);
-  f.row_bit0 = 1u << (f.shift + log2u(f.rows));
+  f.vpl = std::max(1u, f.n / w);
+  f.shift = f.n < w ? log2u(w / f.n) : 0;
+  f.row_bit0 = 1u << (f.shift + log2u(f.rows / f.vpl));
   f.rb = 1;
   while (f.rb * 2 <= f.rows && uint64_t{kSubgroupsPerWorkgroup} * f.rb * 2 * d4 * 16 <= kMergeBytes) f.rb *= 2;
   return f;
@@ -107,13 +122,13 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
 
 // lane_sum() of the subgroup form: adds each of a lane's N values over the W lanes. The first log2 N stages transpose (lanes with the stage's bit set keep the upper half
 // of their values and send the lower, the others the reverse: N - 1 shuffles in all), the
-// rest are plain butterfly steps; lane l ends with the sum of value l >> SHIFT.
+// rest are plain butterfly steps; lane l ends with the sums of values (l >> SHIFT) * VPL + u.
 std::string lane_sum_wgsl(const SubgroupForm& f) {
-  std::string s = "fn lane_sum(x: array<f32, N>, gl: u32) -> f32 {\n";
+  std::string s = "fn lane_sum(x: array<f32, N>, gl: u32) -> array<f32, VPL> {\n";
   auto name = [](uint32_t stage, uint32_t i) { return "v" + std::to_string(stage) + "_" + std::to_string(i); };
   for (uint32_t i = 0; i < f.n; ++i) s += "  let " + name(0, i) + " = x[" + std::to_string(i) + "u];\n";
   uint32_t count = f.n, stage = 0, offset = f.w / 2;
-  for (; count > 1; count /= 2, ++stage, offset /= 2) {
+  for (; count > f.vpl; count /= 2, ++stage, offset /= 2) {
     const std::string b = "b" + std::to_string(stage), o = std::to_string(offset) + "u";
     s += "  let " + b + " = (gl & " + o + ") != 0u;\n";
     for (uint32_t i = 0; i < count / 2; ++i) {
@@ -122,9 +137,14 @@ std::string lane_sum_wgsl(const SubgroupForm& f) {
            hi + ", " + lo + ", " + b + "), " + o + ");\n";
     }
   }
+  if (f.vpl > 1) {  // every lane bit used by a transposing stage
+    std::string list;
+    for (uint32_t i = 0; i < f.vpl; ++i) list += (i ? ", " : "") + name(stage, i);
+    return s + "  return array<f32, VPL>(" + list + ");\n}\n";
+  }
   s += "  var r: f32 = " + name(stage, 0) + ";\n";
   for (; offset >= 1; offset /= 2) s += "  r = r + subgroupShuffleXor(r, " + std::to_string(offset) + "u);\n";
-  return s + "  return r;\n}\n";
+  return s + "  return array<f32, VPL>(r);\n}\n";
 }
 
 // Which form of stage 1 runs: the subgroup form wherever it can (one token, a fixed subgroup
@@ -153,7 +173,7 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
           {"attention_params", kv},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
-              c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
+              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
           {}};
 }
 

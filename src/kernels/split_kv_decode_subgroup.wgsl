@@ -8,9 +8,9 @@
 //   1. every lane issues the loads of the block's KI keys (K and V, DL vec4s each) at once;
 //   2. it forms N = KI * ROWS partial dot products over its head-dim slice;
 //   3. lane_sum (generated) adds them across the lanes by a transposing butterfly: each
-//      stage sends half of the values and keeps half (N - 1 shuffles instead of
-//      N * log2(W)), leaving lane l with the score of key (l >> SHIFT) / ROWS of the block,
-//      row (l >> SHIFT) % ROWS;
+//      stage sends half of the values and keeps half (about N shuffles instead of
+//      N * log2(W)), leaving lane l with VPL scores: values v = (l >> SHIFT) * VPL + u of
+//      the block (key v / ROWS, row v % ROWS), all of one key;
 //   4. one online-softmax step per block and row (max and sum by shuffles over the lanes
 //      holding the row), then P.V: each lane takes the block's KI * ROWS probabilities by
 //      subgroupShuffle and accumulates its head-dim slice.
@@ -29,9 +29,10 @@
 // workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
 // or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
 // Generated header constants: FUSED, D4, ROWS (g rounded up to a power of two, at most W),
-// W, NSG, DL = D4 / W vec4s per lane, KI keys per block, N = KI * ROWS (at most W),
-// SHIFT = log2(W / N), ROW_BIT0 = the first lane bit that is not the row's
-// (1 << (SHIFT + log2 ROWS)), RB: rows merged per round at the end, lane_sum(): step 3.
+// W, NSG, DL = D4 / W vec4s per lane, KI keys per block (at most W), N = KI * ROWS,
+// VPL = max(N / W, 1) values per lane after the sums, SHIFT = log2(W / N) where N < W (else
+// 0), ROW_BIT0 = the first lane bit that is not the held rows' (1 << (SHIFT + log2(ROWS / VPL))),
+// RB: rows merged per round at the end, lane_sum(): step 3.
 // Bytes (the floor): K and V of the context, read once per kv head.
 enable subgroups;
 
@@ -59,9 +60,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 
   let sg = t / W;
   let lane = t % W;     // head-dim vec4s lane + W * i, i < DL
-  let my_v = lane >> SHIFT;
-  let my_key = my_v / ROWS;  // after lane_sum: this lane's key (of the block's KI) and row
-  let my_row = my_v % ROWS;
+  // After lane_sum this lane holds VPL values of one key of the block: key my_key, rows
+  // my_row0 + u (u < VPL).
+  let my_v = (lane >> SHIFT) * VPL;
+  let my_key = my_v / ROWS;
+  let my_row0 = my_v % ROWS;
 
   var qr: array<vec4<f32>, ROWS * DL> = array<vec4<f32>, ROWS * DL>();
   for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
@@ -70,12 +73,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       qr[r * DL + i] = q_unpack(q[h * D4 + lane + W * i]) * select(p.scale, 1.0, SCALE_AFTER);
     }
   }
-  let slope = alibi_slope(kvh * g + min(my_row, g - 1u));
-  let ref_key = alibi_ref_key(slope, 0u);
-
-  var m: f32 = LOWEST;    // running max of this lane's row (the same in every lane of the row)
-  var l: f32 = 0.0;       // running sum of that row
-  var seen: f32 = 0.0;    // MASK: 1 once the row saw a visible key
+  var slope: array<f32, VPL> = array<f32, VPL>();  // ALiBi: each held row's slope and reference key
+  var ref_key: array<u32, VPL> = array<u32, VPL>();
+  var m: array<f32, VPL> = array<f32, VPL>();     // running max of each held row (the same in every lane of the row)
+  var l: array<f32, VPL> = array<f32, VPL>();     // running sum of that row
+  var seen: array<f32, VPL> = array<f32, VPL>();  // MASK: 1 once the row saw a visible key
+  for (var u: u32 = 0u; u < VPL; u = u + 1u) {
+    slope[u] = alibi_slope(kvh * g + min(my_row0 + u, g - 1u));
+    ref_key[u] = alibi_ref_key(slope[u], 0u);
+    m[u] = LOWEST;
+    l[u] = 0.0;
+    seen[u] = 0.0;
+  }
   var acc: array<vec4<f32>, ROWS * DL> = array<vec4<f32>, ROWS * DL>();
   for (var j: u32 = 0u; j < ROWS * DL; j = j + 1u) {
     acc[j] = vec4<f32>(0.0);
@@ -111,42 +120,48 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     let raw = lane_sum(part, lane);
 
     let key = blk0 + my_key;
-    let ok = key < key_end && my_row < g && mask_visible(0u, key);
-    var score: f32 = LOWEST;
-    if (ok) {
-      score = mask_score(alibi_score(cap_score(scale_after(raw)), slope, key, ref_key), 0u, key);
-    }
-    var bm: f32 = score;
-    var sv: f32 = select(0.0, 1.0, ok);
-    for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
-      bm = max(bm, subgroupShuffleXor(bm, o));
-      if (MASK) {
-        sv = max(sv, subgroupShuffleXor(sv, o));
+    let key_ok = key < key_end && mask_visible(0u, key);
+    var alpha: array<f32, VPL> = array<f32, VPL>();
+    var pr: array<f32, VPL> = array<f32, VPL>();
+    for (var u: u32 = 0u; u < VPL; u = u + 1u) {
+      let ok = key_ok && my_row0 + u < g;
+      var score: f32 = LOWEST;
+      if (ok) {
+        score = mask_score(alibi_score(cap_score(scale_after(raw[u])), slope[u], key, ref_key[u]), 0u, key);
       }
+      var bm: f32 = score;
+      var sv: f32 = select(0.0, 1.0, ok);
+      for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+        bm = max(bm, subgroupShuffleXor(bm, o));
+        if (MASK) {
+          sv = max(sv, subgroupShuffleXor(sv, o));
+        }
+      }
+      seen[u] = max(seen[u], sv);
+      let m_new = max(m[u], bm);
+      alpha[u] = exp(m[u] - m_new);
+      var pv: f32 = 0.0;
+      if (ok) {
+        pv = exp(score - m_new);
+      }
+      pr[u] = pv;
+      var ps: f32 = pv;
+      for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+        ps = ps + subgroupShuffleXor(ps, o);
+      }
+      l[u] = l[u] * alpha[u] + ps;
+      m[u] = m_new;
     }
-    seen = max(seen, sv);
-    let m_new = max(m, bm);
-    let alpha = exp(m - m_new);
-    var pr: f32 = 0.0;
-    if (ok) {
-      pr = exp(score - m_new);
-    }
-    var ps: f32 = pr;
-    for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
-      ps = ps + subgroupShuffleXor(ps, o);
-    }
-    l = l * alpha + ps;
-    m = m_new;
 
     for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-      let a = subgroupShuffle(alpha, r << SHIFT);
+      let a = subgroupShuffle(alpha[r % VPL], (r / VPL) << SHIFT);
       for (var i: u32 = 0u; i < DL; i = i + 1u) {
         acc[r * DL + i] = acc[r * DL + i] * a;
       }
     }
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-        let pj = subgroupShuffle(pr, (j * ROWS + r) << SHIFT);
+        let pj = subgroupShuffle(pr[r % VPL], ((j * ROWS + r) / VPL) << SHIFT);
         for (var i: u32 = 0u; i < DL; i = i + 1u) {
           acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(vr[j * DL + i]);
         }
@@ -154,11 +169,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     }
   }
 
-  // Merge the subgroups, RB rows per round: lane r << SHIFT (key 0) holds row r's m and l.
+  // Merge the subgroups, RB rows per round: lane (r / VPL) << SHIFT (key 0) holds row r's m and l.
   if (my_key == 0u && (lane & ((1u << SHIFT) - 1u)) == 0u) {
-    m_sh[sg * ROWS + my_row] = m;
-    l_sh[sg * ROWS + my_row] = l;
-    seen_sh[sg * ROWS + my_row] = seen;
+    for (var u: u32 = 0u; u < VPL; u = u + 1u) {
+      m_sh[sg * ROWS + my_row0 + u] = m[u];
+      l_sh[sg * ROWS + my_row0 + u] = l[u];
+      seen_sh[sg * ROWS + my_row0 + u] = seen[u];
+    }
   }
   workgroupBarrier();
   let base = (kvh * p.n_chunks + chunk) * g;
