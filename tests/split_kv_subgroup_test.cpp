@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "host_call.hpp"
@@ -133,10 +134,25 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
               std::string::npos)
         << msg;
   }
-  ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "warp");
-  const std::string msg = webattn::testing::error_of<UnsupportedError>(
-      [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
-  EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup"), std::string::npos) << msg;
+  // Values a switch does not take: ConfigError (a ShapeError), not a limit of the device.
+  for (auto [name, value, says] :
+       {std::tuple<const char*, const char*, const char*>{"WEBATTN_SPLIT_KV_KERNEL", "warp", "is not one of tiles, subgroup"},
+        {"WEBATTN_SPLIT_KV_UPDATE", "merged", "is not one of separate, fused"},
+        {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
+    ScopedEnv env(name, value);
+    const std::string msg = webattn::testing::error_of<ConfigError>(
+        [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
+    EXPECT_NE(msg.find(std::string(name) + "=" + value + " " + says), std::string::npos) << msg;
+  }
+  if (w != 0) {
+    ScopedEnv env("WEBATTN_SPLIT_KV_BLOCK_KEYS", "3");
+    Tensor out1(ctx, {1, 2, d});
+    const std::string msg = webattn::testing::error_of<ConfigError>(
+        [&] { Sdpa(ctx).forward(ones(1, 2), ones(1, 1), ones(1, 1), cache, 3, out1, opt); });
+    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=3 is not a power of two from 1 to the subgroup width"),
+              std::string::npos)
+        << msg;
+  }
 }
 
 }  // namespace

@@ -186,6 +186,8 @@ Runner add_check(CLI::App& app) {
             try {
               limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dt == "f16" ? DType::F16 : DType::F32},
                               opt, c.act);
+            } catch (const ConfigError&) {
+              throw;  // a bad environment setting: exit 2, not "nothing to check"
             } catch (const Error& e) {
               why = std::string(to_string(algo)) + " on " + c.str() + ": " + e.what();
             }

@@ -17,6 +17,14 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+// A measurement switch in the environment ($WEBATTN_FLASH_*, $WEBATTN_SPLIT_KV_*,
+// $WEBATTN_ROW_REDUCE) has a value it does not take; the message names the variable, the value
+// and what it takes. A ShapeError: the caller's setting is invalid, not the device's limit.
+class ConfigError : public ShapeError {
+ public:
+  using ShapeError::ShapeError;
+};
+
 // The device cannot do what was asked (missing feature, buffer over the device's limit).
 class UnsupportedError : public Error {
  public:

@@ -76,13 +76,13 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
 }
 
 // $name set to one of two values (a measurement switch), or 0 when unset; any other value throws
-// UnsupportedError naming it.
+// ConfigError naming it.
 uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
   const char* e = std::getenv(name);
   if (!e) return 0;
   const std::string v(e);
   if (v == std::to_string(a) || v == std::to_string(b)) return static_cast<uint32_t>(std::stoul(v));
-  throw UnsupportedError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
+  throw ConfigError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
 }
 
 // Workgroups along the packed query rows of one kv head.
@@ -160,7 +160,7 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
     char* end = nullptr;
     const unsigned long n = std::strtoul(v.c_str(), &end, 10);
     if (v.empty() || *end != '\0' || n < 1 || n > 64)
-      throw UnsupportedError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
+      throw ConfigError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
     forced = static_cast<uint32_t>(n);
   }
   const uint32_t storage = 4 + (st.mask ? 1 : 0) + 2 * windows;  // q, out, part_o, part_ml, mask, K/V windows

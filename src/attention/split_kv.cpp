@@ -45,8 +45,11 @@ const char* reduce_prelude(const gpu::Device& dev) {
   if (const char* forced = std::getenv("WEBATTN_ROW_REDUCE")) {
     for (const char* name : {"row_reduce_subgroup32", "row_reduce_subgroup", "row_reduce_shared"})
       if (std::string(forced) == name && (dev.has_subgroups() || std::string(name) == "row_reduce_shared")) return name;
-    throw UnsupportedError(std::string("WEBATTN_ROW_REDUCE=") + forced + " is not one of row_reduce_subgroup32, "
-                           "row_reduce_subgroup (both need subgroups), row_reduce_shared");
+    const std::string v = forced;
+    if (v == "row_reduce_subgroup32" || v == "row_reduce_subgroup")
+      throw UnsupportedError("WEBATTN_ROW_REDUCE=" + v + " needs subgroups, which this device does not have");
+    throw ConfigError("WEBATTN_ROW_REDUCE=" + v + " is not one of row_reduce_subgroup32, "
+                      "row_reduce_subgroup (both need subgroups), row_reduce_shared");
   }
   if (!dev.has_subgroups()) return "row_reduce_shared";
   return dev.adapter().subgroup_min_size >= 32 ? "row_reduce_subgroup32" : "row_reduce_subgroup";
@@ -66,7 +69,7 @@ struct SubgroupForm {
 constexpr uint32_t kSubgroupsPerWorkgroup = 4;
 // K (and V) vec4s a lane loads per block: at D = 4 W, 8 keys. H200 (session 9, call 3): 16 keys
 // of an f16 cache (its bytes in flight those of 8 f32 keys) took 128 registers and spilled,
-// 4-13% slower; 32 keys 205 registers, 1.4x slower.
+// 5-11% slower per call (8-12% per model step); 32 keys 205 registers, 1.4x slower.
 constexpr uint32_t kMaxLoadsPerLane = 8;
 constexpr uint32_t kMergeBytes = 8192;    // workgroup memory for merging the subgroups' rows
 
@@ -107,8 +110,8 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
     const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
     const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
     if (!pow2(k) || k > w)
-      throw UnsupportedError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to the subgroup width " +
-                             std::to_string(w));
+      throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to the subgroup width " +
+                        std::to_string(w));
     f.ki = k;
   }
   f.n = f.ki * f.rows;
@@ -156,7 +159,7 @@ bool use_subgroup_form(const SubgroupForm& f) {
     const std::string v = e;
     if (v == "tiles") return false;
     if (v != "subgroup")
-      throw UnsupportedError("WEBATTN_SPLIT_KV_KERNEL=" + v + " is not one of tiles, subgroup");
+      throw ConfigError("WEBATTN_SPLIT_KV_KERNEL=" + v + " is not one of tiles, subgroup");
     if (!f.why_not.empty())
       throw UnsupportedError("WEBATTN_SPLIT_KV_KERNEL=subgroup: split-kv's subgroup form cannot run: " + f.why_not);
     return true;
@@ -238,7 +241,11 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
 // the device's maxStorageBuffersPerShaderStage; else the Sdpa's separate cache update runs.
 // $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate update (tests, A/B measurements).
 bool fuse_update(const PrepareInputs& in) {
-  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_UPDATE"); e && std::string(e) == "separate") return false;
+  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_UPDATE"); e && *e) {
+    const std::string v = e;
+    if (v == "separate") return false;
+    if (v != "fused") throw ConfigError("WEBATTN_SPLIT_KV_UPDATE=" + v + " is not one of separate, fused");
+  }
   const Settings& st = in.settings;
   const uint32_t storage = 3 + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0) + 3 + (st.mask ? 1 : 0) +
                            2 * in.windows.count;
