@@ -93,6 +93,22 @@ expect 2 60 "WEBATTN_FLASH_CHUNKS=0 is not a chunk count from 1 to 64" -- \
   bench --prefill 64 --repeats 1 --algorithm flash-prefill
 unset WEBATTN_FLASH_CHUNKS
 
+# A GPU error midway through a point (flash-prefill's kernel replaced by text that does not compile): the
+# sweep stops with exit 5, and the algorithm that finished before it is still printed and written.
+mkdir -p "$tmp/kbroken"
+echo "not wgsl" > "$tmp/kbroken/flash_prefill.wgsl"
+export WEBATTN_KERNEL_DIR="$tmp/kbroken"
+expect 5 120 "the sweep stopped after 1 results: .*flash_prefill" -- \
+  bench --prefill 0 --decode 64 --repeats 1 --algorithm split-kv --algorithm flash-prefill --json "$tmp/partial.json"
+unset WEBATTN_KERNEL_DIR
+if python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; sys.exit(0 if [x['algorithm'] for x in r] == ['split-kv'] else 1)" \
+  "$tmp/partial.json" 2>/dev/null; then
+  echo "ok   the finished split-kv row is in --json after the GPU error"
+else
+  echo "FAIL the finished split-kv row is missing from --json after the GPU error"
+  failures=$((failures + 1))
+fi
+
 # ---- points the device cannot run: refused before any GPU work (exit 4: nothing ran) ----
 expect 4 10 "decode +100000000 .*not run: a KV cache of capacity 100000000 .*maxBufferSize" -- \
   bench --prefill 0 --decode 100000000

@@ -582,10 +582,10 @@ Runner add_bench(CLI::App& app) {
       return t;
     };
     // Times every algorithm of the point still runnable on inputs allocated now (freed on
-    // return); one the device refuses while running is reported and dropped from pt.run.
-    // Throws UnsupportedError when the inputs themselves cannot be allocated.
-    const auto measure = [&](Point& pt, DType dtype, const char* phase) {
-      std::map<Algorithm, Timing> got;
+    // return) into `got` (what finished stays there if a GPU error ends it); one the device
+    // refuses while running is reported and dropped from pt.run. Throws UnsupportedError when
+    // the inputs themselves cannot be allocated.
+    const auto measure = [&](Point& pt, DType dtype, const char* phase, std::map<Algorithm, Timing>& got) {
       if (tl) tl->mark(fmt::format("allocating {} C={} {}{}", pt.mode, pt.C, pt.dtype, phase));
       Inputs in = allocate(pt, dtype);
       if (tl) tl->mark("allocated");
@@ -604,7 +604,6 @@ Runner add_bench(CLI::App& app) {
           it = pt.run.erase(it);
         }
       }
-      return got;
     };
     // A GPU error stops the sweep, but what ran is still reported and written below.
     std::string gpu_error;
@@ -615,13 +614,41 @@ Runner add_bench(CLI::App& app) {
         const DType dtype = pt.dtype == "f16" ? DType::F16 : DType::F32;
         const std::vector<Algorithm> requested_here = pt.run;
         std::map<Algorithm, Timing> first, churned;
+        // The point's rows: every algorithm that finished (with its after-churn figure if that finished).
+        const auto emit_rows = [&] {
+          fmt::print(stderr, "\r");
+          auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4, true,
+                                           act == DType::F16 ? 2 : 4);
+          cost.flops *= L;
+          cost.bytes *= L;
+          for (Algorithm algo : requested_here) {
+            if (!first.count(algo)) continue;
+            const Timing& tm = first[algo];
+            Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
+                  cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes), L,
+                  churned.count(algo) ? std::optional<double>(churned[algo].per_call_ms) : std::nullopt, a->act,
+                  tm.f32_act_ms > 0 ? std::optional<double>(tm.f32_act_ms) : std::nullopt};
+            std::string extra;
+            if (r.f32_act_ms) extra = fmt::format("f16 act / f32 act {:.2f}x ", r.total_ms / *r.f32_act_ms);
+            if (step) extra = fmt::format("{:.2f} x {} layers", r.total_ms * 1e3 / L, L);
+            for (const auto& n : r.stage_order) extra += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
+            std::string churn_cols;
+            if (churn_each)
+              churn_cols = r.churned_ms ? fmt::format("{:>10.1f} {:>5.2f}x ", *r.churned_ms * 1e3, *r.churned_ms / r.total_ms)
+                                        : fmt::format("{:>10} {:>6} ", "-", "-");
+            fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {}{:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
+                       r.algorithm, r.dtype, r.total_ms * 1e3, churn_cols, r.floor.ms * 1e3,
+                       100 * r.floor.ms / r.total_ms, r.floor.ceiling, extra);
+            rows.push_back(r);
+          }
+        };
         try {
-          first = measure(pt, dtype, a->churn_once ? " (after churn)" : "");
+          measure(pt, dtype, a->churn_once ? " (after churn)" : "", first);
           if (churn_each && !pt.run.empty()) {
             if (tl) tl->mark("churning");
             churn_memory(ctx, a->churn_mib);
             if (tl) tl->mark("churned");
-            churned = measure(pt, dtype, " (after churn)");
+            measure(pt, dtype, " (after churn)", churned);
           }
         } catch (const UnsupportedError& e) {  // a limit validate() does not know: same treatment
           const std::string why = first.empty() ? e.what() : std::string("after churn: ") + e.what();
@@ -630,32 +657,13 @@ Runner add_bench(CLI::App& app) {
           refused += explicit_algos ? requested_here.size() : 1;
           done += first.empty() ? requested_here.size() * (churn_each ? 2 : 1) : requested_here.size();
           if (first.empty()) continue;
+        } catch (const ShapeError&) {
+          throw;
+        } catch (const Error&) {  // a GPU error ends the sweep: what this point finished is still reported
+          emit_rows();
+          throw;
         }
-        fmt::print(stderr, "\r");
-        auto cost = attention::sdpa_cost(pt.S, pt.pos, Hq, Hkv, D, dtype == DType::F16 ? 2 : 4, true,
-                                         act == DType::F16 ? 2 : 4);
-        cost.flops *= L;
-        cost.bytes *= L;
-        for (Algorithm algo : requested_here) {
-          if (!first.count(algo)) continue;
-          const Timing& tm = first[algo];
-          Row r{pt.mode, to_string(algo), pt.dtype, pt.C, pt.S, pt.pos, tm.stage_ms, tm.stage_order, tm.per_call_ms,
-                cost.flops, cost.bytes, floor_of(ceil, cost.flops, cost.bytes), L,
-                churned.count(algo) ? std::optional<double>(churned[algo].per_call_ms) : std::nullopt, a->act,
-                tm.f32_act_ms > 0 ? std::optional<double>(tm.f32_act_ms) : std::nullopt};
-          std::string extra;
-          if (r.f32_act_ms) extra = fmt::format("f16 act / f32 act {:.2f}x ", r.total_ms / *r.f32_act_ms);
-          if (step) extra = fmt::format("{:.2f} x {} layers", r.total_ms * 1e3 / L, L);
-          for (const auto& n : r.stage_order) extra += fmt::format("{}={:.1f} ", n, r.stage_ms[n] * 1e3);
-          std::string churn_cols;
-          if (churn_each)
-            churn_cols = r.churned_ms ? fmt::format("{:>10.1f} {:>5.2f}x ", *r.churned_ms * 1e3, *r.churned_ms / r.total_ms)
-                                      : fmt::format("{:>10} {:>6} ", "-", "-");
-          fmt::print("{:<8} {:>6} {:<21} {:<4} {:>10.1f} {}{:>10.1f} {:>6.1f}% {:<4}  {}\n", r.mode, r.context,
-                     r.algorithm, r.dtype, r.total_ms * 1e3, churn_cols, r.floor.ms * 1e3,
-                     100 * r.floor.ms / r.total_ms, r.floor.ceiling, extra);
-          rows.push_back(r);
-        }
+        emit_rows();
       }
     } catch (const ShapeError&) {  // a bad argument validate() missed: exit 2 as usual
       throw;
