@@ -90,6 +90,26 @@ TEST(Masking, NonFiniteCacheRowsPastTheContextAreIgnored) {
   }
 }
 
+// Decode (S = 1) at D = 32 over 37 cached keys: on 8-wide subgroups (lavapipe) split-kv takes its
+// subgroup form here (the shapes above, D = 4 and 8, take its tile form), and its last block ends
+// past the context. The cache's rows from the step's own position on (that slot's old contents,
+// which the update overwrites, and the rows past the context) hold NaN/Inf in every element; a
+// bad element of a visible key's value reaches its heads.
+const reference::CallSpec kDecode32{1, 8, 2, 32, 37, true, 0};
+TEST(Masking, DecodeAtHeadDim32NonFiniteRowsFromTheStepOnAreIgnored) {
+  for (bool keys : {true, false}) {
+    SCOPED_TRACE(keys ? "in K" : "in V");
+    expect_unseen_values_ignored(kDecode32, 48, [keys](HostCall& c, float bad) {
+      auto& cache = keys ? c.k_cache : c.v_cache;
+      for (size_t i = c.kv_index(kDecode32.input_pos, 0, 0); i < cache.size(); ++i) cache[i] = bad;
+    }, Reach::None);
+  }
+}
+
+TEST(Masking, DecodeAtHeadDim32NonFiniteVisibleValueReachesItsHeads) {
+  expect_unseen_values_ignored(kDecode32, 48, [](HostCall& c, float bad) { c.value(17, 1, 21) = bad; }, Reach::Some);
+}
+
 // A bad query element reaches only its own (row, head).
 TEST(Masking, NonFiniteQueryElementReachesOnlyItsOwnRow) {
   expect_unseen_values_ignored(kSmall, kSmallCap, [](HostCall& c, float bad) { c.q[c.q_index(1, 2, 3)] = bad; },

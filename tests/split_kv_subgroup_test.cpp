@@ -144,12 +144,20 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
         [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
     EXPECT_NE(msg.find(std::string(name) + "=" + value + " " + says), std::string::npos) << msg;
   }
-  if (w != 0) {
+  // A bad block size is refused whichever form runs (here S = 2: the tile form).
+  {
     ScopedEnv env("WEBATTN_SPLIT_KV_BLOCK_KEYS", "3");
+    const std::string msg = webattn::testing::error_of<ConfigError>(
+        [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
+    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=3 is not a power of two from 1 to 128"), std::string::npos) << msg;
+  }
+  if (w != 0 && w < 128) {  // one past the width, where the subgroup form runs
+    const std::string over = std::to_string(2 * w);
+    ScopedEnv env("WEBATTN_SPLIT_KV_BLOCK_KEYS", over.c_str());
     Tensor out1(ctx, {1, 2, d});
     const std::string msg = webattn::testing::error_of<ConfigError>(
         [&] { Sdpa(ctx).forward(ones(1, 2), ones(1, 1), ones(1, 1), cache, 3, out1, opt); });
-    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=3 is not a power of two from 1 to the subgroup width"),
+    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + over + " exceeds the subgroup width " + std::to_string(w)),
               std::string::npos)
         << msg;
   }

@@ -24,7 +24,8 @@ struct TuneArgs {
   std::string file;
   std::vector<uint32_t> decode = {4096, 16384};
   std::vector<uint32_t> prefill = {512};
-  std::vector<uint32_t> split_candidates = {256, 512, 1024, 2048, 4096};
+  // 0: split-kv's target by the form of its first pass (512 subgroup form, 1024 tile form).
+  std::vector<uint32_t> split_candidates = {0, 256, 512, 1024, 2048, 4096};
   std::vector<uint32_t> tile_candidates = {16, 32, 48, 64};
   // Prompt lengths where flash-prefill's shape rule takes 128-row tiles, to time it against
   // 64-row tiles (the rule was measured on the H200 only).
@@ -61,9 +62,11 @@ Runner add_tune(CLI::App& app) {
   app.add_option("--prefill", a->prefill, "prefill lengths to tune flash-prefill on")
       ->delimiter(',')
       ->check(at_least(1));
-  app.add_option("--split-workgroups", a->split_candidates, "split-kv target workgroup candidates")
+  app.add_option("--split-workgroups", a->split_candidates,
+                 "split-kv target workgroup candidates; 0 = by the form of its first pass (512 subgroup form, 1024 "
+                 "tile form), kept unless a fixed count is 2% faster: a fixed count then applies to both forms")
       ->delimiter(',')
-      ->check(at_least(1));
+      ->check(at_least(0));
   app.add_option("--keys-per-tile", a->tile_candidates, "flash-prefill keys-per-tile candidates")
       ->delimiter(',')
       ->check(CLI::IsMember({16, 32, 48, 64}));
@@ -159,18 +162,31 @@ Runner add_tune(CLI::App& app) {
     }
     // A clock warm-up (WarmupClock) before the first candidate timed after inputs were filled.
     double warm = default_warmup_ms(ctx.adapter());
-    double best_score = 1e30;
+    double best_score = 1e30, by_form = 0;
+    uint32_t best_fixed = 0;
+    Sdpa by_form_sdpa(ctx);  // the options' 0 means "the Sdpa's tuning": one whose count is by form
+    {
+      Tuning t = sdpa.tuning();
+      t.split_kv_workgroups = 0;
+      by_form_sdpa.set_tuning(t);
+    }
     for (auto wgs : a->split_candidates) {
       SdpaOptions opt;
       opt.algorithm = Algorithm::SplitKvDecode;
       opt.split_kv_workgroups = wgs;
       const double s = score(a->decode, [&](uint32_t c) {
-        return time_calls(sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false, std::exchange(warm, 0.0)).per_call_ms;
+        return time_calls(wgs ? sdpa : by_form_sdpa, *decode_inputs[c], opt, 2, a->repeats, 10, false,
+                          std::exchange(warm, 0.0))
+            .per_call_ms;
       });
-      fmt::print("split-kv workgroups {:>5}: {:8.1f} us (geometric mean over decode C), {}\n", wgs, s * 1e3,
-                 floor_note(a->decode, false, 4, s));
-      if (s < best_score) best_score = s, best.split_kv_workgroups = wgs;
+      fmt::print("split-kv workgroups {:>7}: {:8.1f} us (geometric mean over decode C), {}\n",
+                 wgs ? std::to_string(wgs) : std::string("by form"), s * 1e3, floor_note(a->decode, false, 4, s));
+      if (wgs == 0) by_form = s;
+      else if (s < best_score) best_score = s, best_fixed = wgs;
     }
+    // By form unless a fixed count wins by 2% (it would then also set the other form's count).
+    const bool timed_by_form = std::count(a->split_candidates.begin(), a->split_candidates.end(), 0u) > 0;
+    best.split_kv_workgroups = !timed_by_form ? best_fixed : best_fixed && best_score < by_form / 1.02 ? best_fixed : 0;
 
     std::map<uint32_t, BenchInputs*> prefill_inputs;
     for (auto c : a->prefill) {
@@ -263,7 +279,8 @@ Runner add_tune(CLI::App& app) {
     }
     fmt::print("best: split_kv_workgroups {}, flash_keys_per_tile {}, flash_threads_x {} ({}), "
                "flash_workgroup_threads {} ({}), tiled {}x{}x{}, native_f16 {}\n",
-               best.split_kv_workgroups, best.flash_keys_per_tile, best.flash_threads_x,
+               best.split_kv_workgroups ? std::to_string(best.split_kv_workgroups) : std::string("0 (by form)"),
+               best.flash_keys_per_tile, best.flash_threads_x,
                best.flash_threads_x == 0 ? "by shape" : best.flash_threads_x == 8 ? "128-row tiles" : "64-row tiles",
                best.flash_workgroup_threads,
                best.flash_workgroup_threads == 0 ? "by shape" : fmt::format("{} always", best.flash_workgroup_threads),

@@ -79,6 +79,19 @@ uint32_t log2u(uint32_t x) {
   return b;
 }
 
+// $WEBATTN_SPLIT_KV_BLOCK_KEYS: the subgroup form's keys per block, for measurements (0: unset).
+// Read whichever form runs, so a bad value is refused the same way on every shape.
+uint32_t block_keys_env() {
+  const char* e = std::getenv("WEBATTN_SPLIT_KV_BLOCK_KEYS");
+  if (!e || !*e) return 0;
+  const std::string v = e;
+  const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
+  const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
+  if (k == 0 || (k & (k - 1)) != 0 || k > 128)
+    throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to 128");
+  return k;
+}
+
 SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool has_subgroups) {
   SubgroupForm f;
   const uint32_t d4 = sh.cache.head_dim / 4, w = dev.subgroup_min_size;
@@ -104,13 +117,9 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   f.rows = padded_rows(sh.rows());
   // Keys per block: at most one sum per lane after lane_sum by default (N <= W).
   f.ki = std::max(1u, std::min(w / f.rows, kMaxLoadsPerLane / f.dl));
-  // $WEBATTN_SPLIT_KV_BLOCK_KEYS: keys per block (a power of two up to W), for measurements.
-  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_BLOCK_KEYS"); e && *e) {
-    const std::string v = e;
-    const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
-    const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
-    if (!pow2(k) || k > w)
-      throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to the subgroup width " +
+  if (const uint32_t k = block_keys_env()) {
+    if (k > w)
+      throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + std::to_string(k) + " exceeds the subgroup width " +
                         std::to_string(w));
     f.ki = k;
   }
@@ -299,6 +308,7 @@ std::string new_keys_wgsl(const PrepareInputs& in, bool fused) {
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
+  block_keys_env();  // a bad value is refused whichever form runs
   const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
   const bool subgroup = use_subgroup_form(form);
   const uint32_t target = target_workgroups(in.settings, subgroup);
