@@ -15,10 +15,11 @@
 //      holding the row), then P.V: each lane takes the block's KI * ROWS probabilities by
 //      subgroupShuffle and accumulates its head-dim slice.
 // At the chunk's end the NSG subgroups are merged in workgroup memory with log-sum-exp
-// weights. H200 (bench/RESULTS.md, session 9): 80-96 registers against the tile form's
-// 150-166, and C = 131072 in 176 instead of 300 us with the f16 cache. With head_dim
-// below 4 W (two keys per subgroup row) it was slower than the tile form there, so the
-// host runs it only where W divides head_dim / 4.
+// weights. H200 (bench/RESULTS.md, session 9): 94 registers with the f16 cache against the
+// tile form's 150, which fits 5-6 workgroups per SM instead of 3; llama3-8b C = 131072 in 153
+// instead of 302 us (f16 cache), 251 instead of 328 (f32: 99% of the read floor). With
+// head_dim below 4 W (two keys per subgroup row) it was slower than the tile form there, so
+// the host runs it only where W divides head_dim / 4.
 // Visibility (attention_params): with S = 1 every row sees the same keys; the chunks start at
 // visible_start(0) and end at the context's end (FUSED: at input_pos, the merge pass takes
 // the step's own key); an explicit mask hides keys per position. A key no row can see is
