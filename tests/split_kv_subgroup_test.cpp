@@ -72,6 +72,15 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   add(act);
   uint32_t seed = 300;
   for (const auto& [c, dt] : cases) expect_case_passes(ctx, c, Algorithm::SplitKvDecode, dt, ++seed);
+  // The cache update as its own pass (devices that cannot bind it in the merge): the chunks then
+  // end at the context's end, the step's own key read from the cache.
+  {
+    ScopedEnv separate("WEBATTN_SPLIT_KV_UPDATE", "separate");
+    SCOPED_TRACE("WEBATTN_SPLIT_KV_UPDATE=separate");
+    expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    expect_case_passes(ctx, cases[3].first, Algorithm::SplitKvDecode, DType::F16, ++seed);  // input_pos 0
+    expect_case_passes(ctx, bm, Algorithm::SplitKvDecode, DType::F32, ++seed);             // a mask
+  }
   // The block's key count at its ends (one key: every lane bit a plain sum for g = 1; W keys).
   for (const std::string keys : {std::string("1"), std::to_string(w)}) {
     ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", keys.c_str());
