@@ -80,16 +80,16 @@ expect 2 10 "--file $tmp/a-file/sub/t.json: $tmp/a-file is not a folder" -- tune
 export WEBATTN_CEILINGS_FILE="$tmp/a-file/c.json"
 expect 2 10 "ceilings file $tmp/a-file/c.json: $tmp/a-file is not a folder" -- probe
 unset WEBATTN_CEILINGS_FILE
-# A measurement switch in the environment with a value it does not take: a bad argument (exit 2), not a
-# point "not run" or nothing to check.
+# A measurement switch in the environment with a value it does not take: a bad argument (exit 2) before
+# any GPU work (no device probe), not a point "not run" or nothing to check.
 export WEBATTN_SPLIT_KV_KERNEL=warp
-expect 2 60 "WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup" -- \
+expect 2 10 "WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup" -- \
   bench --prefill 0 --decode 64 --repeats 1 --algorithm split-kv
-expect 2 60 "WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup" -- \
+expect 2 10 "WEBATTN_SPLIT_KV_KERNEL=warp is not one of tiles, subgroup" -- \
   check --cases 0 --algorithm split-kv --dtype f32
 unset WEBATTN_SPLIT_KV_KERNEL
 export WEBATTN_FLASH_CHUNKS=0
-expect 2 60 "WEBATTN_FLASH_CHUNKS=0 is not a chunk count from 1 to 64" -- \
+expect 2 10 "WEBATTN_FLASH_CHUNKS=0 is not a chunk count from 1 to 64" -- \
   bench --prefill 64 --repeats 1 --algorithm flash-prefill
 unset WEBATTN_FLASH_CHUNKS
 

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "attention/launch.hpp"
 #include "commands.hpp"
 #include "webattn/errors.hpp"
 
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
     return kExitBadArguments;
   }
   try {
+    // The measurement switches in the environment, before any GPU work (the kernels read them
+    // only when a plan is prepared, after bench's device probe).
+    webattn::attention::check_split_kv_switches();
+    webattn::attention::check_flash_prefill_switches();
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();
   } catch (const BadArgument& e) {

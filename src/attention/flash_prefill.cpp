@@ -85,6 +85,18 @@ uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
   throw ConfigError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
 }
 
+// $WEBATTN_FLASH_CHUNKS: the context chunks at most (1..64), or 0 when unset.
+uint32_t chunks_env() {
+  const char* e = std::getenv("WEBATTN_FLASH_CHUNKS");
+  if (!e) return 0;
+  const std::string v(e);
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > 64)
+    throw ConfigError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
+  return static_cast<uint32_t>(n);
+}
+
 // Workgroups along the packed query rows of one kv head.
 uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
   return static_cast<uint32_t>((uint64_t{sh.rows()} + f.rows() - 1) / f.rows());
@@ -154,15 +166,7 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
   const uint64_t state_bytes = uint64_t{sh.cache.kv_heads} * sh.rows() * sh.cache.head_dim * 4;
   const uint64_t tiles = std::max<uint64_t>(1, (uint64_t{sh.max_context} + f.bc - 1) / f.bc);
   const uint64_t most = std::max<uint64_t>(1, std::min<uint64_t>(tiles, lim.max_storage_buffer_binding_size / state_bytes));
-  uint32_t forced = 0;
-  if (const char* e = std::getenv("WEBATTN_FLASH_CHUNKS")) {
-    const std::string v(e);
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 1 || n > 64)
-      throw ConfigError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
-    forced = static_cast<uint32_t>(n);
-  }
+  const uint32_t forced = chunks_env();
   const uint32_t storage = 4 + (st.mask ? 1 : 0) + 2 * windows;  // q, out, part_o, part_ml, mask, K/V windows
   if (storage > lim.max_storage_buffers_per_shader_stage) return;
   if (forced != 0) {
@@ -244,6 +248,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
 }
 
 }  // namespace
+
+void check_flash_prefill_switches() {
+  env_choice("WEBATTN_FLASH_THREADS", 128, 256);
+  env_choice("WEBATTN_FLASH_THREADS_X", 8, 16);
+  chunks_env();
+}
 
 extern const AlgorithmEntry flash_prefill_entry{Algorithm::FlashPrefill, "flash-prefill", auto_rank, supports,
                                                 scratch, prepare};

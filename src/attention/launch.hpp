@@ -41,4 +41,12 @@ PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& par
 // Split-KV: chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
 
+// The measurement switches in the environment (README, "Running on a real GPU"), parsed as the
+// kernels' prepare steps parse them: throws ConfigError naming the first value a switch does not
+// take. The kernels read them only when a plan is prepared (and flash-prefill's only where options
+// and tuning leave its shape to the rule); the CLI calls these first, so a bad value ends it
+// before any GPU work.
+void check_split_kv_switches();
+void check_flash_prefill_switches();
+
 }  // namespace webattn::attention

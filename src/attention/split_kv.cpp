@@ -2,6 +2,7 @@
 // log-sum-exp merge. For S = 1 and small S (up to 32 query rows per kv head).
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 
 #include "attention/launch.hpp"
@@ -41,15 +42,27 @@ uint64_t shared_bytes(uint32_t rows, uint32_t d4) {
 // (lavapipe: 8; that path also costs 2x on the H200, so it is not used there), memory
 // alone without subgroups. $WEBATTN_ROW_REDUCE (row_reduce_subgroup32 /
 // row_reduce_subgroup / row_reduce_shared) overrides the choice, for tests and measurements.
+// A measurement switch: "" when unset or empty, else one of `values` (ConfigError naming them).
+std::string env_one_of(const char* name, std::initializer_list<const char*> values, const char* listed) {
+  const char* e = std::getenv(name);
+  if (!e || !*e) return "";
+  for (const char* v : values)
+    if (std::string(e) == v) return e;
+  throw ConfigError(std::string(name) + "=" + e + " is not one of " + listed);
+}
+std::string row_reduce_env() {
+  return env_one_of("WEBATTN_ROW_REDUCE", {"row_reduce_subgroup32", "row_reduce_subgroup", "row_reduce_shared"},
+                    "row_reduce_subgroup32, row_reduce_subgroup (both need subgroups), row_reduce_shared");
+}
+std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles", "subgroup"}, "tiles, subgroup"); }
+std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
+
 const char* reduce_prelude(const gpu::Device& dev) {
-  if (const char* forced = std::getenv("WEBATTN_ROW_REDUCE")) {
-    for (const char* name : {"row_reduce_subgroup32", "row_reduce_subgroup", "row_reduce_shared"})
-      if (std::string(forced) == name && (dev.has_subgroups() || std::string(name) == "row_reduce_shared")) return name;
-    const std::string v = forced;
-    if (v == "row_reduce_subgroup32" || v == "row_reduce_subgroup")
-      throw UnsupportedError("WEBATTN_ROW_REDUCE=" + v + " needs subgroups, which this device does not have");
-    throw ConfigError("WEBATTN_ROW_REDUCE=" + v + " is not one of row_reduce_subgroup32, "
-                      "row_reduce_subgroup (both need subgroups), row_reduce_shared");
+  if (const std::string forced = row_reduce_env(); !forced.empty()) {
+    if (forced == "row_reduce_shared") return "row_reduce_shared";
+    if (!dev.has_subgroups())
+      throw UnsupportedError("WEBATTN_ROW_REDUCE=" + forced + " needs subgroups, which this device does not have");
+    return forced == "row_reduce_subgroup32" ? "row_reduce_subgroup32" : "row_reduce_subgroup";
   }
   if (!dev.has_subgroups()) return "row_reduce_shared";
   return dev.adapter().subgroup_min_size >= 32 ? "row_reduce_subgroup32" : "row_reduce_subgroup";
@@ -164,11 +177,8 @@ std::string lane_sum_wgsl(const SubgroupForm& f) {
 // = tiles / subgroup forces one (tests, A/B measurements; subgroup where it cannot run is an
 // error naming why).
 bool use_subgroup_form(const SubgroupForm& f) {
-  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_KERNEL"); e && *e) {
-    const std::string v = e;
+  if (const std::string v = kernel_env(); !v.empty()) {
     if (v == "tiles") return false;
-    if (v != "subgroup")
-      throw ConfigError("WEBATTN_SPLIT_KV_KERNEL=" + v + " is not one of tiles, subgroup");
     if (!f.why_not.empty())
       throw UnsupportedError("WEBATTN_SPLIT_KV_KERNEL=subgroup: split-kv's subgroup form cannot run: " + f.why_not);
     return true;
@@ -250,11 +260,7 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
 // the device's maxStorageBuffersPerShaderStage; else the Sdpa's separate cache update runs.
 // $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate update (tests, A/B measurements).
 bool fuse_update(const PrepareInputs& in) {
-  if (const char* e = std::getenv("WEBATTN_SPLIT_KV_UPDATE"); e && *e) {
-    const std::string v = e;
-    if (v == "separate") return false;
-    if (v != "fused") throw ConfigError("WEBATTN_SPLIT_KV_UPDATE=" + v + " is not one of separate, fused");
-  }
+  if (update_env() == "separate") return false;
   const Settings& st = in.settings;
   const uint32_t storage = 3 + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0) + 3 + (st.mask ? 1 : 0) +
                            2 * in.windows.count;
@@ -418,6 +424,13 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
   // 115 us, f16 90 vs 95 us; C = 131072 f32 379 vs 407 us per call.
   const uint64_t cap = std::max<uint64_t>(kMaxChunk, (uint64_t{context_len} / kCapChunksPerHead + 31) / 32 * 32);
   return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, cap));
+}
+
+void check_split_kv_switches() {
+  block_keys_env();
+  row_reduce_env();
+  kernel_env();
+  update_env();
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,
