@@ -86,6 +86,8 @@ constexpr uint32_t kSubgroupsPerWorkgroup = 4;
 constexpr uint32_t kMaxLoadsPerLane = 8;
 constexpr uint32_t kMergeBytes = 8192;    // workgroup memory for merging the subgroups' rows
 
+bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
 uint32_t log2u(uint32_t x) {
   uint32_t b = 0;
   while ((1u << b) < x) ++b;
@@ -100,7 +102,7 @@ uint32_t block_keys_env() {
   const std::string v = e;
   const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
   const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
-  if (k == 0 || (k & (k - 1)) != 0 || k > 128)
+  if (!is_pow2(k) || k > 128)
     throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to 128");
   return k;
 }
@@ -108,10 +110,9 @@ uint32_t block_keys_env() {
 SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool has_subgroups) {
   SubgroupForm f;
   const uint32_t d4 = sh.cache.head_dim / 4, w = dev.subgroup_min_size;
-  const auto pow2 = [](uint32_t x) { return x != 0 && (x & (x - 1)) == 0; };
   if (sh.seq_len != 1) {
     f.why_not = "it serves one new token (S = 1), not " + std::to_string(sh.seq_len);
-  } else if (!has_subgroups || w != dev.subgroup_max_size || !pow2(w) || w < 4 || w > 128) {
+  } else if (!has_subgroups || w != dev.subgroup_max_size || !is_pow2(w) || w < 4 || w > 128) {
     f.why_not = "it needs subgroups of one power-of-two width from 4 to 128 (the adapter reports " +
                 (has_subgroups ? std::to_string(w) + ".." + std::to_string(dev.subgroup_max_size) : std::string("none")) +
                 ")";
@@ -145,9 +146,10 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   return f;
 }
 
-// lane_sum() of the subgroup form: adds each of a lane's N values over the W lanes. The first log2 N stages transpose (lanes with the stage's bit set keep the upper half
-// of their values and send the lower, the others the reverse: N - 1 shuffles in all), the
-// rest are plain butterfly steps; lane l ends with the sums of values (l >> SHIFT) * VPL + u.
+// lane_sum() of the subgroup form: adds each of a lane's N values over the W lanes. Transposing
+// stages come first (lanes with the stage's bit set keep the upper half of their values and send
+// the lower, the others the reverse), until VPL values are left: N - VPL shuffles; then plain
+// butterfly steps over the lane bits left. Lane l ends with the sums of values (l >> SHIFT) * VPL + u.
 std::string lane_sum_wgsl(const SubgroupForm& f) {
   std::string s = "fn lane_sum(x: array<f32, N>, gl: u32) -> array<f32, VPL> {\n";
   auto name = [](uint32_t stage, uint32_t i) { return "v" + std::to_string(stage) + "_" + std::to_string(i); };
