@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <tuple>
@@ -95,6 +96,41 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   }
 }
 
+// The running max moves only when a score passes it by more than the margin (lazy rescaling):
+// scores that climb per key (many blocks within the margin, then past it), jump, or fall from
+// the first key, spanning ~200 (an exp without the max subtracted would overflow), with every
+// row alike. q, k and the scale are multiples of powers of two so that every score is exact in
+// fp32 (only exp and the sums round). Against float64, with the lazy rule and with a rescale
+// every block.
+TEST(SplitKvSubgroupForm, LazyRescaleFollowsClimbingJumpingAndFallingScores) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "subgroup");
+  const uint32_t d = 4 * w, keys = 301;
+  std::mt19937 rng(77);
+  std::uniform_int_distribution<int> jitter(-8, 8);
+  for (const char* shape : {"climb", "jump", "fall"}) {
+    webattn::testing::HostCall c = webattn::testing::random_call({1, 8, 2, d, keys - 1, true, 0.125}, keys, DType::F32, 5);
+    for (size_t i = 0; i < c.q.size(); ++i) c.q[i] = (i / d) % 2 ? 1.0f : 0.5f;  // head h: 1 or 0.5
+    for (uint32_t pos = 0; pos < keys; ++pos) {
+      // score of a q = 1 head ~ 0.125 * d * level: climb ~0.75 per key
+      double level = 0.75 * pos;
+      if (std::string(shape) == "jump") level = 0.1 * pos + (pos >= 170 ? 150.0 : 0.0);
+      if (std::string(shape) == "fall") level = 225.0 - 0.75 * pos;
+      level = std::round(level / (0.125 * d) * 64) / 64;
+      for (uint32_t h = 0; h < 2; ++h)
+        for (uint32_t i = 0; i < d; ++i) c.key(pos, h, i) = static_cast<float>(level + jitter(rng) / 64.0);
+    }
+    for (const char* rule : {"lazy", "always"}) {
+      ScopedEnv rescale("WEBATTN_SPLIT_KV_RESCALE", rule);
+      SCOPED_TRACE(std::string(shape) + ", WEBATTN_SPLIT_KV_RESCALE=" + rule);
+      const webattn::testing::CallResult r = webattn::testing::run_forward(ctx, c, Algorithm::SplitKvDecode);
+      EXPECT_TRUE(webattn::testing::matches_reference(r.out, r.ref));
+    }
+  }
+}
+
 // The planner runs the subgroup form for one token wherever it can, the tile form otherwise
 // (more tokens, a head dim it does not split, a device without one subgroup width), and
 // $WEBATTN_SPLIT_KV_KERNEL=tiles forces the tile form. Seen through the profiled pass labels.
@@ -147,6 +183,7 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
   for (auto [name, value, says] :
        {std::tuple<const char*, const char*, const char*>{"WEBATTN_SPLIT_KV_KERNEL", "warp", "is not one of tiles, subgroup"},
         {"WEBATTN_SPLIT_KV_UPDATE", "merged", "is not one of separate, fused"},
+        {"WEBATTN_SPLIT_KV_RESCALE", "sometimes", "is not one of always, lazy"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);
     const std::string msg = webattn::testing::error_of<ConfigError>(

@@ -56,6 +56,7 @@ std::string row_reduce_env() {
 }
 std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles", "subgroup"}, "tiles, subgroup"); }
 std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
+std::string rescale_env() { return env_one_of("WEBATTN_SPLIT_KV_RESCALE", {"always", "lazy"}, "always, lazy"); }
 
 const char* reduce_prelude(const gpu::Device& dev) {
   if (const std::string forced = row_reduce_env(); !forced.empty()) {
@@ -193,9 +194,14 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   const auto c = [](const char* name, uint32_t v) {
     return std::string("const ") + name + ": u32 = " + std::to_string(v) + "u;\n";
   };
+  // The running max moves only when a score passes it by more than kLazyMargin (natural log
+  // units: probabilities stay below e^8 ~ 2981); $WEBATTN_SPLIT_KV_RESCALE=always rescales
+  // every block, for A/B measurements.
+  const bool lazy = rescale_env() != "always";
   return {"split_kv_decode_subgroup",
           {"attention_params", kv},
-          std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
+          std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
+              (lazy ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
               c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
           {}};
@@ -316,7 +322,8 @@ std::string new_keys_wgsl(const PrepareInputs& in, bool fused) {
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
-  block_keys_env();  // a bad value is refused whichever form runs
+  block_keys_env();  // bad values are refused whichever form runs
+  rescale_env();
   const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
   const bool subgroup = use_subgroup_form(form);
   const uint32_t target = target_workgroups(in.settings, subgroup);
@@ -433,6 +440,7 @@ void check_split_kv_switches() {
   row_reduce_env();
   kernel_env();
   update_env();
+  rescale_env();
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,

@@ -11,9 +11,13 @@
 //      stage sends half of the values and keeps half (about N shuffles instead of
 //      N * log2(W)), leaving lane l with VPL scores: values v = (l >> SHIFT) * VPL + u of
 //      the block (key v / ROWS, row v % ROWS), all of one key;
-//   4. one online-softmax step per block and row (max and sum by shuffles over the lanes
-//      holding the row), then P.V: each lane takes the block's KI * ROWS probabilities by
-//      subgroupShuffle and accumulates its head-dim slice.
+//   4. one online-softmax step per block and row, then P.V: each lane takes the block's
+//      KI * ROWS probabilities by subgroupShuffle and accumulates its head-dim slice. LAZY:
+//      the running max (shuffles over the lanes holding the row) moves, and the sums and
+//      accumulators are rescaled, only in blocks where a score passes it by more than
+//      LAZY_MARGIN (FlashAttention-4's conditional rescaling); each lane keeps its own part
+//      of the row sum, added over the row's lanes once at the chunk's end. H200 (session 10):
+//      f32 1.7-2.1% faster from C = 16384, f16 within 1% (bench/RESULTS.md).
 // At the chunk's end the NSG subgroups are merged in workgroup memory with log-sum-exp
 // weights. H200 (bench/RESULTS.md, session 9): 94 registers with the f16 cache against the
 // tile form's 150, which fits 5-6 workgroups per SM instead of 3; llama3-8b C = 131072 in 153
@@ -29,7 +33,7 @@
 // Subgroup lanes are taken as invocation t % W of subgroup t / W (a one-dimensional
 // workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
 // or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
-// Generated header constants: FUSED, D4, ROWS (g rounded up to a power of two, at most W),
+// Generated header constants: FUSED, LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
 // W, NSG, DL = D4 / W vec4s per lane, KI keys per block (at most W), N = KI * ROWS,
 // VPL = max(N / W, 1) values per lane after the sums, SHIFT = log2(W / N) where N < W (else
 // 0), ROW_BIT0 = the first lane bit that is not the held rows' (1 << (SHIFT + log2(ROWS / VPL))),
@@ -122,50 +126,72 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 
     let key = blk0 + my_key;
     let key_ok = key < key_end && mask_visible(0u, key);
-    var alpha: array<f32, VPL> = array<f32, VPL>();
-    var pr: array<f32, VPL> = array<f32, VPL>();
+    var score: array<f32, VPL> = array<f32, VPL>();
+    var ok: array<bool, VPL> = array<bool, VPL>();
+    var grows: bool = false;  // LAZY: a held score exceeds its row's max by more than LAZY_MARGIN
     for (var u: u32 = 0u; u < VPL; u = u + 1u) {
-      let ok = key_ok && my_row0 + u < g;
-      var score: f32 = LOWEST;
-      if (ok) {
-        score = mask_score(alibi_score(cap_score(scale_after(raw[u])), slope[u], key, ref_key[u]), 0u, key);
+      ok[u] = key_ok && my_row0 + u < g;
+      score[u] = LOWEST;
+      if (ok[u]) {
+        score[u] = mask_score(alibi_score(cap_score(scale_after(raw[u])), slope[u], key, ref_key[u]), 0u, key);
+        grows = grows || score[u] > m[u] + LAZY_MARGIN;
       }
-      var bm: f32 = score;
-      var sv: f32 = select(0.0, 1.0, ok);
-      for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
-        bm = max(bm, subgroupShuffleXor(bm, o));
-        if (MASK) {
-          sv = max(sv, subgroupShuffleXor(sv, o));
+      if (MASK) {
+        seen[u] = max(seen[u], select(0.0, 1.0, ok[u]));  // per lane; combined over the row's lanes at the end
+      }
+    }
+    // The running max moves (and the sums and accumulators are rescaled) only when a score
+    // passes it by more than LAZY_MARGIN, so most blocks skip the row max and the rescale
+    // (FlashAttention-4's conditional rescaling); a probability is then at most
+    // e^LAZY_MARGIN, never 0 for a visible key. Without LAZY (margin 0 semantics) every
+    // block takes the max. l is a per-lane partial sum, added over the row's lanes at the end.
+    // subgroupAny is the same in every lane of the subgroup, which WGSL's analysis (workgroup
+    // scope) cannot see: the shuffles inside stay in subgroup-uniform control flow.
+    @diagnostic(off, subgroup_uniformity) if (!LAZY || subgroupAny(grows)) {
+      var alpha: array<f32, VPL> = array<f32, VPL>();
+      for (var u: u32 = 0u; u < VPL; u = u + 1u) {
+        var bm: f32 = score[u];
+        for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+          bm = max(bm, subgroupShuffleXor(bm, o));
+        }
+        let m_new = max(m[u], bm);
+        alpha[u] = exp(m[u] - m_new);
+        l[u] = l[u] * alpha[u];
+        m[u] = m_new;
+      }
+      for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+        let a = subgroupShuffle(alpha[r % VPL], (r / VPL) << SHIFT);
+        for (var i: u32 = 0u; i < DL; i = i + 1u) {
+          acc[r * DL + i] = acc[r * DL + i] * a;
         }
       }
-      seen[u] = max(seen[u], sv);
-      let m_new = max(m[u], bm);
-      alpha[u] = exp(m[u] - m_new);
+    }
+    var pr: array<f32, VPL> = array<f32, VPL>();
+    for (var u: u32 = 0u; u < VPL; u = u + 1u) {
       var pv: f32 = 0.0;
-      if (ok) {
-        pv = exp(score - m_new);
+      if (ok[u]) {
+        pv = exp(score[u] - m[u]);
       }
       pr[u] = pv;
-      var ps: f32 = pv;
-      for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
-        ps = ps + subgroupShuffleXor(ps, o);
-      }
-      l[u] = l[u] * alpha[u] + ps;
-      m[u] = m_new;
+      l[u] = l[u] + pv;
     }
 
-    for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-      let a = subgroupShuffle(alpha[r % VPL], (r / VPL) << SHIFT);
-      for (var i: u32 = 0u; i < DL; i = i + 1u) {
-        acc[r * DL + i] = acc[r * DL + i] * a;
-      }
-    }
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         let pj = subgroupShuffle(pr[r % VPL], ((j * ROWS + r) / VPL) << SHIFT);
         for (var i: u32 = 0u; i < DL; i = i + 1u) {
           acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(vr[j * DL + i]);
         }
+      }
+    }
+  }
+
+  // The row sums (and MASK's seen flags) are per lane: add them over the row's lanes.
+  for (var u: u32 = 0u; u < VPL; u = u + 1u) {
+    for (var o: u32 = ROW_BIT0; o < W; o = o * 2u) {
+      l[u] = l[u] + subgroupShuffleXor(l[u], o);
+      if (MASK) {
+        seen[u] = max(seen[u], subgroupShuffleXor(seen[u], o));
       }
     }
   }

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Stage ablations of flash_prefill.wgsl, for timing only (issue #12 item 3: "time one stage
+left out or doubled"). Each variant is the kernel folder with one change to flash_prefill.wgsl;
+its output is WRONG by design (never a check, only `bench` through WEBATTN_KERNEL_DIR).
+
+    bench/prefill_ablation.py SRC_KERNELS OUT_DIR   ->  OUT_DIR/<variant>/*.wgsl
+
+Variants:
+  noscore      the q.k fma loops run no iterations (scores 0; K still loaded and staged)
+  doublescore  the q.k loop (two-chain form, D > 64) runs over the head dim twice
+  nopv         the P.V loops run no iterations (V still loaded and staged)
+  doublepv     the whole-tile P.V loop runs over the tile's keys twice
+  noexp        the probabilities skip exp (p = score - max)
+  noload       the K / V tile fetches load nothing (zeros staged)
+  nobar        the end-of-tile barrier removed (races; timing only)
+"""
+import pathlib
+import shutil
+import sys
+
+
+def replace_once(text, old, new, name):
+    if text.count(old) < 1:
+        sys.exit(f"{name}: pattern not found: {old!r}")
+    return text.replace(old, new, 1)
+
+
+def variants(src):
+    out = {}
+    two = src.index("if (TWO_CHAINS) {")
+    one = src.index("} else {", two)
+    # noscore: both score loops run zero iterations.
+    s = src[:two] + src[two:].replace("d4 < D4; d4 = d4 + 2u", "d4 < 0u; d4 = d4 + 2u", 1)
+    s = s.replace("for (var d4: u32 = 0u; d4 < D4; d4 = d4 + 1u) {\n        let q0", "for (var d4: u32 = 0u; d4 < 0u; d4 = d4 + 1u) {\n        let q0", 1)
+    out["noscore"] = s
+    # doublescore: the two-chain loop (D > 64) walks the head dim twice.
+    block = src[two:one]
+    b2 = block.replace("d4 < D4; d4 = d4 + 2u", "d4 < 2u * D4; d4 = d4 + 2u", 1)
+    b2 = b2.replace("if (d4 + 1u < D4) {", "if (true) {", 1)
+    b2 = b2.replace("+ d4 + 1u]", "+ (d4 + 1u) % D4]").replace("+ d4]", "+ d4 % D4]")
+    out["doublescore"] = src[:two] + b2 + src[one:]
+    # nopv / doublepv
+    pv = "for (var k: u32 = 0u; k < BC; k = k + 1u) {"
+    first_pv = src.index(pv)
+    s = src.replace(pv, "for (var k: u32 = 0u; k < 0u; k = k + 1u) {")
+    out["nopv"] = s
+    end_fast = src.index("} else {", first_pv)
+    fast = src[first_pv:end_fast]
+    f2 = fast.replace(pv, "for (var k: u32 = 0u; k < 2u * BC; k = k + 1u) {", 1)
+    f2 = f2.replace("p_tile[k * TY + (ty ^ (k & 7u))]", "p_tile[(k % BC) * TY + (ty ^ (k & 7u))]", 1)
+    f2 = f2.replace("kv_tile[k * KV_STRIDE + d4]", "kv_tile[(k % BC) * KV_STRIDE + d4]", 1)
+    out["doublepv"] = src[:first_pv] + f2 + src[end_fast:]
+    out["noexp"] = replace_once(src, "pv4[i] = exp(sc[j][i] - m_new[i]);", "pv4[i] = sc[j][i] - m_new[i];", "noexp")
+    out["noload"] = replace_once(src, "if (i < BC * D4 && key < p.context_len) {", "if (false) {", "noload")
+    out["nobar"] = replace_once(src, "    workgroupBarrier();  // before the next tile overwrites kv_tile, p_tile, red\n", "",
+                                "nobar")
+    for name, text in out.items():
+        if text == src:
+            sys.exit(f"{name}: no change made")
+    return out
+
+
+def main():
+    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+    src = (src_dir / "flash_prefill.wgsl").read_text()
+    for name, text in variants(src).items():
+        d = out_dir / name
+        if d.exists():
+            shutil.rmtree(d)
+        shutil.copytree(src_dir, d)
+        (d / "flash_prefill.wgsl").write_text(text)
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
