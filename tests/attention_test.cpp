@@ -157,6 +157,102 @@ TEST(FlashWideTiles, MatchTheReference) {
       expect_close(c, verify::run_case(shared_context(), c, Algorithm::FlashPrefill, dtype, seed++, &wide), dtype);
 }
 
+// flash-prefill's two ways of handing the probabilities to the P.V loop: subgroup shuffles
+// (P_SHUFFLE, the default where the adapter reports one subgroup width that the row group's
+// lanes divide; more keys per tile) and the P tile in workgroup memory, each with 128- and
+// 64-row tiles where it can run, on the shapes and variants the diagonal and masked paths take.
+TEST(FlashProbabilities, ShuffledAndStagedMatchTheReference) {
+  Context& ctx = shared_context();
+  const AdapterSummary& a = ctx.adapter();
+  const uint32_t w = ctx.has_subgroups() && a.subgroup_min_size == a.subgroup_max_size ? a.subgroup_min_size : 0;
+  std::vector<Case> cases = {
+      {67, 2, 2, 32, 0, 67},       // past a 64-row tile, g=1
+      {37, 8, 2, 128, 30, 70},     // chunked prefill, g=4
+      {30, 4, 2, 80, 7, 40, false},  // non-causal, D=80
+  };
+  Case win{50, 4, 2, 64, 20, 70};
+  win.window_left = 33;
+  cases.push_back(win);
+  Case mix{24, 8, 2, 64, 10, 34};
+  mix.mask = MaskKind::Additive;
+  mix.sinks = {0.5f, -1.0f, 2.0f, 0.0f, 1.0f, -3.0f, 0.25f, 4.0f};
+  mix.lse = true;
+  cases.push_back(mix);
+  Case cap{40, 4, 1, 32, 0, 40, false};
+  cap.softcap = 4;
+  cap.alibi = true;
+  cases.push_back(cap);
+  uint32_t seed = 1400;
+  for (const char* path : {"memory", "shuffle"}) {
+    for (uint32_t tx : {8u, 16u}) {
+      if (std::string(path) == "shuffle" && (w < tx || w % tx != 0)) continue;
+      webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", path);
+      Tuning tiles;
+      tiles.flash_threads_x = tx;
+      SCOPED_TRACE(std::string("WEBATTN_FLASH_P=") + path + ", threads_x " + std::to_string(tx));
+      for (size_t i = 0; i < cases.size(); ++i)  // the f16 cache on every other shape
+        for (DType dtype : {DType::F32, DType::F16})
+          if (dtype == DType::F32 || i % 2 == 1)
+            expect_close(cases[i], verify::run_case(ctx, cases[i], Algorithm::FlashPrefill, dtype, seed++, &tiles), dtype);
+    }
+  }
+}
+
+// The default is the shuffled form where it can run (seen through the bits: its tile holds more
+// keys, so it sums in another order than the staged form), a bad value is a ConfigError and the
+// shuffled form forced where it cannot run an UnsupportedError naming why.
+TEST(FlashProbabilities, TheDefaultAndTheSwitch) {
+  Context& ctx = shared_context();
+  const AdapterSummary& a = ctx.adapter();
+  const uint32_t w = ctx.has_subgroups() && a.subgroup_min_size == a.subgroup_max_size ? a.subgroup_min_size : 0;
+  Sdpa sdpa(ctx);
+  const auto run = [&](uint32_t tx) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd;
+    const uint32_t S = 200, hq = 4, hkv = 2, d = 64;
+    const auto rnd = [&](size_t n) {
+      std::vector<float> v(n);
+      for (auto& x : v) x = nd(rng);
+      return v;
+    };
+    KVCache cache(ctx, {S, hkv, d});
+    SdpaOptions opt;
+    opt.algorithm = Algorithm::FlashPrefill;
+    opt.flash_threads_x = tx;
+    return sdpa
+        .forward(Tensor::from(ctx, {S, hq, d}, rnd(size_t{S} * hq * d)), Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)),
+                 Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)), cache, 0, opt)
+        .download();
+  };
+  std::vector<float> staged, shuffled;
+  {
+    webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", "memory");
+    staged = run(8);
+  }
+  unsetenv("WEBATTN_FLASH_P");
+  const std::vector<float> picked = run(8);
+  if (w >= 8 && w % 8 == 0) {
+    webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", "shuffle");
+    shuffled = run(8);
+    EXPECT_EQ(picked, shuffled) << "the shuffled form should be the default where it can run";
+    EXPECT_NE(picked, staged) << "the two forms gave the same bits: the test cannot tell them apart";
+  } else {
+    EXPECT_EQ(picked, staged) << "without one subgroup width the P tile runs";
+  }
+  {
+    webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", "registers");
+    const std::string msg = webattn::testing::error_of<ConfigError>([&] { run(8); });
+    EXPECT_NE(msg.find("WEBATTN_FLASH_P=registers is not one of shuffle, memory"), std::string::npos) << msg;
+  }
+  if (w < 16) {  // 64-row tiles (16 lanes per row group) on narrower subgroups, or none
+    webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", "shuffle");
+    const std::string msg = webattn::testing::error_of<UnsupportedError>([&] { run(16); });
+    EXPECT_NE(msg.find("WEBATTN_FLASH_P=shuffle: flash-prefill needs subgroups of one width that 16 lanes divide"),
+              std::string::npos)
+        << msg;
+  }
+}
+
 // The planner's rule: 128-row tiles where they still give >= 256 workgroups (64 row blocks x 4
 // kv heads here), 64-row tiles below. Seen through the bits: the two tile shapes sum each row in
 // another order, so the rule's output equals the forced shape's it picked, bit for bit, and

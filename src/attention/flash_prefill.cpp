@@ -16,6 +16,7 @@ struct FlashShape {
   uint32_t threads = 256;  // per workgroup: 256, or 128 (half the rows: twice the workgroups)
   uint32_t chunks = 1;     // context chunks per row block (most per call): > 1 = split, merged after
   uint32_t min_tiles = 1;  // key tiles per chunk at least (a call's span may give fewer chunks)
+  uint32_t p_w = 0;        // P_SHUFFLE: the subgroup width the probabilities are shuffled in (0: P tile)
   uint32_t rows() const { return 4 * (threads / tx); }
 };
 
@@ -50,6 +51,25 @@ std::string tile_regs_wgsl(uint32_t tx) {
          "fn tile_unpack(v: TileVec4) -> vec4<f32> { return v; }\n";
 }
 
+// How the P.V loop gets the probabilities (the kernel's P_SHUFFLE): from the threads that
+// computed them by subgroupShuffle (p_w: the subgroup width), or through the P tile in workgroup
+// memory (p_w 0).
+std::string p_wgsl(uint32_t p_w) {
+  if (p_w == 0)
+    return "const P_SHUFFLE: bool = false;\nconst P_W: u32 = TX;\n"
+           "var<workgroup> p_tile: array<vec4<f32>, BC * TY>;\n"
+           "fn p_put(kl: u32, ty: u32, v: vec4<f32>) { p_tile[kl * TY + (ty ^ (kl & 7u))] = v; }\n"
+           "fn p_get(k: u32, ty: u32, mine: vec4<f32>, src: u32) -> vec4<f32> { return p_tile[k * TY + (ty ^ (k & 7u))]; }\n"
+           "fn p_path_all(c: bool) -> bool { return c; }\n";
+  // subgroupAll makes the path the same in every lane of the subgroup, which WGSL's analysis
+  // (workgroup scope) cannot see: the shuffles run in subgroup-uniform control flow.
+  return "enable subgroups;\nconst P_SHUFFLE: bool = true;\nconst P_W: u32 = " + std::to_string(p_w) + "u;\n"
+         "fn p_put(kl: u32, ty: u32, v: vec4<f32>) {}\n"
+         "@diagnostic(off, subgroup_uniformity) fn p_get(k: u32, ty: u32, mine: vec4<f32>, src: u32) -> vec4<f32> {\n"
+         "  return subgroupShuffle(mine, src);\n}\n"
+         "@diagnostic(off, subgroup_uniformity) fn p_path_all(c: bool) -> bool { return subgroupAll(c); }\n";
+}
+
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
 gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
                      bool split = false) {
@@ -58,17 +78,47 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
-              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + split_wgsl(split) + extra,
+              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + p_wgsl(f.p_w) +
+              split_wgsl(split) + extra,
           {}};
 }
 
 // Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
 uint64_t shared_bytes(const FlashShape& f, uint32_t d4) { return workgroup_bytes(spec(f, d4, "kv_f32", "")); }
 
+// $WEBATTN_FLASH_P: "shuffle" or "memory" forces how P reaches the P.V loop ("" when unset).
+std::string p_env() {
+  const char* e = std::getenv("WEBATTN_FLASH_P");
+  if (!e || !*e) return "";
+  const std::string v(e);
+  if (v == "shuffle" || v == "memory") return v;
+  throw ConfigError("WEBATTN_FLASH_P=" + v + " is not one of shuffle, memory");
+}
+
+// The subgroup width P is shuffled in (0: the P tile): where the adapter reports one width W
+// that a row group's TX lanes divide (lanes taken as t % W, as split-kv's subgroup form does).
+uint32_t p_shuffle_width(const AdapterSummary& dev, uint32_t tx) {
+  const std::string forced = p_env();
+  const uint32_t w = dev.subgroup_min_size;
+  const bool can = dev.subgroups && w == dev.subgroup_max_size && w >= tx && w % tx == 0 && w <= 128;
+  if (forced == "memory") return 0;
+  if (forced == "shuffle" && !can)
+    throw UnsupportedError("WEBATTN_FLASH_P=shuffle: flash-prefill needs subgroups of one width that " +
+                           std::to_string(tx) + " lanes divide (the adapter reports " +
+                           (dev.subgroups ? std::to_string(w) + ".." + std::to_string(dev.subgroup_max_size)
+                                          : std::string("none")) +
+                           ")");
+  return can ? w : 0;
+}
+
 // Keys per tile: `preferred` (options or tuning; 0 = none) when it fits, else the most
 // that fits (more keys per tile = more FMAs per query load in the score phase); 0 if none does.
-uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32_t preferred) {
-  const auto fits = [&](uint32_t bc) { return shared_bytes({tx, bc}, d4) <= lim.max_compute_workgroup_storage_size; };
+uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32_t preferred, uint32_t p_w = 0) {
+  const auto fits = [&](uint32_t bc) {
+    FlashShape f{tx, bc};
+    f.p_w = p_w;
+    return shared_bytes(f, d4) <= lim.max_compute_workgroup_storage_size;
+  };
   if (preferred != 0 && fits(preferred)) return preferred;
   for (uint32_t bc : {64u, 48u, 32u, 16u})
     if (fits(bc)) return bc;
@@ -132,15 +182,19 @@ uint32_t threads_x(const CallShape& sh, const Settings& st) {
   return enough && sh.cache.head_dim <= 128 ? 8 : 16;
 }
 
-FlashShape tile_shape(const DeviceLimits& lim, const CallShape& sh, const Settings& st) {
+FlashShape tile_shape(const AdapterSummary& dev, const CallShape& sh, const Settings& st) {
   const uint32_t d4 = sh.cache.head_dim / 4;
   uint32_t tx = threads_x(sh, st);
-  uint32_t bc = keys_per_tile(lim, d4, tx, st.flash_keys_per_tile);
+  uint32_t p_w = p_shuffle_width(dev, tx);
+  uint32_t bc = keys_per_tile(dev.limits, d4, tx, st.flash_keys_per_tile, p_w);
   if (bc == 0 && tx == 8) {  // the wide tile does not fit this device: narrow one
     tx = 16;
-    bc = keys_per_tile(lim, d4, tx, st.flash_keys_per_tile);
+    p_w = p_shuffle_width(dev, tx);
+    bc = keys_per_tile(dev.limits, d4, tx, st.flash_keys_per_tile, p_w);
   }
-  return {tx, bc};
+  FlashShape f{tx, bc};
+  f.p_w = p_w;
+  return f;
 }
 
 // Context chunks per row block (FlashDecoding's split applied to prefill). A workgroup walks its
@@ -181,10 +235,10 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
 }
 
 // The shape a call / plan runs with: tile, threads and context chunks.
-FlashShape call_shape(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows) {
-  FlashShape f = tile_shape(lim, sh, st);
+FlashShape call_shape(const CallShape& sh, const Settings& st, const AdapterSummary& dev, uint32_t windows) {
+  FlashShape f = tile_shape(dev, sh, st);
   f.threads = workgroup_threads(sh, st, f.tx);
-  context_chunks(sh, st, lim, windows, f);
+  context_chunks(sh, st, dev.limits, windows, f);
   return f;
 }
 
@@ -199,7 +253,7 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
 
 // The partial states of a split context: [Hkv, chunks, S*g] (o: D/4 vec4, m and l: 8 bytes).
 std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
-  const FlashShape f = call_shape(sh, st, dev.limits, cache_windows(dev.limits, sh.cache).count);
+  const FlashShape f = call_shape(sh, st, dev, cache_windows(dev.limits, sh.cache).count);
   if (f.chunks == 1) return {};
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * f.chunks * sh.rows();
   return {{"flash partial o", partials * (sh.cache.head_dim / 4) * 16}, {"flash partial m,l", partials * 8}};
@@ -208,7 +262,7 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
 std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
-  const FlashShape f = call_shape(sh, in.settings, in.device.limits(), in.windows.count);
+  const FlashShape f = call_shape(sh, in.settings, in.device.adapter(), in.windows.count);
   const gpu::Grid grid{row_blocks(sh, f), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
   if (f.chunks == 1) {
@@ -253,6 +307,7 @@ void check_flash_prefill_switches() {
   env_choice("WEBATTN_FLASH_THREADS", 128, 256);
   env_choice("WEBATTN_FLASH_THREADS_X", 8, 16);
   chunks_env();
+  p_env();
 }
 
 extern const AlgorithmEntry flash_prefill_entry{Algorithm::FlashPrefill, "flash-prefill", auto_rank, supports,

@@ -17,7 +17,8 @@
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  WGT: threads per workgroup (256, or 128 for short prompts: twice the
 //   workgroups),  TX: threads along keys / head dim (16 or 8; TY = WGT / TX),
-//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  TileVec4, tile_load(KvVec4) and
+//   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  P_SHUFFLE, P_W, p_put, p_get and
+//   p_path_all: how the P.V loop gets the probabilities (see p_get below),  TileVec4, tile_load(KvVec4) and
 //   tile_unpack(TileVec4): the form a prefetched K/V tile waits in (see fetch_tile),  SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
@@ -48,9 +49,14 @@ const NL: u32 = (BC * D4 + WGT - 1u) / WGT;  // tile vec4s loaded per invocation
 @group(0) @binding(4) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
-// p_tile[k * TY + (ty ^ (k % 8))]: the 4 rows of row group ty at tile key k (one vec4
-// load per key in the P.V loop; the XOR swizzle keeps the stores conflict-free).
-var<workgroup> p_tile: array<vec4<f32>, BC * TY>;
+// The probabilities of the P.V loop (generated p_put / p_get): P_SHUFFLE, each thread keeps its
+// own (4 rows x NJ keys, in sc) and the loop takes key k's from the lane that holds it by
+// subgroupShuffle (the TX lanes of a row group are one aligned run of a subgroup: lane t % P_W),
+// so the tile needs no P buffer and holds more keys (D = 128: 64 instead of 32, half the q
+// loads and per-tile steps per FMA; H200, session 10: S=C=2048 1461 -> 1389 us, llama3.2-1b
+// 707 -> 617, S=128..1024 1.6-4.6% faster, f16 S=128 +3.6%); else they go through workgroup memory,
+// p_tile[k * TY + (ty ^ (k % 8))]: the 4 rows of row group ty at tile key k (one vec4 load per
+// key; the XOR swizzle keeps the stores conflict-free).
 var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows of (tx, ty)
 
 // Loads a K or V tile into registers (every load issued before any is used); the caller
@@ -260,8 +266,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
         }
       }
       l_t = l_t + pv4;
-      let kl = tx + TX * j;
-      p_tile[kl * TY + (ty ^ (kl & 7u))] = pv4;
+      p_put(tx + TX * j, ty, pv4);
+      sc[j] = pv4;  // P_SHUFFLE: the probabilities stay with this thread
     }
     l = l * alpha + l_t;
     store_tile(t, v_next);
@@ -274,11 +280,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {
       o_t[j] = vec4<f32>(0.0);
     }
-    if (!MASK && key0 >= lo[3] && key0 + BC <= vis[0]) {
+    // P_SHUFFLE: every lane of a subgroup takes the same path (its shuffles need the whole
+    // row group), the fast one only where all its rows see the whole tile.
+    let lane_group = (t % P_W) & ~(TX - 1u);
+    if (p_path_all(!MASK && key0 >= lo[3] && key0 + BC <= vis[0])) {
       // Every row of this thread sees the whole tile (vis[0] is the smallest end, lo[3]
       // the largest start; without WINDOW lo is 0).
-      for (var k: u32 = 0u; k < BC; k = k + 1u) {
-        let pp = p_tile[k * TY + (ty ^ (k & 7u))];
+      // Keys in the order (x, j): P_SHUFFLE takes key x + TX * j from lane x of the row group
+      // (sc[j] indexed by the inner loop's constant j); the P buffer in order.
+      for (var x: u32 = 0u; x < TX; x = x + 1u) {
+       for (var jk: u32 = 0u; jk < NJ; jk = jk + 1u) {
+        let k = select(x * NJ + jk, x + TX * jk, P_SHUFFLE);
+        let pp = p_get(k, ty, sc[jk], lane_group | x);
         let p0 = pp.x;
         let p1 = pp.y;
         let p2 = pp.z;
@@ -291,13 +304,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
           o_t[2u * DV + j] = o_t[2u * DV + j] + p2 * v;
           o_t[3u * DV + j] = o_t[3u * DV + j] + p3 * v;
         }
+       }
       }
     } else {
       // The causal diagonal, the window's left edge, the context's end or a mask: a key
       // joins only the rows that see it.
-      for (var k: u32 = 0u; k < BC; k = k + 1u) {
+      for (var x: u32 = 0u; x < TX; x = x + 1u) {
+       for (var jk: u32 = 0u; jk < NJ; jk = jk + 1u) {
+        let k = select(x * NJ + jk, x + TX * jk, P_SHUFFLE);
         let key = key0 + k;
-        let pp = p_tile[k * TY + (ty ^ (k & 7u))];
+        let pp = p_get(k, ty, sc[jk], lane_group | x);
         let p0 = pp.x;
         let p1 = pp.y;
         let p2 = pp.z;
@@ -313,6 +329,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
           o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v,
                                                        key >= lo[3] && key < vis[3] && mask_visible(srow[3], key));
         }
+       }
       }
     }
 
