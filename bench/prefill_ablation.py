@@ -10,6 +10,8 @@ Variants:
   doublescore  the q.k loop (two-chain form, D > 64) runs over the head dim twice
   nopv         the P.V loops run no iterations (V still loaded and staged)
   doublepv     the whole-tile P.V loop runs over the tile's keys twice
+(written for the kernel of session 10, P.V keys walked as (x, j); session 10's call 1 ran the
+previous kernel's form, commit 9aa168c)
   noexp        the probabilities skip exp (p = score - max)
   noload       the K / V tile fetches load nothing (zeros staged)
   nobar        the end-of-tile barrier removed (races; timing only)
@@ -39,16 +41,20 @@ def variants(src):
     b2 = b2.replace("if (d4 + 1u < D4) {", "if (true) {", 1)
     b2 = b2.replace("+ d4 + 1u]", "+ (d4 + 1u) % D4]").replace("+ d4]", "+ d4 % D4]")
     out["doublescore"] = src[:two] + b2 + src[one:]
-    # nopv / doublepv
-    pv = "for (var k: u32 = 0u; k < BC; k = k + 1u) {"
+    # nopv / doublepv: the P.V loops walk keys as (x, j) since session 10 (P_SHUFFLE)
+    pv = "      for (var x: u32 = 0u; x < TX; x = x + 1u) {\n       for (var jk"
+    if src.count(pv) != 2:
+        sys.exit("nopv: the two P.V loops not found")
+    out["nopv"] = src.replace(pv, pv.replace("x < TX", "x < 0u"))
     first_pv = src.index(pv)
-    s = src.replace(pv, "for (var k: u32 = 0u; k < 0u; k = k + 1u) {")
-    out["nopv"] = s
     end_fast = src.index("} else {", first_pv)
     fast = src[first_pv:end_fast]
-    f2 = fast.replace(pv, "for (var k: u32 = 0u; k < 2u * BC; k = k + 1u) {", 1)
-    f2 = f2.replace("p_tile[k * TY + (ty ^ (k & 7u))]", "p_tile[(k % BC) * TY + (ty ^ (k & 7u))]", 1)
-    f2 = f2.replace("kv_tile[k * KV_STRIDE + d4]", "kv_tile[(k % BC) * KV_STRIDE + d4]", 1)
+    f2 = fast.replace(pv, pv.replace("x < TX", "x < 2u * TX"), 1)
+    f2 = f2.replace("let k = select(x * NJ + jk, x + TX * jk, P_SHUFFLE);",
+                    "let k = select((x % TX) * NJ + jk, (x % TX) + TX * jk, P_SHUFFLE);", 1)
+    f2 = f2.replace("lane_group | x)", "lane_group | (x % TX))", 1)
+    if f2.count("x % TX") != 3:
+        sys.exit("doublepv: pattern not found")
     out["doublepv"] = src[:first_pv] + f2 + src[end_fast:]
     out["noexp"] = replace_once(src, "pv4[i] = exp(sc[j][i] - m_new[i]);", "pv4[i] = sc[j][i] - m_new[i];", "noexp")
     out["noload"] = replace_once(src, "if (i < BC * D4 && key < p.context_len) {", "if (false) {", "noload")
