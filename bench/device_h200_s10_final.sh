@@ -2,8 +2,7 @@
 # H200, 2026-11-30 (session 10), the final call: the final build (split-kv's subgroup form with lazy
 # rescaling; flash-prefill's probabilities by subgroup shuffle). Session 6's final job
 # (device_h200_s6_final.sh: probe, correctness, decode fresh and after churn, the model step, prefill,
-# PyTorch in the same call) with new seeds, then the target workgroup count for the f16 decode at long
-# contexts and llama3.2-1b decode (tile form).
+# PyTorch in the same call) with new seeds, then llama3.2-1b decode (tile form).
 # Stage: webattn, webattn_tests, webattn_long_tests, libwebgpu_wrapper.so, torch_sdpa.py,
 # device_h200_s6_final.sh, this script; there: bash .device/run.sh bash .device/bin/device_h200_s10_final.sh
 here=$(dirname "$0")
@@ -14,11 +13,6 @@ CHECK_SEED=1041 FUZZ_SEED=1043 \
 out=${OUT:-/tmp/out}
 export WEBATTN_CEILINGS_FILE=$out/ceilings.json
 {
-  for C in 16384 32768 131072; do
-    for n in 0 640 768 1024; do
-      echo "f16 wg$n $("$here/webattn" bench --preset llama3-8b --prefill 0 --decode $C --dtype f16 --algorithm split-kv --repeats 20 --split-workgroups $n 2>&1 | grep -E '^decode|rror')"
-    done
-  done
   "$here/webattn" bench --preset llama3.2-1b --prefill 0 --decode 4096,32768 --dtype f16 --algorithm split-kv --repeats 20 2>&1 | grep -E '^decode|rror'
 } > "$out/extra.txt" 2>&1
 cat "$out/extra.txt"

@@ -57,7 +57,7 @@ std::string tile_regs_wgsl(uint32_t tx) {
 std::string p_wgsl(uint32_t p_w) {
   if (p_w == 0)
     return "const P_SHUFFLE: bool = false;\nconst P_W: u32 = TX;\n"
-           "var<workgroup> p_tile: array<vec4<f32>, BC * TY>;\n"
+           "var<workgroup> p_tile: array<vec4<f32>, BC * (WGT / TX)>;\n"  // the header's own constants
            "fn p_put(kl: u32, ty: u32, v: vec4<f32>) { p_tile[kl * TY + (ty ^ (kl & 7u))] = v; }\n"
            "fn p_get(k: u32, ty: u32, mine: vec4<f32>, src: u32) -> vec4<f32> { return p_tile[k * TY + (ty ^ (k & 7u))]; }\n"
            "fn p_path_all(c: bool) -> bool { return c; }\n";

@@ -56,6 +56,18 @@ std::string row_reduce_env() {
 }
 std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles", "subgroup"}, "tiles, subgroup"); }
 std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
+// $WEBATTN_SPLIT_KV_MERGE_THREADS: the merge pass's workgroup size at most (a power of two from 32
+// to 1024; 0 when unset), for measurements.
+uint32_t merge_threads_env() {
+  const char* e = std::getenv("WEBATTN_SPLIT_KV_MERGE_THREADS");
+  if (!e || !*e) return 0;
+  const std::string v = e;
+  const bool digits = v.size() <= 4 && v.find_first_not_of("0123456789") == std::string::npos;
+  const uint32_t n = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
+  if (n < 32 || n > 1024 || (n & (n - 1)) != 0)
+    throw ConfigError("WEBATTN_SPLIT_KV_MERGE_THREADS=" + v + " is not a power of two from 32 to 1024");
+  return n;
+}
 std::string rescale_env() { return env_one_of("WEBATTN_SPLIT_KV_RESCALE", {"always", "lazy"}, "always, lazy"); }
 
 const char* reduce_prelude(const gpu::Device& dev) {
@@ -381,9 +393,10 @@ PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& par
   // lanes, so more lanes = shorter walks, but lanes without a chunk only add barrier and
   // tree steps (short contexts have few chunks).
   const uint64_t lanes_wanted = uint64_t{d4} * max_chunks;
+  const uint32_t cap = merge_threads_env() ? merge_threads_env() : 1024;
   uint32_t wg = 1;
   while (wg < d4 || (wg < lanes_wanted &&
-                     wg * 2 <= std::min<uint32_t>(1024, in.device.limits().max_compute_invocations_per_workgroup)))
+                     wg * 2 <= std::min<uint32_t>(cap, in.device.limits().max_compute_invocations_per_workgroup)))
     wg *= 2;
   // Sinks join in the merge: one more term of the denominator, no value row.
   std::vector<NamedBinding> named{{"part_o", &part_o}, {"part_ml", &part_ml}, {"out", &gpu_buffer(in.op.out)}};
@@ -441,6 +454,7 @@ void check_split_kv_switches() {
   kernel_env();
   update_env();
   rescale_env();
+  merge_threads_env();
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,
