@@ -1,6 +1,6 @@
 // The split-kv row reductions on both preludes: subgroup shuffles (lavapipe runs them with
 // 8-wide subgroups, so the cross-subgroup combine is exercised here; the H200 runs 32 wide)
-// and the workgroup-memory fallback of devices without subgroups.
+// and the workgroup-memory fallback of devices without subgroups (flash-prefill's too).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <random>
 
 #include "test_context.hpp"
+#include "webattn/verify.hpp"
 #include "webattn/webattn.hpp"
 
 using namespace webattn;
@@ -52,6 +53,16 @@ TEST(SubgroupReductions, WorkgroupMemoryFallbackWithoutSubgroups) {
   o.subgroups = false;
   Context ctx(o);
   ASSERT_FALSE(ctx.has_subgroups());
+  EXPECT_FALSE(ctx.adapter().subgroups) << "the summary describes the device, which has no subgroups";
   expect_split_kv_matches_reference(ctx);
+  // flash-prefill keeps its P tile in workgroup memory there (its shuffled form needs subgroups),
+  // with 128- and 64-row tiles.
+  for (uint32_t tx : {8u, 16u}) {
+    Tuning tiles;
+    tiles.flash_threads_x = tx;
+    const verify::Case c{70, 8, 2, 64, 30, 110};
+    const verify::Result r = verify::run_case(ctx, c, Algorithm::FlashPrefill, DType::F32, 90 + tx, &tiles);
+    EXPECT_TRUE(r.passed()) << "flash-prefill without subgroups, threads_x " << tx << ": max_abs " << r.cmp.max_abs;
+  }
 }
 

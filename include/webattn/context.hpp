@@ -91,6 +91,8 @@ class Context {
   // Every adapter Dawn offers on this machine (deduplicated).
   static std::vector<AdapterSummary> list_adapters();
 
+  // The adapter this Context's device came from, with the device's own limits and features (a
+  // feature ContextOptions left off reads false here even where the adapter offers it).
   const AdapterSummary& adapter() const;
   // Features actually enabled on the device (a subset of the adapter's).
   bool has_timestamps() const;

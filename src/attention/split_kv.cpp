@@ -207,8 +207,8 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   const auto c = [](const char* name, uint32_t v) {
     return std::string("const ") + name + ": u32 = " + std::to_string(v) + "u;\n";
   };
-  // The running max moves only when a score passes it by more than kLazyMargin (natural log
-  // units: probabilities stay below e^8 ~ 2981); $WEBATTN_SPLIT_KV_RESCALE=always rescales
+  // The running max moves only when a score passes it by more than LAZY_MARGIN = 8 (natural
+  // log units: probabilities stay below e^8 ~ 2981); $WEBATTN_SPLIT_KV_RESCALE=always rescales
   // every block, for A/B measurements.
   const bool lazy = rescale_env() != "always";
   return {"split_kv_decode_subgroup",

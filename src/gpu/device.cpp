@@ -265,9 +265,6 @@ Device::Device(WGPUInstance instance, WGPUDevice device) : adopted_(true) {
   }
   lost_future_ = extras::lost_future(device_);
   read_device_properties();
-  summary_.timestamp_query = timestamps_;
-  summary_.subgroups = subgroups_;
-  summary_.shader_f16 = shader_f16_;
   pipelines_ = std::make_unique<PipelineCache>(*this);
 }
 
@@ -277,6 +274,11 @@ void Device::read_device_properties() {
   timestamps_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_TimestampQuery) != 0;
   subgroups_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_Subgroups) != 0;
   shader_f16_ = wgpuDeviceHasFeature(device_, WGPUFeatureName_ShaderF16) != 0;
+  // The summary describes this device, not only its adapter: a feature the options left off is off
+  // here too (planners read it: flash-prefill must not emit `enable subgroups` without them).
+  summary_.timestamp_query = timestamps_;
+  summary_.subgroups = subgroups_;
+  summary_.shader_f16 = shader_f16_;
   WGPULimits got{};
   if (wgpuDeviceGetLimits(device_, &got) == WGPUStatus_Success) fill_limits(got, summary_.limits);
 }

@@ -10,8 +10,8 @@
 // its sum or its P.V, even as 0 * value, so an Inf/NaN there cannot reach the row. The
 // scale is folded into the K tile as it is stored in workgroup memory (q.k cannot overflow
 // when the scaled score would not; once per tile instead of on every q load: 3.5% on the
-// H200). P is stored as one vec4 per key for a thread's 4 rows (one load per key in the
-// P.V loop instead of 4: 4.3%). Sums are two-level: each tile's P.V and row sum are formed apart (BC keys) and
+// H200). P reaches the P.V loop by subgroup shuffles, or (no fitting subgroups) stored as one vec4
+// per key for a thread's 4 rows (one load per key in the P.V loop instead of 4: 4.3%); see p_get below. Sums are two-level: each tile's P.V and row sum are formed apart (BC keys) and
 // then added to the running state, so rounding grows with sqrt(BC) + sqrt(tiles).
 //
 // Generated header constants (array extents must be compile-time in WGSL):
@@ -54,7 +54,8 @@ var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 // subgroupShuffle (the TX lanes of a row group are one aligned run of a subgroup: lane t % P_W),
 // so the tile needs no P buffer and holds more keys (D = 128: 64 instead of 32, half the q
 // loads and per-tile steps per FMA; H200, session 10: S=C=2048 1461 -> 1389 us, llama3.2-1b
-// 707 -> 617, S=128..1024 1.6-4.6% faster, f16 S=128 +3.6%); else they go through workgroup memory,
+// 707 -> 617, f32 S=128..1024 1.6-4.6% faster, f16 S=512..1024 0.8-3.2%, f16 S=128
+// +3.6%, llama3.2-1b S=512 +1.1%, split contexts 0.9-1.5% slower than the P tile: bench/RESULTS.md); else they go through workgroup memory,
 // p_tile[k * TY + (ty ^ (k % 8))]: the 4 rows of row group ty at tile key k (one vec4 load per
 // key; the XOR swizzle keeps the stores conflict-free).
 var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows of (tx, ty)

@@ -81,8 +81,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   var slope: array<f32, VPL> = array<f32, VPL>();  // ALiBi: each held row's slope and reference key
   var ref_key: array<u32, VPL> = array<u32, VPL>();
   var m: array<f32, VPL> = array<f32, VPL>();     // running max of each held row (the same in every lane of the row)
-  var l: array<f32, VPL> = array<f32, VPL>();     // running sum of that row
-  var seen: array<f32, VPL> = array<f32, VPL>();  // MASK: 1 once the row saw a visible key
+  var l: array<f32, VPL> = array<f32, VPL>();     // this lane's part of that row's running sum (added over the row's lanes at the end)
+  var seen: array<f32, VPL> = array<f32, VPL>();  // MASK: 1 once this lane saw a visible key of the row (combined at the end)
   for (var u: u32 = 0u; u < VPL; u = u + 1u) {
     slope[u] = alibi_slope(kvh * g + min(my_row0 + u, g - 1u));
     ref_key[u] = alibi_ref_key(slope[u], 0u);
@@ -143,7 +143,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     // The running max moves (and the sums and accumulators are rescaled) only when a score
     // passes it by more than LAZY_MARGIN, so most blocks skip the row max and the rescale
     // (FlashAttention-4's conditional rescaling); a probability is then at most
-    // e^LAZY_MARGIN, never 0 for a visible key. Without LAZY (margin 0 semantics) every
+    // e^LAZY_MARGIN (and a visible key's exp is always taken). Without LAZY (margin 0 semantics) every
     // block takes the max. l is a per-lane partial sum, added over the row's lanes at the end.
     // subgroupAny is the same in every lane of the subgroup, which WGSL's analysis (workgroup
     // scope) cannot see: the shuffles inside stay in subgroup-uniform control flow.
