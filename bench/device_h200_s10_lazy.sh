@@ -6,14 +6,9 @@
 # doubled (bench/prefill_ablation.py variants, wrong output, timing only).
 # Stage: webattn, webattn_tests, webattn_long_tests, libwebgpu_wrapper.so, vkstats/, var/ (ablations),
 # ceilings.json (session 9's probe), device_lib.sh, this script.
-. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir, stats
 w() { "$bin/webattn" "$@"; }
 dec() { w bench --preset llama3-8b --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
-stats() {  # label, env..., -- command
-  local d=$out/vk/$1; mkdir -p "$d"; shift
-  env VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats "$@" >/dev/null 2>&1
-  grep -o 'Register Count=[0-9]*\|Local Memory Size=[0-9]*' "$d/stats.txt" 2>/dev/null | paste -sd' '
-}
 {
 for r in always lazy; do
   for dt in f32 f16; do

@@ -3,14 +3,9 @@
 # tile in workgroup memory, so 64 keys per tile fit at D=128) against the P tile, alternated, one fresh
 # process per point; keys per tile forced to separate the two effects; register counts; correctness.
 # Stage: webattn, webattn_tests, libwebgpu_wrapper.so, vkstats/, ceilings.json, device_lib.sh, this script.
-. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir, stats
 w() { "$bin/webattn" "$@"; }
 pre() { w bench --preset llama3-8b --decode 0 --repeats 10 --algorithm flash-prefill "$@" 2>&1 | grep -E '^prefill|rror'; }
-stats() {  # label, env..., -- command
-  local d=$out/vk/$1; mkdir -p "$d"; shift
-  env VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats "$@" >/dev/null 2>&1
-  grep -o 'Register Count=[0-9]*\|Local Memory Size=[0-9]*\|Shared Memory Size=[0-9]*' "$d/stats.txt" 2>/dev/null | paste -sd' '
-}
 {
 for pm in memory shuffle; do
   for S in 128 2048; do

@@ -3,14 +3,9 @@
 # out or doubled (bench/prefill_ablation.py, timing only), keys per tile at D=64 (llama3.2-1b: up to 128 fit
 # without the P tile) and at D=128 on short prompts, 64- vs 128-row tiles at S=1024; register counts.
 # Stage: webattn, libwebgpu_wrapper.so, vkstats/, var/ (ablations), ceilings.json, device_lib.sh, this script.
-. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir
+. "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir, stats
 w() { "$bin/webattn" "$@"; }
 pre() { w bench --decode 0 --repeats 10 --algorithm flash-prefill --dtype f32 "$@" 2>&1 | grep -E '^prefill|rror' | tr '\n' '|'; }
-stats() {  # label, env..., -- command
-  local d=$out/vk/$1; mkdir -p "$d"; shift
-  env VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats "$@" >/dev/null 2>&1
-  grep -o 'Register Count=[0-9]*\|Local Memory Size=[0-9]*\|Shared Memory Size=[0-9]*' "$d/stats.txt" 2>/dev/null | paste -sd' '
-}
 {
 for bc in 64 96 128; do
   echo "1b keys $bc: $(stats 1b-$bc "$bin/webattn" bench --preset llama3.2-1b --repeats 1 --decode 0 --prefill 2048 --dtype f32 --algorithm flash-prefill --flash-keys-per-tile $bc)"

@@ -157,14 +157,30 @@ TEST(FlashWideTiles, MatchTheReference) {
       expect_close(c, verify::run_case(shared_context(), c, Algorithm::FlashPrefill, dtype, seed++, &wide), dtype);
 }
 
+// One causal prompt of S tokens at input_pos 0 through flash-prefill with threads_x (0: the
+// planner's rule) on `sdpa`, random inputs from `seed`: the output's bits (the tests below tell tile
+// shapes apart by their summation order).
+std::vector<float> flash_prompt(Context& ctx, Sdpa& sdpa, uint32_t S, uint32_t hq, uint32_t hkv, uint32_t d,
+                                uint32_t threads_x, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const auto rnd = [&](size_t n) { return webattn::testing::randn(rng, n); };
+  KVCache cache(ctx, {S, hkv, d});
+  SdpaOptions opt;
+  opt.algorithm = Algorithm::FlashPrefill;
+  opt.flash_threads_x = threads_x;
+  return sdpa
+      .forward(Tensor::from(ctx, {S, hq, d}, rnd(size_t{S} * hq * d)), Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)),
+               Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)), cache, 0, opt)
+      .download();
+}
+
 // flash-prefill's two ways of handing the probabilities to the P.V loop: subgroup shuffles
 // (P_SHUFFLE, the default where the adapter reports one subgroup width that the row group's
 // lanes divide; more keys per tile) and the P tile in workgroup memory, each with 128- and
 // 64-row tiles where it can run, on the shapes and variants the diagonal and masked paths take.
 TEST(FlashProbabilities, ShuffledAndStagedMatchTheReference) {
   Context& ctx = shared_context();
-  const AdapterSummary& a = ctx.adapter();
-  const uint32_t w = ctx.has_subgroups() && a.subgroup_min_size == a.subgroup_max_size ? a.subgroup_min_size : 0;
+  const uint32_t w = webattn::testing::fixed_subgroup_width(ctx);
   std::vector<Case> cases = {
       {67, 2, 2, 32, 0, 67},       // past a 64-row tile, g=1
       {37, 8, 2, 128, 30, 70},     // chunked prefill, g=4
@@ -203,27 +219,9 @@ TEST(FlashProbabilities, ShuffledAndStagedMatchTheReference) {
 // shuffled form forced where it cannot run an UnsupportedError naming why.
 TEST(FlashProbabilities, TheDefaultAndTheSwitch) {
   Context& ctx = shared_context();
-  const AdapterSummary& a = ctx.adapter();
-  const uint32_t w = ctx.has_subgroups() && a.subgroup_min_size == a.subgroup_max_size ? a.subgroup_min_size : 0;
+  const uint32_t w = webattn::testing::fixed_subgroup_width(ctx);
   Sdpa sdpa(ctx);
-  const auto run = [&](uint32_t tx) {
-    std::mt19937 rng(5);
-    std::normal_distribution<float> nd;
-    const uint32_t S = 200, hq = 4, hkv = 2, d = 64;
-    const auto rnd = [&](size_t n) {
-      std::vector<float> v(n);
-      for (auto& x : v) x = nd(rng);
-      return v;
-    };
-    KVCache cache(ctx, {S, hkv, d});
-    SdpaOptions opt;
-    opt.algorithm = Algorithm::FlashPrefill;
-    opt.flash_threads_x = tx;
-    return sdpa
-        .forward(Tensor::from(ctx, {S, hq, d}, rnd(size_t{S} * hq * d)), Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)),
-                 Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)), cache, 0, opt)
-        .download();
-  };
+  const auto run = [&](uint32_t tx) { return flash_prompt(ctx, sdpa, 200, 4, 2, 64, tx, 5); };
   std::vector<float> staged, shuffled;
   {
     webattn::testing::ScopedEnv env("WEBATTN_FLASH_P", "memory");
@@ -265,23 +263,7 @@ TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
   sdpa.set_tuning(Tuning{});  // the built-in defaults, whatever a tuning file says
   unsetenv("WEBATTN_FLASH_THREADS_X");
   const uint32_t hq = 16, hkv = 4, d = 16;
-  const auto run = [&](uint32_t S, uint32_t threads_x) {
-    std::mt19937 rng(S);
-    std::normal_distribution<float> nd;
-    const auto rnd = [&](size_t n) {
-      std::vector<float> v(n);
-      for (auto& x : v) x = nd(rng);
-      return v;
-    };
-    KVCache cache(ctx, {S, hkv, d});
-    SdpaOptions opt;
-    opt.algorithm = Algorithm::FlashPrefill;
-    opt.flash_threads_x = threads_x;
-    return sdpa
-        .forward(Tensor::from(ctx, {S, hq, d}, rnd(size_t{S} * hq * d)), Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)),
-                 Tensor::from(ctx, {S, hkv, d}, rnd(size_t{S} * hkv * d)), cache, 0, opt)
-        .download();
-  };
+  const auto run = [&](uint32_t S, uint32_t threads_x) { return flash_prompt(ctx, sdpa, S, hq, hkv, d, threads_x, S); };
   // S=2048: 8192 packed rows per kv head = 64 row blocks of 128 x 4 kv heads = 256 workgroups.
   const auto wide = run(2048, 8), narrow = run(2048, 16), picked = run(2048, 0);
   EXPECT_EQ(picked, wide) << "S=2048 should take 128-row tiles";

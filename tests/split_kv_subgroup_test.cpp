@@ -26,11 +26,7 @@ using webattn::testing::ScopedEnv;
 namespace {
 
 // The subgroup width the form runs with on this context, or 0 where it cannot run at all.
-uint32_t fixed_width(Context& ctx) {
-  const AdapterSummary& a = ctx.adapter();
-  if (!ctx.has_subgroups() || a.subgroup_min_size != a.subgroup_max_size || a.subgroup_min_size < 4) return 0;
-  return a.subgroup_min_size;
-}
+uint32_t fixed_width(Context& ctx) { return webattn::testing::fixed_subgroup_width(ctx); }
 
 TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   Context& ctx = webattn::testing::test_context();

@@ -45,6 +45,14 @@ inline std::vector<float> randn(std::mt19937& rng, size_t n) {
   return v;
 }
 
+// The adapter's one subgroup width (at least 4), or 0 where the device has no subgroups or
+// reports several widths: what the kernels' subgroup forms need.
+inline uint32_t fixed_subgroup_width(Context& ctx) {
+  const AdapterSummary& a = ctx.adapter();
+  if (!ctx.has_subgroups() || a.subgroup_min_size != a.subgroup_max_size || a.subgroup_min_size < 4) return 0;
+  return a.subgroup_min_size;
+}
+
 // The message of the E that f throws (a test failure if it throws none).
 template <class E = Error, class F>
 std::string error_of(F&& f) {

@@ -56,19 +56,6 @@ std::string row_reduce_env() {
 }
 std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles", "subgroup"}, "tiles, subgroup"); }
 std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
-constexpr uint32_t kMergeThreads = 256;
-// $WEBATTN_SPLIT_KV_MERGE_THREADS: the merge pass's workgroup size at most (a power of two from 32
-// to 1024; 0 when unset), for measurements.
-uint32_t merge_threads_env() {
-  const char* e = std::getenv("WEBATTN_SPLIT_KV_MERGE_THREADS");
-  if (!e || !*e) return 0;
-  const std::string v = e;
-  const bool digits = v.size() <= 4 && v.find_first_not_of("0123456789") == std::string::npos;
-  const uint32_t n = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
-  if (n < 32 || n > 1024 || (n & (n - 1)) != 0)
-    throw ConfigError("WEBATTN_SPLIT_KV_MERGE_THREADS=" + v + " is not a power of two from 32 to 1024");
-  return n;
-}
 std::string rescale_env() { return env_one_of("WEBATTN_SPLIT_KV_RESCALE", {"always", "lazy"}, "always, lazy"); }
 
 const char* reduce_prelude(const gpu::Device& dev) {
@@ -108,18 +95,27 @@ uint32_t log2u(uint32_t x) {
   return b;
 }
 
-// $WEBATTN_SPLIT_KV_BLOCK_KEYS: the subgroup form's keys per block, for measurements (0: unset).
-// Read whichever form runs, so a bad value is refused the same way on every shape.
-uint32_t block_keys_env() {
-  const char* e = std::getenv("WEBATTN_SPLIT_KV_BLOCK_KEYS");
+// A measurement switch taking a power of two from lo to hi: 0 when unset, else its value
+// (ConfigError naming the variable otherwise).
+uint32_t pow2_env(const char* name, uint32_t lo, uint32_t hi) {
+  const char* e = std::getenv(name);
   if (!e || !*e) return 0;
   const std::string v = e;
-  const bool digits = v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos;
-  const uint32_t k = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
-  if (!is_pow2(k) || k > 128)
-    throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + v + " is not a power of two from 1 to 128");
-  return k;
+  const bool digits = v.size() <= 4 && v.find_first_not_of("0123456789") == std::string::npos;
+  const uint32_t n = digits ? static_cast<uint32_t>(std::stoul(v)) : 0;
+  if (!is_pow2(n) || n < lo || n > hi)
+    throw ConfigError(std::string(name) + "=" + v + " is not a power of two from " + std::to_string(lo) + " to " +
+                      std::to_string(hi));
+  return n;
 }
+
+// $WEBATTN_SPLIT_KV_BLOCK_KEYS: the subgroup form's keys per block, for measurements (0: unset).
+// Read whichever form runs, so a bad value is refused the same way on every shape.
+uint32_t block_keys_env() { return pow2_env("WEBATTN_SPLIT_KV_BLOCK_KEYS", 1, 128); }
+
+// $WEBATTN_SPLIT_KV_MERGE_THREADS: the merge pass's workgroup size at most (0: unset), for measurements.
+constexpr uint32_t kMergeThreads = 256;
+uint32_t merge_threads_env() { return pow2_env("WEBATTN_SPLIT_KV_MERGE_THREADS", 32, 1024); }
 
 SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool has_subgroups) {
   SubgroupForm f;
@@ -396,7 +392,7 @@ PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& par
   // At most kMergeThreads (H200, f16 cache, session 10: 256 against 1024 C=512 11.0 -> 10.7 us,
   // 4096 15.9 -> 15.7, 32768 level, the 32-layer step at 4096 546 -> 538; 128 slower everywhere).
   const uint64_t lanes_wanted = uint64_t{d4} * max_chunks;
-  const uint32_t cap = merge_threads_env() ? merge_threads_env() : kMergeThreads;
+  const uint32_t forced = merge_threads_env(), cap = forced ? forced : kMergeThreads;
   uint32_t wg = 1;
   while (wg < d4 || (wg < lanes_wanted &&
                      wg * 2 <= std::min<uint32_t>(cap, in.device.limits().max_compute_invocations_per_workgroup)))
