@@ -1,9 +1,11 @@
 // split-kv's subgroup form (split_kv_decode_subgroup.wgsl: each subgroup walks its own key
 // blocks, q.k summed by a transposing butterfly) against float64 on every shape class it takes:
 // head dims giving 1, 2 and 4 vec4s per lane, 1 to W query rows per kv head (padding rows
-// included), 1 to W keys per block (one to several sums per lane), contexts with no cached key, partial blocks and many blocks per subgroup, every
+// included), 1 to W keys per block (one to several sums per lane), contexts with no cached key,
+// partial blocks and many blocks per subgroup, every
 // variant it carries (window, soft-cap, ALiBi, masks, sinks, log-sum-exp, a scale above 1, f16
-// cache and activations), a cache bound as several windows; which form the planner runs; and
+// cache and activations), the next block's loads issued early (PREFETCH) or not, a cache bound
+// as several windows; which form the planner runs; and
 // the error when it is forced where it cannot run. lavapipe runs it 8 lanes wide, the H200 32.
 #include <gtest/gtest.h>
 
@@ -85,6 +87,21 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
     expect_case_passes(ctx, cases[1].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
   }
+  // PREFETCH (the next block's K/V loads issued before this block's arithmetic; by default only
+  // where chunks hold many blocks), forced both ways: several blocks per subgroup in both cache
+  // dtypes, fewer keys than one block, no cached key, a mask, a window, one key per block.
+  for (const char* pf : {"on", "off"}) {
+    ScopedEnv prefetch("WEBATTN_SPLIT_KV_PREFETCH", pf);
+    SCOPED_TRACE(std::string("WEBATTN_SPLIT_KV_PREFETCH=") + pf);
+    expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    expect_case_passes(ctx, cases[3].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    expect_case_passes(ctx, cases[4].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    expect_case_passes(ctx, bm, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    expect_case_passes(ctx, win, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");
+    expect_case_passes(ctx, cases[1].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+  }
   if (fixed_width(webattn::testing::small_bindings_context()) != 0) {
     const uint32_t cap = std::min(46u, 3 * 4096 / (d1 * 4));  // at most 3 windows of 4 KiB per cache
     expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 1, d1, cap - 6, cap},
@@ -118,9 +135,10 @@ TEST(SplitKvSubgroupForm, LazyRescaleFollowsClimbingJumpingAndFallingScores) {
       for (uint32_t h = 0; h < 2; ++h)
         for (uint32_t i = 0; i < d; ++i) c.key(pos, h, i) = static_cast<float>(level + jitter(rng) / 64.0);
     }
-    for (const char* rule : {"lazy", "always"}) {
+    for (const auto& [rule, pf] : {std::pair<const char*, const char*>{"lazy", "off"}, {"lazy", "on"}, {"always", "off"}}) {
       ScopedEnv rescale("WEBATTN_SPLIT_KV_RESCALE", rule);
-      SCOPED_TRACE(std::string(shape) + ", WEBATTN_SPLIT_KV_RESCALE=" + rule);
+      ScopedEnv prefetch("WEBATTN_SPLIT_KV_PREFETCH", pf);
+      SCOPED_TRACE(std::string(shape) + ", WEBATTN_SPLIT_KV_RESCALE=" + rule + ", WEBATTN_SPLIT_KV_PREFETCH=" + pf);
       const webattn::testing::CallResult r = webattn::testing::run_forward(ctx, c, Algorithm::SplitKvDecode);
       EXPECT_TRUE(webattn::testing::matches_reference(r.out, r.ref));
     }
@@ -180,6 +198,7 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
        {std::tuple<const char*, const char*, const char*>{"WEBATTN_SPLIT_KV_KERNEL", "warp", "is not one of tiles, subgroup"},
         {"WEBATTN_SPLIT_KV_UPDATE", "merged", "is not one of separate, fused"},
         {"WEBATTN_SPLIT_KV_RESCALE", "sometimes", "is not one of always, lazy"},
+        {"WEBATTN_SPLIT_KV_PREFETCH", "yes", "is not one of on, off"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);
     const std::string msg = webattn::testing::error_of<ConfigError>(

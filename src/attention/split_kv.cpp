@@ -57,6 +57,7 @@ std::string row_reduce_env() {
 std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles", "subgroup"}, "tiles, subgroup"); }
 std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
 std::string rescale_env() { return env_one_of("WEBATTN_SPLIT_KV_RESCALE", {"always", "lazy"}, "always, lazy"); }
+std::string prefetch_env() { return env_one_of("WEBATTN_SPLIT_KV_PREFETCH", {"on", "off"}, "on, off"); }
 
 const char* reduce_prelude(const gpu::Device& dev) {
   if (const std::string forced = row_reduce_env(); !forced.empty()) {
@@ -198,8 +199,23 @@ bool use_subgroup_form(const SubgroupForm& f) {
   return f.why_not.empty();
 }
 
+// PREFETCH (the next block's K/V loads issued before this block's arithmetic, twice the K/V
+// registers): with an f16 cache, whose blocks carry half an f32 block's bytes through the same
+// arithmetic, where the longest context of the call / plan gives each subgroup at least
+// kPrefetchBlocks blocks per chunk. H200, llama3-8b heads (bench/RESULTS.md, session 11): f16
+// C = 131072 144.4 -> 137.7 us, 32768 48.1 -> 46.0, 16384 (8 blocks) 31.7 -> 31.0, but 4096 (2
+// blocks) 15.4 -> 16.2; f32 slower everywhere (122 -> 216 registers; it reads at the floor from
+// 32768 without). $WEBATTN_SPLIT_KV_PREFETCH=on|off forces it, for tests and measurements.
+constexpr uint32_t kPrefetchBlocks = 8;
+bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv, uint32_t target) {
+  if (const std::string v = prefetch_env(); !v.empty()) return v == "on";
+  if (kv == "kv_f32") return false;
+  const uint32_t chunk = split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target);
+  return chunk >= kPrefetchBlocks * kSubgroupsPerWorkgroup * f.ki;
+}
+
 gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::string& kv, const std::string& extra,
-                              bool fused) {
+                              bool fused, bool prefetch) {
   const auto c = [](const char* name, uint32_t v) {
     return std::string("const ") + name + ": u32 = " + std::to_string(v) + "u;\n";
   };
@@ -210,7 +226,7 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   return {"split_kv_decode_subgroup",
           {"attention_params", kv},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
-              (lazy ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
+              (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
               c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
           {}};
@@ -333,6 +349,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
   block_keys_env();  // bad values are refused whichever form runs
   rescale_env();
+  prefetch_env();
   const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
   const bool subgroup = use_subgroup_form(form);
   const uint32_t target = target_workgroups(in.settings, subgroup);
@@ -367,7 +384,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                             alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings);
   passes.push_back(make_pass(
       in.device,
-      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused)
+      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, target))
                               : spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, extra, same_vis, fused),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
@@ -453,6 +470,7 @@ void check_split_kv_switches() {
   kernel_env();
   update_env();
   rescale_env();
+  prefetch_env();
   merge_threads_env();
 }
 

@@ -5,7 +5,8 @@
 // KI keys: no workgroup memory and no barrier in the key loop, so its loads are not held
 // back by other subgroups' arithmetic. The W lanes share each key's head dim, DL vec4s
 // each, and the g query rows live in registers:
-//   1. every lane issues the loads of the block's KI keys (K and V, DL vec4s each) at once;
+//   1. every lane issues the loads of the block's KI keys (K and V, DL vec4s each) at once
+//      (PREFETCH: those of its next block, before this one's arithmetic);
 //   2. it forms N = KI * ROWS partial dot products over its head-dim slice;
 //   3. lane_sum (generated) adds them across the lanes by a transposing butterfly: each
 //      stage sends half of the values and keeps half (about N shuffles instead of
@@ -33,7 +34,7 @@
 // Subgroup lanes are taken as invocation t % W of subgroup t / W (a one-dimensional
 // workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
 // or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
-// Generated header constants: FUSED, LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
+// Generated header constants: FUSED, PREFETCH (see the key loop), LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
 // W, NSG, DL = D4 / W vec4s per lane, KI keys per block (at most W), N = KI * ROWS,
 // VPL = max(N / W, 1) values per lane after the sums, SHIFT = log2(W / N) where N < W (else
 // 0), ROW_BIT0 = the first lane bit that is not the held rows' (1 << (SHIFT + log2(ROWS / VPL))),
@@ -53,6 +54,28 @@ var<workgroup> m_sh: array<f32, NSG * ROWS>;
 var<workgroup> l_sh: array<f32, NSG * ROWS>;
 var<workgroup> seen_sh: array<f32, NSG * ROWS>;
 var<workgroup> o_sh: array<vec4<f32>, NSG * RB * D4>;
+
+// One block of KI keys: each lane's DL vec4s of each key's K and V row. A key past key_end or
+// hidden by the mask is not loaded (zeros), so an Inf/NaN there cannot reach a row.
+struct KvBlock {
+  k: array<KvVec4, KI * DL>,
+  v: array<KvVec4, KI * DL>,
+}
+
+fn load_block(blk0: u32, key_end: u32, kvh: u32, lane: u32) -> KvBlock {
+  var b: KvBlock = KvBlock();
+  for (var j: u32 = 0u; j < KI; j = j + 1u) {
+    let key = blk0 + j;
+    if (key < key_end && mask_visible(0u, key)) {
+      for (var i: u32 = 0u; i < DL; i = i + 1u) {
+        let idx = (key * p.kv_heads + kvh) * D4 + lane + W * i;
+        b.k[j * DL + i] = k_vec(idx);
+        b.v[j * DL + i] = v_vec(idx);
+      }
+    }
+  }
+  return b;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -98,26 +121,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   // A workgroup-uniform trip count (subgroup operations stay in uniform control flow); the
   // chunk's last blocks may be partly or wholly past key_end.
   let n_blocks = (key_end - key_begin + NSG * KI - 1u) / (NSG * KI);
+  // PREFETCH: the next block's loads are issued before this block's arithmetic, so they are
+  // in flight while it runs (twice the K/V registers).
+  var nxt: KvBlock = KvBlock();
+  if (PREFETCH) {
+    nxt = load_block(key_begin + sg * KI, key_end, kvh, lane);
+  }
   for (var it: u32 = 0u; it < n_blocks; it = it + 1u) {
     let blk0 = key_begin + (it * NSG + sg) * KI;
-    var kr: array<KvVec4, KI * DL> = array<KvVec4, KI * DL>();
-    var vr: array<KvVec4, KI * DL> = array<KvVec4, KI * DL>();
-    for (var j: u32 = 0u; j < KI; j = j + 1u) {
-      let key = blk0 + j;
-      if (key < key_end && mask_visible(0u, key)) {
-        for (var i: u32 = 0u; i < DL; i = i + 1u) {
-          let idx = (key * p.kv_heads + kvh) * D4 + lane + W * i;
-          kr[j * DL + i] = k_vec(idx);
-          vr[j * DL + i] = v_vec(idx);
-        }
+    var cur: KvBlock = nxt;
+    if (PREFETCH) {
+      if (it + 1u < n_blocks) {
+        nxt = load_block(blk0 + NSG * KI, key_end, kvh, lane);
       }
+    } else {
+      cur = load_block(blk0, key_end, kvh, lane);
     }
     var part: array<f32, N> = array<f32, N>();
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         var d: f32 = 0.0;
         for (var i: u32 = 0u; i < DL; i = i + 1u) {
-          d = d + dot(qr[r * DL + i], kv_unpack(kr[j * DL + i]));
+          d = d + dot(qr[r * DL + i], kv_unpack(cur.k[j * DL + i]));
         }
         part[j * ROWS + r] = d;
       }
@@ -180,7 +205,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
         let pj = subgroupShuffle(pr[r % VPL], ((j * ROWS + r) / VPL) << SHIFT);
         for (var i: u32 = 0u; i < DL; i = i + 1u) {
-          acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(vr[j * DL + i]);
+          acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(cur.v[j * DL + i]);
         }
       }
     }
