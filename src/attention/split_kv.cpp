@@ -203,10 +203,11 @@ bool use_subgroup_form(const SubgroupForm& f) {
 // registers): with an f16 cache, whose blocks carry half an f32 block's bytes through the same
 // arithmetic, where the longest context of the call / plan gives each subgroup at least
 // kPrefetchBlocks blocks per chunk. H200, llama3-8b heads (bench/RESULTS.md, session 11): f16
-// C = 131072 144.4 -> 137.7 us, 32768 48.1 -> 46.0, 16384 (8 blocks) 31.7 -> 31.0, but 4096 (2
-// blocks) 15.4 -> 16.2; f32 slower everywhere (122 -> 216 registers; it reads at the floor from
-// 32768 without). $WEBATTN_SPLIT_KV_PREFETCH=on|off forces it, for tests and measurements.
-constexpr uint32_t kPrefetchBlocks = 8;
+// C = 131072 144.4 -> 137.7 us, 32768 48.1 -> 46.0, 16384 (8 blocks) 31.7 -> 31.0, 12288 (6)
+// 25.1 -> 24.7, but 8192 (4 blocks) 19.1 -> 19.8 and 4096 (2) 15.4 -> 16.2; f32 slower everywhere
+// (122 -> 216 registers; it reads at the floor from 32768 without; with 4 keys per block, 128
+// registers, level). $WEBATTN_SPLIT_KV_PREFETCH=on|off forces it, for tests and measurements.
+constexpr uint32_t kPrefetchBlocks = 6;
 bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv, uint32_t target) {
   if (const std::string v = prefetch_env(); !v.empty()) return v == "on";
   if (kv == "kv_f32") return false;
