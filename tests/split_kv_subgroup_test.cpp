@@ -102,6 +102,29 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");
     expect_case_passes(ctx, cases[1].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
   }
+  // Key groups (KG > 1: the subgroup's lanes split into groups of W / KG, each taking its own keys of
+  // a block; its sums run over the group, the groups' accumulators added at the end): the shapes
+  // above where they fit, and a head dim below 4 W (llama3.2-1b's D = 64 on 32-wide subgroups), with
+  // and without PREFETCH.
+  for (uint32_t kg = 2; w / kg >= 4; kg *= 2) {
+    const std::string groups = std::to_string(kg);
+    ScopedEnv env_kg("WEBATTN_SPLIT_KV_KEY_GROUPS", groups.c_str());
+    SCOPED_TRACE("WEBATTN_SPLIT_KV_KEY_GROUPS=" + groups);
+    const uint32_t lk = w / kg;
+    verify::Case narrow{1, 8, 2, 4 * lk, 300, 307};  // one vec4 per lane
+    for (const char* pf : {"off", "on"}) {
+      ScopedEnv prefetch("WEBATTN_SPLIT_KV_PREFETCH", pf);
+      SCOPED_TRACE(std::string("WEBATTN_SPLIT_KV_PREFETCH=") + pf);
+      expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    }
+    for (size_t i = 1; i < cases.size(); ++i)  // those whose head dim the groups take (at most 8 vec4s per lane)
+      if (cases[i].first.D / 4 <= 8 * lk)
+        expect_case_passes(ctx, cases[i].first, Algorithm::SplitKvDecode, cases[i].second, ++seed);
+    ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");
+    expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F16, ++seed);
+  }
   if (fixed_width(webattn::testing::small_bindings_context()) != 0) {
     const uint32_t cap = std::min(46u, 3 * 4096 / (d1 * 4));  // at most 3 windows of 4 KiB per cache
     expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 1, d1, cap - 6, cap},
@@ -146,7 +169,8 @@ TEST(SplitKvSubgroupForm, LazyRescaleFollowsClimbingJumpingAndFallingScores) {
 }
 
 // The planner runs the subgroup form for one token wherever it can, the tile form otherwise
-// (more tokens, a head dim it does not split, a device without one subgroup width), and
+// (more tokens, a head dim it does not split, a device without one subgroup width); key groups
+// where head_dim / 4 is below the width, and
 // $WEBATTN_SPLIT_KV_KERNEL=tiles forces the tile form. Seen through the profiled pass labels.
 TEST(SplitKvSubgroupForm, TheFormThatRuns) {
   Context& ctx = webattn::testing::test_context();
@@ -172,6 +196,9 @@ TEST(SplitKvSubgroupForm, TheFormThatRuns) {
   EXPECT_EQ(first_pass(1, d), w ? "split_kv_decode_subgroup" : "split_kv_decode");
   EXPECT_EQ(first_pass(2, d), "split_kv_decode");
   if (w >= 8) EXPECT_EQ(first_pass(1, 4 * w + 4), "split_kv_decode");  // head_dim / 4 not a multiple of W
+  // head_dim / 4 below W: key groups (2 groups of W / 2 lanes); llama3.2-1b's D = 64 on 32-wide subgroups
+  if (w >= 8) EXPECT_EQ(first_pass(1, 2 * w), "split_kv_decode_subgroup");
+  if (w >= 8) EXPECT_EQ(first_pass(1, 4), "split_kv_decode");  // one vec4 per key: fewer than 4 lanes
   ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "tiles");
   EXPECT_EQ(first_pass(1, d), "split_kv_decode");
 }
@@ -199,6 +226,7 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
         {"WEBATTN_SPLIT_KV_UPDATE", "merged", "is not one of separate, fused"},
         {"WEBATTN_SPLIT_KV_RESCALE", "sometimes", "is not one of always, lazy"},
         {"WEBATTN_SPLIT_KV_PREFETCH", "yes", "is not one of on, off"},
+        {"WEBATTN_SPLIT_KV_KEY_GROUPS", "3", "is not a power of two from 1 to 32"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);
     const std::string msg = webattn::testing::error_of<ConfigError>(
@@ -218,7 +246,18 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
     Tensor out1(ctx, {1, 2, d});
     const std::string msg = webattn::testing::error_of<ConfigError>(
         [&] { Sdpa(ctx).forward(ones(1, 2), ones(1, 1), ones(1, 1), cache, 3, out1, opt); });
-    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + over + " exceeds the subgroup width " + std::to_string(w)),
+    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + over + " exceeds the " + std::to_string(w) + " lanes of a key"),
+              std::string::npos)
+        << msg;
+  }
+  if (w != 0 && w <= 32) {  // key groups of fewer than 4 lanes: the subgroup form cannot run, and says why
+    const std::string groups = std::to_string(w);
+    ScopedEnv env("WEBATTN_SPLIT_KV_KEY_GROUPS", groups.c_str());
+    ScopedEnv forced("WEBATTN_SPLIT_KV_KERNEL", "subgroup");
+    Tensor out1(ctx, {1, 2, d});
+    const std::string msg = webattn::testing::error_of<UnsupportedError>(
+        [&] { Sdpa(ctx).forward(ones(1, 2), ones(1, 1), ones(1, 1), cache, 3, out1, opt); });
+    EXPECT_NE(msg.find(groups + " key groups leave fewer than 4 of the subgroup's " + groups + " lanes per key"),
               std::string::npos)
         << msg;
   }

@@ -78,7 +78,7 @@ uint32_t padded_rows(uint32_t rows) {
 // Stage 1's subgroup form (split_kv_decode_subgroup.wgsl) for one new token: its shape on
 // this device, or why it cannot run (the tile form split_kv_decode.wgsl runs instead).
 struct SubgroupForm {
-  uint32_t w = 0, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0, rb = 0;
+  uint32_t w = 0, lk = 0, kg = 1, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0, rb = 0;
   std::string why_not;
 };
 constexpr uint32_t kSubgroupsPerWorkgroup = 4;
@@ -114,6 +114,23 @@ uint32_t pow2_env(const char* name, uint32_t lo, uint32_t hi) {
 // Read whichever form runs, so a bad value is refused the same way on every shape.
 uint32_t block_keys_env() { return pow2_env("WEBATTN_SPLIT_KV_BLOCK_KEYS", 1, 128); }
 
+// $WEBATTN_SPLIT_KV_KEY_GROUPS: the subgroup form's key groups (KG: W / KG lanes per key), for
+// measurements (0: unset).
+uint32_t key_groups_env() { return pow2_env("WEBATTN_SPLIT_KV_KEY_GROUPS", 1, 32); }
+
+// Key groups by default: 1 where W divides head_dim / 4 (the subgroup's lanes share each key's head
+// dim); for a head dim below 4 W, W / LK groups of LK lanes, LK the largest power of two dividing
+// head_dim / 4 (at least 4 lanes; else the tile form runs). H200, session 11 (bench/RESULTS.md):
+// llama3.2-1b (D = 64) with 2 groups against the tile form, f16 / f32 cache: C = 4096 27.2 -> 13.3
+// / 27.0 -> 13.3 us, 32768 105.8 -> 30.8 / 115.5 -> 43.6 (4 groups 1-8% slower than 2); llama3-8b
+// (D = 128) with 2 or 4 groups instead of 1 was 17-24% slower (168 registers).
+uint32_t default_key_groups(uint32_t d4, uint32_t w) {
+  if (d4 == 0 || d4 % w == 0 || d4 > w) return 1;
+  uint32_t lk = 1;
+  while (lk * 2 <= w && d4 % (lk * 2) == 0) lk *= 2;
+  return lk >= 4 ? w / lk : 1;
+}
+
 // $WEBATTN_SPLIT_KV_MERGE_THREADS: the merge pass's workgroup size at most (0: unset), for measurements.
 constexpr uint32_t kMergeThreads = 256;
 uint32_t merge_threads_env() { return pow2_env("WEBATTN_SPLIT_KV_MERGE_THREADS", 32, 1024); }
@@ -121,43 +138,48 @@ uint32_t merge_threads_env() { return pow2_env("WEBATTN_SPLIT_KV_MERGE_THREADS",
 SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool has_subgroups) {
   SubgroupForm f;
   const uint32_t d4 = sh.cache.head_dim / 4, w = dev.subgroup_min_size;
+  const uint32_t forced_kg = key_groups_env();
+  f.kg = forced_kg ? forced_kg : (w != 0 && is_pow2(w) ? default_key_groups(d4, w) : 1);
+  const uint32_t lk = f.kg <= w ? w / f.kg : 0;
   if (sh.seq_len != 1) {
     f.why_not = "it serves one new token (S = 1), not " + std::to_string(sh.seq_len);
   } else if (!has_subgroups || w != dev.subgroup_max_size || !is_pow2(w) || w < 4 || w > 128) {
     f.why_not = "it needs subgroups of one power-of-two width from 4 to 128 (the adapter reports " +
                 (has_subgroups ? std::to_string(w) + ".." + std::to_string(dev.subgroup_max_size) : std::string("none")) +
                 ")";
-  } else if (d4 % w != 0 || d4 / w > kMaxLoadsPerLane) {
-    // Narrower heads (two keys per subgroup row) measured slower than the tile form on the
-    // H200 (llama3.2-1b, D = 64: C = 32768 f16 175 vs 107 us; bench/RESULTS.md, session 9).
-    f.why_not = "head_dim " + std::to_string(sh.cache.head_dim) + " is not a multiple of 4 x " + std::to_string(w) +
-                " lanes up to " + std::to_string(4 * w * kMaxLoadsPerLane);
+  } else if (lk < 4) {
+    f.why_not = std::to_string(f.kg) + " key groups leave fewer than 4 of the subgroup's " + std::to_string(w) +
+                " lanes per key";
+  } else if (d4 % lk != 0 || d4 / lk > kMaxLoadsPerLane) {
+    f.why_not = "head_dim " + std::to_string(sh.cache.head_dim) + " is not a multiple of 4 x " + std::to_string(lk) +
+                " lanes up to " + std::to_string(4 * lk * kMaxLoadsPerLane);
   } else if (padded_rows(sh.rows()) > w) {
     f.why_not = std::to_string(sh.rows()) + " query rows per kv head exceed the subgroup's " + std::to_string(w) +
                 " lanes";
   }
   if (!f.why_not.empty()) return f;
   f.w = w;
-  f.dl = d4 / w;
+  f.lk = lk;
+  f.dl = d4 / lk;
   f.rows = padded_rows(sh.rows());
-  // Keys per block: at most one sum per lane after lane_sum by default (N <= W).
-  f.ki = std::max(1u, std::min(w / f.rows, kMaxLoadsPerLane / f.dl));
+  // Keys per group and block: at most one sum per lane after lane_sum by default (N <= LK).
+  f.ki = std::max(1u, std::min(lk / f.rows, kMaxLoadsPerLane / f.dl));
   if (const uint32_t k = block_keys_env()) {
-    if (k > w)
-      throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + std::to_string(k) + " exceeds the subgroup width " +
-                        std::to_string(w));
+    if (k > lk)
+      throw ConfigError("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + std::to_string(k) + " exceeds the " + std::to_string(lk) +
+                        " lanes of a key");
     f.ki = k;
   }
   f.n = f.ki * f.rows;
-  f.vpl = std::max(1u, f.n / w);
-  f.shift = f.n < w ? log2u(w / f.n) : 0;
+  f.vpl = std::max(1u, f.n / lk);
+  f.shift = f.n < lk ? log2u(lk / f.n) : 0;
   f.row_bit0 = 1u << (f.shift + log2u(f.rows / f.vpl));
   f.rb = 1;
   while (f.rb * 2 <= f.rows && uint64_t{kSubgroupsPerWorkgroup} * f.rb * 2 * d4 * 16 <= kMergeBytes) f.rb *= 2;
   return f;
 }
 
-// lane_sum() of the subgroup form: adds each of a lane's N values over the W lanes. Transposing
+// lane_sum() of the subgroup form: adds each of a lane's N values over the LK lanes of its key group. Transposing
 // stages come first (lanes with the stage's bit set keep the upper half of their values and send
 // the lower, the others the reverse), until VPL values are left: N - VPL shuffles; then plain
 // butterfly steps over the lane bits left. Lane l ends with the sums of values (l >> SHIFT) * VPL + u.
@@ -165,7 +187,7 @@ std::string lane_sum_wgsl(const SubgroupForm& f) {
   std::string s = "fn lane_sum(x: array<f32, N>, gl: u32) -> array<f32, VPL> {\n";
   auto name = [](uint32_t stage, uint32_t i) { return "v" + std::to_string(stage) + "_" + std::to_string(i); };
   for (uint32_t i = 0; i < f.n; ++i) s += "  let " + name(0, i) + " = x[" + std::to_string(i) + "u];\n";
-  uint32_t count = f.n, stage = 0, offset = f.w / 2;
+  uint32_t count = f.n, stage = 0, offset = f.lk / 2;
   for (; count > f.vpl; count /= 2, ++stage, offset /= 2) {
     const std::string b = "b" + std::to_string(stage), o = std::to_string(offset) + "u";
     s += "  let " + b + " = (gl & " + o + ") != 0u;\n";
@@ -212,7 +234,7 @@ bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv,
   if (const std::string v = prefetch_env(); !v.empty()) return v == "on";
   if (kv == "kv_f32") return false;
   const uint32_t chunk = split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target);
-  return chunk >= kPrefetchBlocks * kSubgroupsPerWorkgroup * f.ki;
+  return chunk >= kPrefetchBlocks * kSubgroupsPerWorkgroup * f.ki * f.kg;
 }
 
 gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::string& kv, const std::string& extra,
@@ -228,7 +250,7 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
           {"attention_params", kv},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
               (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
-              c("W", f.w) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
+              c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
               c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
           {}};
 }
@@ -349,6 +371,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
   block_keys_env();  // bad values are refused whichever form runs
+  key_groups_env();
   rescale_env();
   prefetch_env();
   const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
@@ -467,6 +490,7 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
 
 void check_split_kv_switches() {
   block_keys_env();
+  key_groups_env();
   row_reduce_env();
   kernel_env();
   update_env();

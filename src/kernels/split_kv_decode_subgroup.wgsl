@@ -22,9 +22,9 @@
 // At the chunk's end the NSG subgroups are merged in workgroup memory with log-sum-exp
 // weights. H200 (bench/RESULTS.md, session 9): 94 registers with the f16 cache against the
 // tile form's 150, which fits 5-6 workgroups per SM instead of 3; llama3-8b C = 131072 in 153
-// instead of 302 us (f16 cache), 251 instead of 328 (f32: 99% of the read floor). With
-// head_dim below 4 W (two keys per subgroup row) it was slower than the tile form there, so
-// the host runs it only where W divides head_dim / 4.
+// instead of 302 us (f16 cache), 251 instead of 328 (f32: 99% of the read floor). Key groups
+// (KG > 1, below) serve head dims below 4 W: llama3.2-1b (D = 64) 2.0-3.4x faster than the
+// tile form (session 11); with D = 128 they were 17-24% slower than KG = 1.
 // Visibility (attention_params): with S = 1 every row sees the same keys; the chunks start at
 // visible_start(0) and end at the context's end (FUSED: at input_pos, the merge pass takes
 // the step's own key); an explicit mask hides keys per position. A key no row can see is
@@ -35,8 +35,11 @@
 // workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
 // or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
 // Generated header constants: FUSED, PREFETCH (see the key loop), LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
-// W, NSG, DL = D4 / W vec4s per lane, KI keys per block (at most W), N = KI * ROWS,
-// VPL = max(N / W, 1) values per lane after the sums, SHIFT = log2(W / N) where N < W (else
+// W, NSG, LK lanes per key and KG = W / LK key groups (KG > 1: the subgroup's lanes split into KG
+// groups of LK, each taking its own keys of a block, so a block reads KG keys per load instruction
+// and its sums run over LK lanes; the groups' accumulators are added at the chunk's end),
+// DL = D4 / LK vec4s per lane, KI keys per group per block (at most LK), N = KI * ROWS,
+// VPL = max(N / LK, 1) values per lane after the sums, SHIFT = log2(LK / N) where N < LK (else
 // 0), ROW_BIT0 = the first lane bit that is not the held rows' (1 << (SHIFT + log2(ROWS / VPL))),
 // RB: rows merged per round at the end, lane_sum(): step 3.
 // Bytes (the floor): K and V of the context, read once per kv head.
@@ -55,20 +58,20 @@ var<workgroup> l_sh: array<f32, NSG * ROWS>;
 var<workgroup> seen_sh: array<f32, NSG * ROWS>;
 var<workgroup> o_sh: array<vec4<f32>, NSG * RB * D4>;
 
-// One block of KI keys: each lane's DL vec4s of each key's K and V row. A key past key_end or
+// One block of KI * KG keys: each lane's DL vec4s of the K and V rows of its KI keys (j * KG + kg). A key past key_end or
 // hidden by the mask is not loaded (zeros), so an Inf/NaN there cannot reach a row.
 struct KvBlock {
   k: array<KvVec4, KI * DL>,
   v: array<KvVec4, KI * DL>,
 }
 
-fn load_block(blk0: u32, key_end: u32, kvh: u32, lane: u32) -> KvBlock {
+fn load_block(blk0: u32, key_end: u32, kvh: u32, kg: u32, kl: u32) -> KvBlock {
   var b: KvBlock = KvBlock();
   for (var j: u32 = 0u; j < KI; j = j + 1u) {
-    let key = blk0 + j;
+    let key = blk0 + j * KG + kg;
     if (key < key_end && mask_visible(0u, key)) {
       for (var i: u32 = 0u; i < DL; i = i + 1u) {
-        let idx = (key * p.kv_heads + kvh) * D4 + lane + W * i;
+        let idx = (key * p.kv_heads + kvh) * D4 + kl + LK * i;
         b.k[j * DL + i] = k_vec(idx);
         b.v[j * DL + i] = v_vec(idx);
       }
@@ -87,10 +90,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let key_end = min(key_begin + p.chunk_len, select(visible_len(0u), p.input_pos, FUSED));
 
   let sg = t / W;
-  let lane = t % W;     // head-dim vec4s lane + W * i, i < DL
-  // After lane_sum this lane holds VPL values of one key of the block: key my_key, rows
+  let lane = t % W;
+  let kg = lane / LK;   // key group: this lane's keys are j * KG + kg of each block
+  let kl = lane % LK;   // head-dim vec4s kl + LK * i, i < DL
+  let kg0 = lane & ~(LK - 1u);  // the key group's first lane
+  // After lane_sum this lane holds VPL values of one key of its group's part of the block: key my_key, rows
   // my_row0 + u (u < VPL).
-  let my_v = (lane >> SHIFT) * VPL;
+  let my_v = (kl >> SHIFT) * VPL;
   let my_key = my_v / ROWS;
   let my_row0 = my_v % ROWS;
 
@@ -98,7 +104,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
     let h = kvh * g + min(r, g - 1u);  // padding rows repeat the last one; never written
     for (var i: u32 = 0u; i < DL; i = i + 1u) {
-      qr[r * DL + i] = q_unpack(q[h * D4 + lane + W * i]) * select(p.scale, 1.0, SCALE_AFTER);
+      qr[r * DL + i] = q_unpack(q[h * D4 + kl + LK * i]) * select(p.scale, 1.0, SCALE_AFTER);
     }
   }
   var slope: array<f32, VPL> = array<f32, VPL>();  // ALiBi: each held row's slope and reference key
@@ -120,22 +126,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 
   // A workgroup-uniform trip count (subgroup operations stay in uniform control flow); the
   // chunk's last blocks may be partly or wholly past key_end.
-  let n_blocks = (key_end - key_begin + NSG * KI - 1u) / (NSG * KI);
+  let n_blocks = (key_end - key_begin + NSG * KI * KG - 1u) / (NSG * KI * KG);
   // PREFETCH: the next block's loads are issued before this block's arithmetic, so they are
   // in flight while it runs (twice the K/V registers).
   var nxt: KvBlock = KvBlock();
   if (PREFETCH) {
-    nxt = load_block(key_begin + sg * KI, key_end, kvh, lane);
+    nxt = load_block(key_begin + sg * KI * KG, key_end, kvh, kg, kl);
   }
   for (var it: u32 = 0u; it < n_blocks; it = it + 1u) {
-    let blk0 = key_begin + (it * NSG + sg) * KI;
+    let blk0 = key_begin + (it * NSG + sg) * KI * KG;
     var cur: KvBlock = nxt;
     if (PREFETCH) {
       if (it + 1u < n_blocks) {
-        nxt = load_block(blk0 + NSG * KI, key_end, kvh, lane);
+        nxt = load_block(blk0 + NSG * KI * KG, key_end, kvh, kg, kl);
       }
     } else {
-      cur = load_block(blk0, key_end, kvh, lane);
+      cur = load_block(blk0, key_end, kvh, kg, kl);
     }
     var part: array<f32, N> = array<f32, N>();
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
@@ -147,9 +153,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         part[j * ROWS + r] = d;
       }
     }
-    let raw = lane_sum(part, lane);
+    let raw = lane_sum(part, kl);
 
-    let key = blk0 + my_key;
+    let key = blk0 + my_key * KG + kg;
     let key_ok = key < key_end && mask_visible(0u, key);
     var score: array<f32, VPL> = array<f32, VPL>();
     var ok: array<bool, VPL> = array<bool, VPL>();
@@ -203,11 +209,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
       for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
-        let pj = subgroupShuffle(pr[r % VPL], ((j * ROWS + r) / VPL) << SHIFT);
+        let pj = subgroupShuffle(pr[r % VPL], kg0 | (((j * ROWS + r) / VPL) << SHIFT));
         for (var i: u32 = 0u; i < DL; i = i + 1u) {
           acc[r * DL + i] = acc[r * DL + i] + pj * kv_unpack(cur.v[j * DL + i]);
         }
       }
+    }
+  }
+
+  // KG > 1: each key group summed its own keys; add the groups' accumulators (same head-dim slices).
+  for (var o: u32 = LK; o < W; o = o * 2u) {
+    for (var j: u32 = 0u; j < ROWS * DL; j = j + 1u) {
+      acc[j] = acc[j] + subgroupShuffleXor(acc[j], o);
     }
   }
 
@@ -222,7 +235,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   }
 
   // Merge the subgroups, RB rows per round: lane (r / VPL) << SHIFT (key 0) holds row r's m and l.
-  if (my_key == 0u && (lane & ((1u << SHIFT) - 1u)) == 0u) {
+  if (kg == 0u && my_key == 0u && (kl & ((1u << SHIFT) - 1u)) == 0u) {
     for (var u: u32 = 0u; u < VPL; u = u + 1u) {
       m_sh[sg * ROWS + my_row0 + u] = m[u];
       l_sh[sg * ROWS + my_row0 + u] = l[u];
@@ -239,8 +252,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         mr = max(mr, m_sh[s * ROWS + r]);
       }
       let w_own = exp(m_sh[sg * ROWS + r] - mr);
-      for (var i: u32 = 0u; i < DL; i = i + 1u) {
-        o_sh[(sg * RB + rr) * D4 + lane + W * i] = acc[r * DL + i] * w_own;
+      if (kg == 0u) {
+        for (var i: u32 = 0u; i < DL; i = i + 1u) {
+          o_sh[(sg * RB + rr) * D4 + kl + LK * i] = acc[r * DL + i] * w_own;
+        }
       }
     }
     workgroupBarrier();
