@@ -89,10 +89,15 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   }
   // PREFETCH (the next block's K/V loads issued before this block's arithmetic; by default only
   // where chunks hold many blocks), forced both ways: several blocks per subgroup in both cache
-  // dtypes, fewer keys than one block, no cached key, a mask, a window, one key per block.
+  // dtypes (a context long enough for chunks past the 32-key minimum: 2+ blocks per subgroup at
+  // W = 32, 8 at W = 8; and one key per block), fewer keys than one block, no cached key, a mask,
+  // a window.
+  const verify::Case many{1, 8, 2, d1, 12000, 12001};
   for (const char* pf : {"on", "off"}) {
     ScopedEnv prefetch("WEBATTN_SPLIT_KV_PREFETCH", pf);
     SCOPED_TRACE(std::string("WEBATTN_SPLIT_KV_PREFETCH=") + pf);
+    expect_case_passes(ctx, many, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    expect_case_passes(ctx, many, Algorithm::SplitKvDecode, DType::F16, ++seed);
     expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
     expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
     expect_case_passes(ctx, cases[3].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
@@ -101,6 +106,7 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     expect_case_passes(ctx, win, Algorithm::SplitKvDecode, DType::F32, ++seed);
     ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");
     expect_case_passes(ctx, cases[1].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F32, ++seed);
   }
   // Key groups (KG > 1: the subgroup's lanes split into groups of W / KG, each taking its own keys of
   // a block; its sums run over the group, the groups' accumulators added at the end): the shapes
@@ -118,12 +124,12 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
       expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F32, ++seed);
       expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F16, ++seed);
       expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");  // several blocks per subgroup at any width
+      expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F16, ++seed);
     }
     for (size_t i = 1; i < cases.size(); ++i)  // those whose head dim the groups take (at most 8 vec4s per lane)
       if (cases[i].first.D / 4 <= 8 * lk)
         expect_case_passes(ctx, cases[i].first, Algorithm::SplitKvDecode, cases[i].second, ++seed);
-    ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", "1");
-    expect_case_passes(ctx, narrow, Algorithm::SplitKvDecode, DType::F16, ++seed);
   }
   if (fixed_width(webattn::testing::small_bindings_context()) != 0) {
     const uint32_t cap = std::min(46u, 3 * 4096 / (d1 * 4));  // at most 3 windows of 4 KiB per cache
@@ -158,10 +164,15 @@ TEST(SplitKvSubgroupForm, LazyRescaleFollowsClimbingJumpingAndFallingScores) {
       for (uint32_t h = 0; h < 2; ++h)
         for (uint32_t i = 0; i < d; ++i) c.key(pos, h, i) = static_cast<float>(level + jitter(rng) / 64.0);
     }
-    for (const auto& [rule, pf] : {std::pair<const char*, const char*>{"lazy", "off"}, {"lazy", "on"}, {"always", "off"}}) {
+    // PREFETCH with one key per block: several blocks per subgroup at any width.
+    for (const auto& [rule, pf, keys] : {std::tuple<const char*, const char*, const char*>{"lazy", "off", ""},
+                                         {"lazy", "on", "1"},
+                                         {"always", "off", ""}}) {
       ScopedEnv rescale("WEBATTN_SPLIT_KV_RESCALE", rule);
       ScopedEnv prefetch("WEBATTN_SPLIT_KV_PREFETCH", pf);
-      SCOPED_TRACE(std::string(shape) + ", WEBATTN_SPLIT_KV_RESCALE=" + rule + ", WEBATTN_SPLIT_KV_PREFETCH=" + pf);
+      ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", keys);
+      SCOPED_TRACE(std::string(shape) + ", WEBATTN_SPLIT_KV_RESCALE=" + rule + ", WEBATTN_SPLIT_KV_PREFETCH=" + pf +
+                   ", WEBATTN_SPLIT_KV_BLOCK_KEYS=" + keys);
       const webattn::testing::CallResult r = webattn::testing::run_forward(ctx, c, Algorithm::SplitKvDecode);
       EXPECT_TRUE(webattn::testing::matches_reference(r.out, r.ref));
     }
@@ -198,7 +209,7 @@ TEST(SplitKvSubgroupForm, TheFormThatRuns) {
   if (w >= 8) EXPECT_EQ(first_pass(1, 4 * w + 4), "split_kv_decode");  // head_dim / 4 not a multiple of W
   // head_dim / 4 below W: key groups (2 groups of W / 2 lanes); llama3.2-1b's D = 64 on 32-wide subgroups
   if (w >= 8) EXPECT_EQ(first_pass(1, 2 * w), "split_kv_decode_subgroup");
-  if (w >= 8) EXPECT_EQ(first_pass(1, 4), "split_kv_decode");  // one vec4 per key: fewer than 4 lanes
+  if (w >= 8) EXPECT_EQ(first_pass(1, 24), "split_kv_decode");  // head_dim / 4 = 6: groups of 2 lanes, too few
   ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "tiles");
   EXPECT_EQ(first_pass(1, d), "split_kv_decode");
 }
