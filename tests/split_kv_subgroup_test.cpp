@@ -5,8 +5,9 @@
 // partial blocks and many blocks per subgroup, every
 // variant it carries (window, soft-cap, ALiBi, masks, sinks, log-sum-exp, a scale above 1, f16
 // cache and activations), the next block's loads issued early (PREFETCH) or not, a cache bound
-// as several windows; which form the planner runs; and
-// the error when it is forced where it cannot run. lavapipe runs it 8 lanes wide, the H200 32.
+// as several windows, one dispatch (ONE_PASS: the last workgroup of each kv head merges) or two;
+// which form the planner runs; and the error when it is forced where it cannot run. lavapipe runs
+// it 8 lanes wide, the H200 32.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -80,6 +81,17 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     expect_case_passes(ctx, cases[3].first, Algorithm::SplitKvDecode, DType::F16, ++seed);  // input_pos 0
     expect_case_passes(ctx, bm, Algorithm::SplitKvDecode, DType::F32, ++seed);             // a mask
   }
+  // One dispatch (the last workgroup of each kv head merges, the chunk holding input_pos writes the
+  // step's key first) and two, forced: chunk counts from 1 to several merge steps of 8 (12000 keys),
+  // the first step (the chunk holds only the new key), a padding row, a mask emptying rows with sinks
+  // and the LSE, an additive mask, soft-cap with ALiBi, a window, f16 activations.
+  for (const char* passes : {"one", "two"}) {
+    ScopedEnv env_passes("WEBATTN_SPLIT_KV_PASSES", passes);
+    SCOPED_TRACE(std::string("WEBATTN_SPLIT_KV_PASSES=") + passes);
+    expect_case_passes(ctx, {1, 8, 2, d1, 12000, 12001}, Algorithm::SplitKvDecode, DType::F16, ++seed);
+    for (size_t i = 0; i < cases.size(); ++i) expect_case_passes(ctx, cases[i].first, Algorithm::SplitKvDecode, cases[i].second, ++seed);
+    expect_case_passes(ctx, {1, 4, 2, d1, 1200, 1201}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+  }
   // The block's key count at its ends (one key: every lane bit a plain sum for g = 1; W keys).
   for (const std::string keys : {std::string("1"), std::to_string(w)}) {
     ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", keys.c_str());
@@ -135,6 +147,87 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     const uint32_t cap = std::min(46u, 3 * 4096 / (d1 * 4));  // at most 3 windows of 4 KiB per cache
     expect_case_passes(webattn::testing::small_bindings_context(), {1, 4, 1, d1, cap - 6, cap},
                        Algorithm::SplitKvDecode, DType::F32, ++seed);
+  }
+}
+
+// One dispatch leaves its scratch as it found it (every partial word and arrival counter back to 0):
+// one Sdpa and one cache through decode steps whose chunk counts rise and fall (1 to several merge
+// steps), each step's output and the whole cache against float64. A counter left at its count would
+// let the wrong workgroup merge the next call before the others wrote (stale words read as written).
+TEST(SplitKvSubgroupForm, OnePassStepsReuseTheirScratch) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
+  const uint32_t hq = 8, hkv = 2, d = 4 * w, cap = 1400;
+  std::mt19937 rng(91);
+  std::vector<float> k = webattn::testing::randn(rng, size_t{cap} * hkv * d), v = webattn::testing::randn(rng, k.size());
+  KVCache cache(ctx, {cap, hkv, d});
+  cache.update(Tensor::from(ctx, {cap, hkv, d}, k), Tensor::from(ctx, {cap, hkv, d}, v), 0);
+  Sdpa sdpa(ctx);
+  SdpaOptions opt;
+  opt.algorithm = Algorithm::SplitKvDecode;
+  for (uint32_t pos : {20u, 300u, 21u, 1399u, 5u, 700u, 0u, 640u}) {
+    SCOPED_TRACE("input_pos " + std::to_string(pos));
+    const std::vector<float> q = webattn::testing::randn(rng, size_t{hq} * d);
+    const std::vector<float> kn = webattn::testing::randn(rng, size_t{hkv} * d), vn = webattn::testing::randn(rng, kn.size());
+    std::copy(kn.begin(), kn.end(), k.begin() + size_t{pos} * hkv * d);
+    std::copy(vn.begin(), vn.end(), v.begin() + size_t{pos} * hkv * d);
+    Tensor out(ctx, {1, hq, d});
+    out.poison();
+    sdpa.forward(Tensor::from(ctx, {1, hq, d}, q), Tensor::from(ctx, {1, hkv, d}, kn), Tensor::from(ctx, {1, hkv, d}, vn),
+                 cache, pos, out, opt);
+    reference::CallSpec p{1, hq, hkv, d, pos};
+    EXPECT_TRUE(webattn::testing::matches_reference(out.download(), reference::attention(q, k, v, p)));
+    EXPECT_TRUE(webattn::testing::same_values(cache.download_keys(), k));
+    EXPECT_TRUE(webattn::testing::same_values(cache.download_values(), v));
+  }
+}
+
+// One dispatch's merge reads 8 chunks a step with a running max: where a mask hides the first steps'
+// chunks from every row (m = -inf, no key seen), the running state and those chunks must weigh
+// nothing rather than exp(-inf + inf) = NaN, and the rows still see the later keys. Bool and
+// additive masks, the LSE too, against float64.
+TEST(SplitKvSubgroupForm, OnePassMergeAfterChunksAMaskHid) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
+  const uint32_t hq = 4, hkv = 2, d = 4 * w, pos = 899, ctxlen = pos + 1;  // 32-key chunks: 29 of them
+  std::mt19937 rng(93);
+  const std::vector<float> k = webattn::testing::randn(rng, size_t{ctxlen} * hkv * d), v = webattn::testing::randn(rng, k.size());
+  const std::vector<float> q = webattn::testing::randn(rng, size_t{hq} * d);
+  for (uint32_t hidden : {400u, 700u}) {
+    std::vector<uint8_t> visible(ctxlen, 1);
+    std::fill(visible.begin(), visible.begin() + hidden, 0);  // the first 12 / 21 chunks: no visible key
+    for (MaskKind kind : {MaskKind::Bool, MaskKind::Additive}) {
+      SCOPED_TRACE(std::to_string(hidden) + " keys hidden, " + (kind == MaskKind::Bool ? "bool" : "additive"));
+      KVCache cache(ctx, {ctxlen, hkv, d});
+      cache.update(Tensor::from(ctx, {pos, hkv, d}, std::vector<float>(k.begin(), k.begin() + size_t{pos} * hkv * d)),
+                   Tensor::from(ctx, {pos, hkv, d}, std::vector<float>(v.begin(), v.begin() + size_t{pos} * hkv * d)), 0);
+      std::vector<float> additive(ctxlen);
+      for (uint32_t c = 0; c < ctxlen; ++c) additive[c] = visible[c] ? 0.25f * static_cast<float>(c % 3) : -webattn::testing::kInf;
+      Tensor mask = kind == MaskKind::Bool ? Tensor::from(ctx, {1, (ctxlen + 31) / 32}, pack_bool_mask(visible, 1, ctxlen))
+                                           : Tensor::from(ctx, {1, ctxlen}, additive);
+      Tensor out(ctx, {1, hq, d}), lse(ctx, {1, hq});
+      out.poison();
+      SdpaOptions opt;
+      opt.algorithm = Algorithm::SplitKvDecode;
+      opt.mask = &mask;
+      opt.mask_kind = kind;
+      opt.lse = &lse;
+      const size_t last = size_t{pos} * hkv * d;
+      Sdpa(ctx).forward(Tensor::from(ctx, {1, hq, d}, q),
+                        Tensor::from(ctx, {1, hkv, d}, std::vector<float>(k.begin() + last, k.end())),
+                        Tensor::from(ctx, {1, hkv, d}, std::vector<float>(v.begin() + last, v.end())), cache, pos, out, opt);
+      reference::CallSpec p{1, hq, hkv, d, pos};
+      p.mask_stride = ctxlen;
+      if (kind == MaskKind::Bool) p.mask_bool = visible; else p.mask = additive;
+      std::vector<double> ref_lse;
+      EXPECT_TRUE(webattn::testing::matches_reference(out.download(), reference::attention(q, k, v, p, &ref_lse)));
+      const std::vector<float> got_lse = lse.download();
+      for (uint32_t h = 0; h < hq; ++h) EXPECT_NEAR(got_lse[h], ref_lse[h], 1e-5 * std::max(1.0, std::abs(ref_lse[h]))) << h;
+    }
   }
 }
 
@@ -214,6 +307,41 @@ TEST(SplitKvSubgroupForm, TheFormThatRuns) {
   EXPECT_EQ(first_pass(1, d), "split_kv_decode");
 }
 
+// One dispatch per call where the subgroup form runs with at most 16 chunks per kv head (the merge
+// in one workgroup per kv head grows with the chunk count: bench/RESULTS.md, session 12), two beyond
+// (split_kv_reduce), and where forced; seen through the profiled passes.
+TEST(SplitKvSubgroupForm, OnePassWhereChunksAreFew) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  if (!ctx.adapter().timestamp_query) GTEST_SKIP() << "no timestamps: the passes are not reported";
+  const auto passes = [&](uint32_t pos) {
+    std::mt19937 rng(pos);
+    const uint32_t hq = 4, hkv = 2, d = 4 * w;
+    KVCache cache(ctx, {pos + 1, hkv, d});
+    const auto fill = [&](uint32_t n, uint32_t h) {
+      return Tensor::from(ctx, {n, h, d}, webattn::testing::randn(rng, size_t{n} * h * d));
+    };
+    Tensor out(ctx, {1, hq, d});
+    SdpaOptions opt;
+    opt.algorithm = Algorithm::SplitKvDecode;
+    opt.profile = true;
+    std::string list;
+    for (const auto& st : Sdpa(ctx).forward(fill(1, hq), fill(1, hkv), fill(1, hkv), cache, pos, out, opt).stages)
+      list += (list.empty() ? "" : " ") + st.stage;
+    return list;
+  };
+  // 2 kv heads, 512 workgroups wanted: 32-key chunks, 16 of them at 512 keys.
+  EXPECT_EQ(passes(511), "split_kv_decode_subgroup");
+  EXPECT_EQ(passes(600), "split_kv_decode_subgroup split_kv_reduce");
+  {
+    ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
+    EXPECT_EQ(passes(600), "split_kv_decode_subgroup");
+  }
+  ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "two");
+  EXPECT_EQ(passes(511), "split_kv_decode_subgroup split_kv_reduce");
+}
+
 TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
   Context& ctx = webattn::testing::test_context();
   const uint32_t w = fixed_width(ctx);
@@ -237,12 +365,21 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
         {"WEBATTN_SPLIT_KV_UPDATE", "merged", "is not one of separate, fused"},
         {"WEBATTN_SPLIT_KV_RESCALE", "sometimes", "is not one of always, lazy"},
         {"WEBATTN_SPLIT_KV_PREFETCH", "yes", "is not one of on, off"},
+        {"WEBATTN_SPLIT_KV_PASSES", "three", "is not one of one, two"},
         {"WEBATTN_SPLIT_KV_KEY_GROUPS", "3", "is not a power of two from 1 to 32"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);
     const std::string msg = webattn::testing::error_of<ConfigError>(
         [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
     EXPECT_NE(msg.find(std::string(name) + "=" + value + " " + says), std::string::npos) << msg;
+  }
+  {  // one dispatch needs the subgroup form (S = 2 runs the tile form)
+    ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
+    const std::string msg = webattn::testing::error_of<UnsupportedError>(
+        [&] { Sdpa(ctx).forward(ones(2, 2), ones(2, 1), ones(2, 1), cache, 3, out, opt); });
+    EXPECT_NE(msg.find("WEBATTN_SPLIT_KV_PASSES=one: split-kv's subgroup form does not run this call"),
+              std::string::npos)
+        << msg;
   }
   // A bad block size is refused whichever form runs (here S = 2: the tile form).
   {

@@ -58,6 +58,7 @@ std::string kernel_env() { return env_one_of("WEBATTN_SPLIT_KV_KERNEL", {"tiles"
 std::string update_env() { return env_one_of("WEBATTN_SPLIT_KV_UPDATE", {"separate", "fused"}, "separate, fused"); }
 std::string rescale_env() { return env_one_of("WEBATTN_SPLIT_KV_RESCALE", {"always", "lazy"}, "always, lazy"); }
 std::string prefetch_env() { return env_one_of("WEBATTN_SPLIT_KV_PREFETCH", {"on", "off"}, "on, off"); }
+std::string passes_env() { return env_one_of("WEBATTN_SPLIT_KV_PASSES", {"one", "two"}, "one, two"); }
 
 const char* reduce_prelude(const gpu::Device& dev) {
   if (const std::string forced = row_reduce_env(); !forced.empty()) {
@@ -238,7 +239,7 @@ bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv,
 }
 
 gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::string& kv, const std::string& extra,
-                              bool fused, bool prefetch) {
+                              bool fused, bool prefetch, bool one_pass) {
   const auto c = [](const char* name, uint32_t v) {
     return std::string("const ") + name + ": u32 = " + std::to_string(v) + "u;\n";
   };
@@ -247,7 +248,7 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   // every block, for A/B measurements.
   const bool lazy = rescale_env() != "always";
   return {"split_kv_decode_subgroup",
-          {"attention_params", kv},
+          {"attention_params", kv, one_pass ? "split_kv_subgroup_one_pass" : "split_kv_subgroup_two_pass"},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
               (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
@@ -305,9 +306,17 @@ uint64_t most_chunks(const CallShape& sh, const Settings& st) {
   return most;
 }
 
+// The one-pass form's partial states live in buffers of their own (split_kv_subgroup_one_pass.wgsl:
+// zero between calls, which only that kernel keeps true): reserved for every one-token call.
+constexpr const char* kOnePass = "split_kv one-pass counters + partial states";
 std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks(sh, st) * sh.rows();
-  return {{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16}, {"split_kv partial m,l", partials * 8}};
+  std::vector<Scratch> s{{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16},
+                         {"split_kv partial m,l", partials * 8}};
+  if (sh.seq_len == 1) {
+    s.push_back({kOnePass, uint64_t{sh.cache.kv_heads} * 4 + partials * 8 + partials * (sh.cache.head_dim / 4) * 16});
+  }
+  return s;
 }
 
 // Whether the merge pass writes the step's k_new / v_new into the cache and takes those keys
@@ -315,12 +324,66 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
 // bindings (partials, out, sinks, lse, q, k_new, v_new, mask, the cache windows written) within
 // the device's maxStorageBuffersPerShaderStage; else the Sdpa's separate cache update runs.
 // $WEBATTN_SPLIT_KV_UPDATE=separate forces the separate update (tests, A/B measurements).
-bool fuse_update(const PrepareInputs& in) {
+bool fuse_update_in_merge(const PrepareInputs& in) {
   if (update_env() == "separate") return false;
   const Settings& st = in.settings;
   const uint32_t storage = 3 + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0) + 3 + (st.mask ? 1 : 0) +
                            2 * in.windows.count;
   return storage <= in.device.limits().max_storage_buffers_per_shader_stage;
+}
+
+// ONE_PASS (split_kv_subgroup_one_pass.wgsl): the last workgroup of each kv head merges the
+// partial states in the first pass, and the workgroup whose chunk holds input_pos writes the
+// step's k_new / v_new into the cache: a call is one dispatch instead of two. Needs the subgroup
+// form, a cache in one binding, and its storage bindings (q, K, V, the partial states and counters,
+// out, k_new, v_new, and the mask, sinks and LSE asked for) within maxStorageBuffersPerShaderStage.
+// By default only where the call (plan) has at most kOnePassChunks chunks per kv head: one workgroup
+// per kv head reads all of that head's partial states (and zeroes them), which grows with the chunk
+// count. H200, llama3-8b heads (bench/RESULTS.md, session 12), per call, two -> one dispatch: C = 512
+// (16 chunks) f16 10.7 -> 10.2 us, f32 11.0 -> 10.5, the 32-layer f16 step 348.7 -> 313.5; C = 2048
+// (64 chunks) 13.8 -> 24.3, 4096 15.6 -> 25.9, 131072 139.3 -> 151.7.
+// $WEBATTN_SPLIT_KV_PASSES=two forces the merge dispatch (split_kv_reduce), =one the one pass at any
+// chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
+// ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.
+constexpr uint64_t kOnePassChunks = 16;
+std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
+  const Settings& st = in.settings;
+  const uint32_t storage = 7 + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
+  const uint32_t limit = in.device.limits().max_storage_buffers_per_shader_stage;
+  if (!subgroup) return "split-kv's subgroup form does not run this call";
+  if (in.windows.count != 1)
+    return "the cache is bound as " + std::to_string(in.windows.count) + " windows (one pass needs one)";
+  if (storage > limit)
+    return "it needs " + std::to_string(storage) + " storage buffers, over the device's " + std::to_string(limit) +
+           " per shader stage";
+  return "";
+}
+bool one_pass(const PrepareInputs& in, bool subgroup) {
+  const std::string v = passes_env();
+  if (v == "two" || (v.empty() && update_env() == "separate")) return false;
+  if (v.empty() && subgroup && most_chunks(in.shape, in.settings) > kOnePassChunks) return false;
+  const std::string why = one_pass_why_not(in, subgroup);
+  if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
+  return why.empty();
+}
+
+// What prepare() builds: which form runs the first pass, whether it merges too (one pass), and
+// whether a merge pass takes the step's own keys (FUSED).
+struct Passes {
+  SubgroupForm form;
+  bool subgroup = false, one_pass = false, fused = false;
+};
+Passes passes_of(const PrepareInputs& in) {
+  Passes p;
+  p.form = subgroup_form(in.shape, in.device.adapter(), in.device.has_subgroups());
+  p.subgroup = use_subgroup_form(p.form);
+  p.one_pass = one_pass(in, p.subgroup);
+  p.fused = !p.one_pass && fuse_update_in_merge(in);
+  return p;
+}
+bool updates_cache(const PrepareInputs& in) {
+  const Passes p = passes_of(in);
+  return p.one_pass || p.fused;
 }
 
 // The merge pass's generated text for the step's own keys: bindings and accessors (FUSED), or
@@ -374,8 +437,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   key_groups_env();
   rescale_env();
   prefetch_env();
-  const SubgroupForm form = subgroup_form(sh, in.device.adapter(), in.device.has_subgroups());
-  const bool subgroup = use_subgroup_form(form);
+  const Passes plan = passes_of(in);
+  const SubgroupForm& form = plan.form;
+  const bool subgroup = plan.subgroup;
   const uint32_t target = target_workgroups(in.settings, subgroup);
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
@@ -396,7 +460,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   // Chunks cover the keys from the earliest row's first visible one (visible_start(0) in
   // the kernel) to the context's end (FUSED: to input_pos).
   const Settings st = in.settings;
-  const bool fused = fuse_update(in);
+  const bool fused = plan.fused;
   // FUSED: the chunks end at input_pos (the merge takes the step's own keys); there may be none.
   const auto chunking = [target, st, fused](KernelParams& prm) {
     const uint32_t span = (fused ? prm.input_pos : prm.context_len) - first_visible_key(st, prm.input_pos);
@@ -404,11 +468,41 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
   std::vector<PreparedPass> passes;
+  if (plan.one_pass) {
+    const gpu::Buffer& part = in.workspace.at(kOnePass);
+    std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)},
+                                    {"k_cache", &gpu_keys(in.op.cache)},
+                                    {"v_cache", &gpu_values(in.op.cache)},
+                                    {"part", &part},
+                                    {"out", &gpu_buffer(in.op.out)},
+                                    {"k_new", &gpu_buffer(in.op.k_new)},
+                                    {"v_new", &gpu_buffer(in.op.v_new)}};
+    if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
+    std::shared_ptr<gpu::Buffer> sinks;
+    if (!st.sinks.empty()) {
+      sinks = upload_sinks(in.device, st);
+      named.push_back({"sinks", sinks.get()});
+    }
+    if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
+    const std::string extra1 =
+        cache_access_wgsl(w, reads) +
+        activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}, {"k_new", in.op.k_new.dtype()},
+                          {"v_new", in.op.v_new.dtype()}}) +
+        alibi_wgsl(st, sh.q_heads) + mask_wgsl(st, 8) + variant_wgsl(st) + sinks_wgsl(st, 10) + lse_wgsl(st, 11);
+    passes.push_back(make_pass(in.device,
+                               subgroup_spec(form, d4, in.kv, extra1, false, prefetch(sh, form, in.kv, target), true),
+                               named, [chunking, kv_heads](KernelParams& prm) {
+                                 chunking(prm);
+                                 return gpu::Grid{prm.n_chunks, kv_heads, 1};
+                               }));
+    passes.back().owned = std::move(sinks);
+    return passes;
+  }
   const std::string extra = cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
                             alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings);
   passes.push_back(make_pass(
       in.device,
-      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, target))
+      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, target), false)
                               : spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, extra, same_vis, fused),
       split_named,
       [chunking, kv_heads](KernelParams& prm) {
@@ -496,10 +590,11 @@ void check_split_kv_switches() {
   update_env();
   rescale_env();
   prefetch_env();
+  passes_env();
   merge_threads_env();
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,
-                                           prepare, fuse_update};
+                                           prepare, updates_cache};
 
 }  // namespace webattn::attention

@@ -48,10 +48,9 @@ enable subgroups;
 const WG: u32 = NSG * W;
 
 @group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
-@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
-@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
-@group(0) @binding(4) var<storage, read_write> part_o: array<vec4<f32>>;  // [Hkv, n_chunks, g, D4]
-@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2<f32>>; // [Hkv, n_chunks, g] (m, l)
+// k_cache, v_cache, the partial states and the hooks one_pass_start / one_pass_finish / put_o /
+// put_ml: split_kv_subgroup_two_pass.wgsl (merged by split_kv_reduce) or
+// split_kv_subgroup_one_pass.wgsl (ONE_PASS: merged here by the last workgroup of each kv head).
 
 var<workgroup> m_sh: array<f32, NSG * ROWS>;
 var<workgroup> l_sh: array<f32, NSG * ROWS>;
@@ -88,6 +87,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let g = p.q_heads / p.kv_heads;
   let key_begin = visible_start(0u) + chunk * p.chunk_len;
   let key_end = min(key_begin + p.chunk_len, select(visible_len(0u), p.input_pos, FUSED));
+  one_pass_start(kvh, t, key_begin, key_end);  // ONE_PASS: the step's own key into the cache first
 
   let sg = t / W;
   let lane = t % W;
@@ -266,7 +266,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         for (var s: u32 = 0u; s < NSG; s = s + 1u) {
           sum = sum + o_sh[s * RB * D4 + x];
         }
-        part_o[(base + r) * D4 + x % D4] = sum;
+        put_o((base + r) * D4 + x % D4, sum);
       }
     }
     if (t < RB && r0 + t < g) {
@@ -282,8 +282,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         any_key = max(any_key, seen_sh[s * ROWS + r]);
       }
       // MASK: a row that saw no key in this chunk carries m = no_key() (attention_params).
-      part_ml[base + r] = vec2<f32>(select(mr, no_key(), MASK && any_key == 0.0), lr);
+      put_ml(base + r, vec2<f32>(select(mr, no_key(), MASK && any_key == 0.0), lr));
     }
     workgroupBarrier();
   }
+  one_pass_finish(kvh, t);  // ONE_PASS: the kv head's last workgroup merges its chunks
 }
