@@ -1,5 +1,7 @@
 // Split-KV decode (FlashDecoding): chunks of the context in parallel, then a
-// log-sum-exp merge. For S = 1 and small S (up to 32 query rows per kv head).
+// log-sum-exp merge: a second dispatch (split_kv_reduce), or, for one token with few chunks,
+// the last workgroup of each kv head in the same dispatch (one_pass() below). For S = 1 and
+// small S (up to 32 query rows per kv head).
 #include <algorithm>
 #include <cstdlib>
 #include <initializer_list>

@@ -1,6 +1,8 @@
 // Split-KV decode, stage 1 (FlashDecoding), for one new token (S = 1): the subgroup form.
 // Same chunks, grid and partial states ([Hkv, n_chunks, g] m, l, o) as split_kv_decode.wgsl,
-// merged by the same split_kv_reduce; what differs is how a workgroup walks its chunk.
+// merged by the same split_kv_reduce (split_kv_subgroup_two_pass.wgsl), or, with ONE_PASS
+// (split_kv_subgroup_one_pass.wgsl), by the last workgroup of each kv head in this dispatch;
+// what differs is how a workgroup walks its chunk.
 // Each subgroup (W lanes, the adapter's fixed width) works alone through its own blocks of
 // KI keys: no workgroup memory and no barrier in the key loop, so its loads are not held
 // back by other subgroups' arithmetic. The W lanes share each key's head dim, DL vec4s
@@ -34,7 +36,7 @@
 // Subgroup lanes are taken as invocation t % W of subgroup t / W (a one-dimensional
 // workgroup of NSG * W invocations, the adapter reporting one width W): reading the width
 // or lane id at run time cost split-kv 2x on the H200 (bench/RESULTS.md).
-// Generated header constants: FUSED, PREFETCH (see the key loop), LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
+// Generated header constants: FUSED (two passes: the merge takes the step's own key), PREFETCH (see the key loop), LAZY and LAZY_MARGIN (natural-log units), D4, ROWS (g rounded up to a power of two, at most W),
 // W, NSG, LK lanes per key and KG = W / LK key groups (KG > 1: the subgroup's lanes split into KG
 // groups of LK, each taking its own keys of a block, so a block reads KG keys per load instruction
 // and its sums run over LK lanes; the groups' accumulators are added at the chunk's end),
