@@ -91,6 +91,15 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     expect_case_passes(ctx, {1, 8, 2, d1, 12000, 12001}, Algorithm::SplitKvDecode, DType::F16, ++seed);
     for (size_t i = 0; i < cases.size(); ++i) expect_case_passes(ctx, cases[i].first, Algorithm::SplitKvDecode, cases[i].second, ++seed);
     expect_case_passes(ctx, {1, 4, 2, d1, 1200, 1201}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    // ALiBi with negative slopes: the row's reference key is the first, so the merge moves the sink onto
+    // the shifted scale and the LSE back from it (with positive slopes the shift is 0 for one token).
+    verify::Case neg{1, 4, 2, d1, 200, 205};
+    neg.alibi = true;
+    neg.alibi_slopes = {-0.05f, 0.125f, -0.5f, -1.0f / 64};
+    neg.sinks = {1.5f, -3.0f, 40.0f, 0.0f};  // 40: the sink dominates its row
+    neg.lse = true;
+    expect_case_passes(ctx, neg, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    expect_case_passes(ctx, neg, Algorithm::SplitKvDecode, DType::F16, ++seed);
   }
   // The block's key count at its ends (one key: every lane bit a plain sum for g = 1; W keys).
   for (const std::string keys : {std::string("1"), std::to_string(w)}) {
@@ -197,7 +206,7 @@ TEST(SplitKvSubgroupForm, OnePassMergeAfterChunksAMaskHid) {
   std::mt19937 rng(93);
   const std::vector<float> k = webattn::testing::randn(rng, size_t{ctxlen} * hkv * d), v = webattn::testing::randn(rng, k.size());
   const std::vector<float> q = webattn::testing::randn(rng, size_t{hq} * d);
-  for (uint32_t hidden : {400u, 700u}) {
+  for (uint32_t hidden : {400u, 700u, ctxlen}) {  // ctxlen: no key left (output 0, LSE -inf)
     std::vector<uint8_t> visible(ctxlen, 1);
     std::fill(visible.begin(), visible.begin() + hidden, 0);  // the first 12 / 21 chunks: no visible key
     for (MaskKind kind : {MaskKind::Bool, MaskKind::Additive}) {
@@ -226,7 +235,13 @@ TEST(SplitKvSubgroupForm, OnePassMergeAfterChunksAMaskHid) {
       std::vector<double> ref_lse;
       EXPECT_TRUE(webattn::testing::matches_reference(out.download(), reference::attention(q, k, v, p, &ref_lse)));
       const std::vector<float> got_lse = lse.download();
-      for (uint32_t h = 0; h < hq; ++h) EXPECT_NEAR(got_lse[h], ref_lse[h], 1e-5 * std::max(1.0, std::abs(ref_lse[h]))) << h;
+      for (uint32_t h = 0; h < hq; ++h) {
+        if (std::isinf(ref_lse[h])) {
+          EXPECT_EQ(got_lse[h], static_cast<float>(ref_lse[h])) << h;
+        } else {
+          EXPECT_NEAR(got_lse[h], ref_lse[h], 1e-5 * std::max(1.0, std::abs(ref_lse[h]))) << h;
+        }
+      }
     }
   }
 }

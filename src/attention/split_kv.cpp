@@ -311,13 +311,23 @@ uint64_t most_chunks(const CallShape& sh, const Settings& st) {
 // The one-pass form's partial states live in buffers of their own (split_kv_subgroup_one_pass.wgsl:
 // zero between calls, which only that kernel keeps true): reserved for every one-token call.
 constexpr const char* kOnePass = "split_kv one-pass counters + partial states";
+// One dispatch by default only where the call (plan) has at most kOnePassChunks chunks per kv head
+// (one_pass() below).
+constexpr uint64_t kOnePassChunks = 16;
+// Words of the one-pass scratch: Hkv counters, then (m, l) and o of every partial state.
+uint64_t one_pass_bytes(const CallShape& sh, uint64_t chunks) {
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * chunks * sh.rows();
+  return uint64_t{sh.cache.kv_heads} * 4 + partials * 8 + partials * (sh.cache.head_dim / 4) * 16;
+}
 std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
-  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most_chunks(sh, st) * sh.rows();
+  const uint64_t most = most_chunks(sh, st);
+  const uint64_t partials = uint64_t{sh.cache.kv_heads} * most * sh.rows();
   std::vector<Scratch> s{{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16},
                          {"split_kv partial m,l", partials * 8}};
-  if (sh.seq_len == 1) {
-    s.push_back({kOnePass, uint64_t{sh.cache.kv_heads} * 4 + partials * 8 + partials * (sh.cache.head_dim / 4) * 16});
-  }
+  // Reserved where one pass may run (forced, or the default's chunk count).
+  const std::string passes = passes_env();
+  if (sh.seq_len == 1 && (passes == "one" || (passes.empty() && most <= kOnePassChunks)))
+    s.push_back({kOnePass, one_pass_bytes(sh, most)});
   return s;
 }
 
@@ -347,7 +357,6 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
 // $WEBATTN_SPLIT_KV_PASSES=two forces the merge dispatch (split_kv_reduce), =one the one pass at any
 // chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
 // ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.
-constexpr uint64_t kOnePassChunks = 16;
 std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
   const Settings& st = in.settings;
   const uint32_t storage = 7 + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
@@ -358,12 +367,23 @@ std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
   if (storage > limit)
     return "it needs " + std::to_string(storage) + " storage buffers, over the device's " + std::to_string(limit) +
            " per shader stage";
+  const uint64_t bytes = one_pass_bytes(in.shape, most_chunks(in.shape, st));
+  if (bytes > in.device.limits().max_storage_buffer_binding_size)
+    return "its partial states (" + std::to_string(bytes) + " bytes) exceed the device's maxStorageBufferBindingSize " +
+           std::to_string(in.device.limits().max_storage_buffer_binding_size);
   return "";
 }
 bool one_pass(const PrepareInputs& in, bool subgroup) {
   const std::string v = passes_env();
   if (v == "two" || (v.empty() && update_env() == "separate")) return false;
-  if (v.empty() && subgroup && most_chunks(in.shape, in.settings) > kOnePassChunks) return false;
+  if (v.empty() && subgroup) {
+    // The longest context's count first: long calls are decided without the walk over every length.
+    const CallShape& sh = in.shape;
+    const uint32_t target = target_workgroups(in.settings, true);
+    if (n_chunks(sh.max_context, split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target)) > kOnePassChunks ||
+        most_chunks(sh, in.settings) > kOnePassChunks)
+      return false;
+  }
   const std::string why = one_pass_why_not(in, subgroup);
   if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
   return why.empty();

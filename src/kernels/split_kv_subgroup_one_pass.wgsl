@@ -201,7 +201,7 @@ fn merge_chunks(kvh: u32, t: u32) {
       write_lse(h, lse_row);
     }
   }
-  workgroupBarrier();
+  storageBarrier();  // every read above is done before any word is zeroed (storage memory: not only execution)
   // Back to zeros for the next call (every word of this kv head was read above).
   for (var x: u32 = t; x < p.n_chunks * g * 2u; x = x + WG) {
     atomicStore(&part[ml0() + 2u * first0 + x], 0u);
