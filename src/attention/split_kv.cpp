@@ -308,8 +308,9 @@ uint64_t most_chunks(const CallShape& sh, const Settings& st) {
   return most;
 }
 
-// The one-pass form's partial states live in buffers of their own (split_kv_subgroup_one_pass.wgsl:
-// zero between calls, which only that kernel keeps true): reserved for every one-token call.
+// The one-pass form's counters and partial states live in a buffer of their own
+// (split_kv_subgroup_one_pass.wgsl: zero between calls, which only that kernel keeps true),
+// reserved where one pass may run.
 constexpr const char* kOnePass = "split_kv one-pass counters + partial states";
 // One dispatch by default only where the call (plan) has at most kOnePassChunks chunks per kv head
 // (one_pass() below).
@@ -357,7 +358,8 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
 // $WEBATTN_SPLIT_KV_PASSES=two forces the merge dispatch (split_kv_reduce), =one the one pass at any
 // chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
 // ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.
-std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
+// `most`: the call's (plan's) most chunks per kv head.
+std::string one_pass_why_not(const PrepareInputs& in, bool subgroup, uint64_t most) {
   const Settings& st = in.settings;
   const uint32_t storage = 7 + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
   const uint32_t limit = in.device.limits().max_storage_buffers_per_shader_stage;
@@ -367,7 +369,7 @@ std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
   if (storage > limit)
     return "it needs " + std::to_string(storage) + " storage buffers, over the device's " + std::to_string(limit) +
            " per shader stage";
-  const uint64_t bytes = one_pass_bytes(in.shape, most_chunks(in.shape, st));
+  const uint64_t bytes = one_pass_bytes(in.shape, most);
   if (bytes > in.device.limits().max_storage_buffer_binding_size)
     return "its partial states (" + std::to_string(bytes) + " bytes) exceed the device's maxStorageBufferBindingSize " +
            std::to_string(in.device.limits().max_storage_buffer_binding_size);
@@ -376,15 +378,15 @@ std::string one_pass_why_not(const PrepareInputs& in, bool subgroup) {
 bool one_pass(const PrepareInputs& in, bool subgroup) {
   const std::string v = passes_env();
   if (v == "two" || (v.empty() && update_env() == "separate")) return false;
-  if (v.empty() && subgroup) {
-    // The longest context's count first: long calls are decided without the walk over every length.
-    const CallShape& sh = in.shape;
-    const uint32_t target = target_workgroups(in.settings, true);
-    if (n_chunks(sh.max_context, split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target)) > kOnePassChunks ||
-        most_chunks(sh, in.settings) > kOnePassChunks)
-      return false;
-  }
-  const std::string why = one_pass_why_not(in, subgroup);
+  // The longest context's count first: long calls are decided without the walk over every length.
+  const CallShape& sh = in.shape;
+  const uint32_t target = target_workgroups(in.settings, true);
+  if (v.empty() && subgroup &&
+      n_chunks(sh.max_context, split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target)) > kOnePassChunks)
+    return false;
+  const uint64_t most = most_chunks(sh, in.settings);
+  if (v.empty() && subgroup && most > kOnePassChunks) return false;
+  const std::string why = one_pass_why_not(in, subgroup, most);
   if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
   return why.empty();
 }
@@ -490,6 +492,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
   std::vector<PreparedPass> passes;
+  const std::string variants = cache_access_wgsl(w, reads) + alibi_wgsl(st, sh.q_heads) + mask_wgsl(st, 8) +
+                                variant_wgsl(st);
+  const auto split_grid = [chunking, kv_heads](KernelParams& prm) {
+    chunking(prm);
+    return gpu::Grid{prm.n_chunks, kv_heads, 1};
+  };
   if (plan.one_pass) {
     const gpu::Buffer& part = in.workspace.at(kOnePass);
     std::vector<NamedBinding> named{{"q", &gpu_buffer(in.op.q)},
@@ -507,31 +515,22 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     }
     if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
     const std::string extra1 =
-        cache_access_wgsl(w, reads) +
+        variants +
         activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}, {"k_new", in.op.k_new.dtype()},
                           {"v_new", in.op.v_new.dtype()}}) +
-        alibi_wgsl(st, sh.q_heads) + mask_wgsl(st, 8) + variant_wgsl(st) + sinks_wgsl(st, 10) + lse_wgsl(st, 11);
-    passes.push_back(make_pass(in.device,
-                               subgroup_spec(form, d4, in.kv, extra1, false, prefetch(sh, form, in.kv, target), true),
-                               named, [chunking, kv_heads](KernelParams& prm) {
-                                 chunking(prm);
-                                 return gpu::Grid{prm.n_chunks, kv_heads, 1};
-                               }));
+        sinks_wgsl(st, 10) + lse_wgsl(st, 11);
+    passes.push_back(make_pass(
+        in.device, subgroup_spec(form, d4, in.kv, extra1, false, prefetch(sh, form, in.kv, target), true), named,
+        split_grid));
     passes.back().owned = std::move(sinks);
     return passes;
   }
-  const std::string extra = cache_access_wgsl(w, reads) + activations_wgsl({{"q", in.op.q.dtype()}}) +
-                            alibi_wgsl(in.settings, sh.q_heads) + mask_wgsl(in.settings, 8) + variant_wgsl(in.settings);
+  const std::string extra = variants + activations_wgsl({{"q", in.op.q.dtype()}});
   passes.push_back(make_pass(
       in.device,
       subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, target), false)
                               : spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, extra, same_vis, fused),
-      split_named,
-      [chunking, kv_heads](KernelParams& prm) {
-        chunking(prm);
-        return gpu::Grid{prm.n_chunks, kv_heads, 1};
-      },
-      windows));
+      split_named, split_grid, windows));
 
   passes.push_back(split_kv_merge_pass(in, part_o, part_ml, most_chunks(sh, in.settings), fused, chunking));
   return passes;
