@@ -159,6 +159,52 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
   }
 }
 
+// More subgroups per workgroup (8 and 16, forced; longer chunks), in one dispatch and two: the one-pass
+// merge then deals each (row, vec4) item's chunks out to several threads (parts) and merges the parts
+// in workgroup memory, taking fewer chunks per step of loads (MB). Many chunks (12000 keys), the first
+// step, one row (16 parts at W = 8), three rows (items not dividing the workgroup), a mask emptying rows
+// with sinks and the LSE, ALiBi with negative slopes and a dominant sink, a window, f16 activations.
+TEST(SplitKvSubgroupForm, MoreSubgroupsPerWorkgroup) {
+  Context& ctx = webattn::testing::test_context();
+  const uint32_t w = fixed_width(ctx);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  const uint32_t d1 = 4 * w, d2 = 8 * w;
+  const uint32_t limit = std::min(ctx.adapter().limits.max_compute_invocations_per_workgroup,
+                                  ctx.adapter().limits.max_compute_workgroup_size_x);
+  verify::Case bm{1, 4, 2, d1, 60, 64};
+  bm.mask = MaskKind::Bool;
+  bm.lse = true;
+  bm.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  verify::Case neg{1, 4, 2, d1, 200, 205};
+  neg.alibi = true;
+  neg.alibi_slopes = {-0.05f, 0.125f, -0.5f, -1.0f / 64};
+  neg.sinks = {1.5f, -3.0f, 40.0f, 0.0f};
+  neg.lse = true;
+  verify::Case win{1, 8, 2, d1, 300, 310};
+  win.window_left = 17;
+  verify::Case act{1, 4, 2, d1, 20, 25};
+  act.act = {DType::F16, DType::F16, DType::F16, DType::F16};
+  uint32_t seed = 1310;
+  for (const uint32_t nsg : {8u, 16u}) {
+    if (nsg * w > limit) continue;
+    const std::string n = std::to_string(nsg);
+    ScopedEnv env_n("WEBATTN_SPLIT_KV_SUBGROUPS", n.c_str());
+    for (const char* passes : {"one", "two"}) {
+      ScopedEnv env_passes("WEBATTN_SPLIT_KV_PASSES", passes);
+      SCOPED_TRACE("WEBATTN_SPLIT_KV_SUBGROUPS=" + n + " WEBATTN_SPLIT_KV_PASSES=" + passes);
+      expect_case_passes(ctx, {1, 8, 2, d1, 12000, 12001}, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      expect_case_passes(ctx, {1, 4, 2, d1, 1200, 1201}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, {1, 4, 1, d2, 0, 3}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, {1, 2, 2, d1, 370, 400}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, {1, 6, 2, d2, 250, 260}, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      expect_case_passes(ctx, bm, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, neg, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, win, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      expect_case_passes(ctx, act, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    }
+  }
+}
+
 // One dispatch leaves its scratch as it found it (every partial word and arrival counter back to 0):
 // one Sdpa and one cache through decode steps whose chunk counts rise and fall (1 to several merge
 // steps), each step's output and the whole cache against float64. A counter left at its count would
@@ -346,12 +392,16 @@ TEST(SplitKvSubgroupForm, OnePassWhereChunksAreFew) {
       list += (list.empty() ? "" : " ") + st.stage;
     return list;
   };
-  // 2 kv heads, 512 workgroups wanted: 32-key chunks, 16 of them at 512 keys.
+  // 2 kv heads: 4 subgroups per workgroup take 32-key chunks (100 keys: 4 chunks); 8 take 64-key
+  // chunks (512 keys: 8, 601: 10); 16 take 128-key chunks (2048 keys: 16; 2101: 17, too many for any).
+  EXPECT_EQ(passes(99), "split_kv_decode_subgroup");
   EXPECT_EQ(passes(511), "split_kv_decode_subgroup");
-  EXPECT_EQ(passes(600), "split_kv_decode_subgroup split_kv_reduce");
+  EXPECT_EQ(passes(600), "split_kv_decode_subgroup");
+  EXPECT_EQ(passes(2047), "split_kv_decode_subgroup");
+  EXPECT_EQ(passes(2100), "split_kv_decode_subgroup split_kv_reduce");
   {
     ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
-    EXPECT_EQ(passes(600), "split_kv_decode_subgroup");
+    EXPECT_EQ(passes(2100), "split_kv_decode_subgroup");
   }
   ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "two");
   EXPECT_EQ(passes(511), "split_kv_decode_subgroup split_kv_reduce");
@@ -381,6 +431,7 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
         {"WEBATTN_SPLIT_KV_RESCALE", "sometimes", "is not one of always, lazy"},
         {"WEBATTN_SPLIT_KV_PREFETCH", "yes", "is not one of on, off"},
         {"WEBATTN_SPLIT_KV_PASSES", "three", "is not one of one, two"},
+        {"WEBATTN_SPLIT_KV_SUBGROUPS", "2", "is not a power of two from 4 to 32"},
         {"WEBATTN_SPLIT_KV_KEY_GROUPS", "3", "is not a power of two from 1 to 32"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);

@@ -40,6 +40,10 @@ PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& par
 
 // Split-KV: chunk length so that about target_workgroups (chunk, kv head) workgroups run.
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups);
+// The same with chunks of min_chunk (a multiple of 32) to max_chunk keys (long contexts may still
+// take longer ones).
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups, uint32_t max_chunk,
+                            uint32_t min_chunk);
 
 // The measurement switches in the environment (README, "Running on a real GPU"), parsed as the
 // kernels' prepare steps parse them: throws ConfigError naming the first value a switch does not

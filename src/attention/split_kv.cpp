@@ -14,7 +14,7 @@ namespace webattn::attention {
 namespace {
 constexpr uint32_t kWorkgroup = 128;
 constexpr uint32_t kMaxRows = 32;
-constexpr uint64_t kMaxChunk = 256;
+constexpr uint32_t kMaxChunk = 256;
 constexpr uint64_t kCapChunksPerHead = 64;
 
 constexpr uint32_t kKeysPerTile = 32;  // one aligned group of 32 invocations per row in the score phase
@@ -81,7 +81,9 @@ uint32_t padded_rows(uint32_t rows) {
 // Stage 1's subgroup form (split_kv_decode_subgroup.wgsl) for one new token: its shape on
 // this device, or why it cannot run (the tile form split_kv_decode.wgsl runs instead).
 struct SubgroupForm {
-  uint32_t w = 0, lk = 0, kg = 1, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0, rb = 0;
+  uint32_t w = 0, lk = 0, kg = 1, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0;
+  uint32_t nsg = 4;  // subgroups per workgroup (subgroups_per_workgroup())
+  uint32_t g = 0;    // query rows per kv head (S = 1: Hq / Hkv)
   std::string why_not;
 };
 constexpr uint32_t kSubgroupsPerWorkgroup = 4;
@@ -165,6 +167,7 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   f.lk = lk;
   f.dl = d4 / lk;
   f.rows = padded_rows(sh.rows());
+  f.g = sh.rows();
   // Keys per group and block: at most one sum per lane after lane_sum by default (N <= LK).
   f.ki = std::max(1u, std::min(lk / f.rows, kMaxLoadsPerLane / f.dl));
   if (const uint32_t k = block_keys_env()) {
@@ -177,9 +180,14 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   f.vpl = std::max(1u, f.n / lk);
   f.shift = f.n < lk ? log2u(lk / f.n) : 0;
   f.row_bit0 = 1u << (f.shift + log2u(f.rows / f.vpl));
-  f.rb = 1;
-  while (f.rb * 2 <= f.rows && uint64_t{kSubgroupsPerWorkgroup} * f.rb * 2 * d4 * 16 <= kMergeBytes) f.rb *= 2;
   return f;
+}
+
+// Rows per round of the subgroups' merge at a chunk's end (RB), within kMergeBytes.
+uint32_t merge_rows_per_round(const SubgroupForm& f, uint32_t d4) {
+  uint32_t rb = 1;
+  while (rb * 2 <= f.rows && uint64_t{f.nsg} * rb * 2 * d4 * 16 <= kMergeBytes) rb *= 2;
+  return rb;
 }
 
 // lane_sum() of the subgroup form: adds each of a lane's N values over the LK lanes of its key group. Transposing
@@ -224,6 +232,16 @@ bool use_subgroup_form(const SubgroupForm& f) {
   return f.why_not.empty();
 }
 
+// How a call's context is cut: about `target` (chunk, kv head) workgroups, chunks of min_chunk to
+// max_chunk keys (split_kv_chunk_len).
+struct Chunking {
+  uint32_t target = 0, max_chunk = 0, min_chunk = 32;
+};
+
+uint32_t chunk_len(uint32_t context_len, uint32_t kv_heads, const Chunking& ch) {
+  return split_kv_chunk_len(context_len, kv_heads, ch.target, ch.max_chunk, ch.min_chunk);
+}
+
 // PREFETCH (the next block's K/V loads issued before this block's arithmetic, twice the K/V
 // registers): with an f16 cache, whose blocks carry half an f32 block's bytes through the same
 // arithmetic, where the longest context of the call / plan gives each subgroup at least
@@ -233,11 +251,11 @@ bool use_subgroup_form(const SubgroupForm& f) {
 // (122 -> 216 registers; it reads at the floor from 32768 without; with 4 keys per block, 128
 // registers, level). $WEBATTN_SPLIT_KV_PREFETCH=on|off forces it, for tests and measurements.
 constexpr uint32_t kPrefetchBlocks = 6;
-bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv, uint32_t target) {
+bool prefetch(const CallShape& sh, const SubgroupForm& f, const std::string& kv, const Chunking& ch) {
   if (const std::string v = prefetch_env(); !v.empty()) return v == "on";
   if (kv == "kv_f32") return false;
-  const uint32_t chunk = split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target);
-  return chunk >= kPrefetchBlocks * kSubgroupsPerWorkgroup * f.ki * f.kg;
+  const uint32_t chunk = chunk_len(sh.max_context, sh.cache.kv_heads, ch);
+  return chunk >= kPrefetchBlocks * f.nsg * f.ki * f.kg;
 }
 
 gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::string& kv, const std::string& extra,
@@ -249,12 +267,18 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   // log units: probabilities stay below e^8 ~ 2981); $WEBATTN_SPLIT_KV_RESCALE=always rescales
   // every block, for A/B measurements.
   const bool lazy = rescale_env() != "always";
+  // ONE_PASS: the merge's threads per (row, vec4) item and chunks per step of loads (MB: 8, fewer
+  // where the parts leave each at most a few of kOnePassChunks' chunks, to spare registers).
+  const uint32_t items = f.g * d4, wg = f.nsg * f.w;
+  const uint32_t parts = items != 0 && wg > items ? wg / items : 1;
+  const uint32_t mb = std::clamp(16 / parts, 1u, 8u);
   return {"split_kv_decode_subgroup",
           {"attention_params", kv, one_pass ? "split_kv_subgroup_one_pass" : "split_kv_subgroup_two_pass"},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
               (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
-              c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", kSubgroupsPerWorkgroup) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
-              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", f.rb) + lane_sum_wgsl(f) + extra,
+              c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", f.nsg) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
+              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", merge_rows_per_round(f, d4)) + c("PARTS", parts) + c("PARTS_SH", parts > 1 ? wg : 1) + c("MB", mb) +
+              lane_sum_wgsl(f) + extra,
           {}};
 }
 
@@ -286,26 +310,35 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
 // The target workgroup count: the tuning's, or by the form of the first pass (Tuning's 0):
 // measured on the H200 for the subgroup form (session 9: 512 within 1% of the best of 512 ..
 // 2048 at every context, 1024 up to 19% slower), on the H100 for the tile form.
+// With nsg subgroups per workgroup instead of kSubgroupsPerWorkgroup, the subgroup form's target
+// scales by kSubgroupsPerWorkgroup / nsg and its chunk bounds by nsg / kSubgroupsPerWorkgroup: as
+// many subgroups in all, each walking as many keys.
 constexpr uint32_t kSubgroupFormWorkgroups = 512, kTileFormWorkgroups = 1024;
-uint32_t target_workgroups(const Settings& st, bool subgroup_form) {
-  if (st.split_kv_workgroups) return st.split_kv_workgroups;
-  return subgroup_form ? kSubgroupFormWorkgroups : kTileFormWorkgroups;
+Chunking chunking_of(const Settings& st, bool subgroup_form, uint32_t nsg = kSubgroupsPerWorkgroup) {
+  const uint32_t times = subgroup_form ? std::max(1u, nsg / kSubgroupsPerWorkgroup) : 1u;
+  const uint32_t target = st.split_kv_workgroups ? st.split_kv_workgroups
+                          : !subgroup_form       ? kTileFormWorkgroups
+                                                 : std::max(1u, kSubgroupFormWorkgroups / times);
+  return {target, kMaxChunk * times, 32 * times};
 }
 
-uint64_t most_chunks(const CallShape& sh, const Settings& st) {
+// The most chunks any step of the call / plan can have under any of `cuts` (its partial states
+// are reserved once).
+uint64_t most_chunks(const CallShape& sh, const Settings& st, const std::vector<Chunking>& cuts) {
   uint64_t most = 1;
-  // Tuning's 0 (by form): reserve for either form's target.
-  const std::vector<uint32_t> targets =
-      st.split_kv_workgroups ? std::vector<uint32_t>{st.split_kv_workgroups}
-                             : std::vector<uint32_t>{kSubgroupFormWorkgroups, kTileFormWorkgroups};
   const uint32_t shortest = st.window_left != 0 ? std::min(sh.min_context, sh.seq_len) : sh.min_context;
   // When the merge pass takes the step's own keys (fuse_update) the chunks span S keys fewer:
   // a shorter span can have more chunks (C = 65537 had 410, its span 65536 has 512).
   const uint32_t lo = shortest > sh.seq_len ? shortest - sh.seq_len : 1u;
-  for (uint32_t target : targets)
+  for (const Chunking& ch : cuts)
     for (uint32_t len = std::max(lo, 1u); len <= sh.max_context; ++len)
-      most = std::max<uint64_t>(most, n_chunks(len, split_kv_chunk_len(len, sh.cache.kv_heads, target)));
+      most = std::max<uint64_t>(most, n_chunks(len, chunk_len(len, sh.cache.kv_heads, ch)));
   return most;
+}
+// Either form at kSubgroupsPerWorkgroup: at least as many chunks as any other subgroup count
+// (fewer workgroups wanted, longer chunks allowed), so this bounds every call of the plan.
+uint64_t most_chunks(const CallShape& sh, const Settings& st) {
+  return most_chunks(sh, st, {chunking_of(st, true), chunking_of(st, false)});
 }
 
 // The one-pass form's counters and partial states live in a buffer of their own
@@ -320,15 +353,76 @@ uint64_t one_pass_bytes(const CallShape& sh, uint64_t chunks) {
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * chunks * sh.rows();
   return uint64_t{sh.cache.kv_heads} * 4 + partials * 8 + partials * (sh.cache.head_dim / 4) * 16;
 }
-std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary&) {
+
+// Subgroups per workgroup of the subgroup form (NSG). For one token, so that one dispatch runs
+// with few chunks per kv head (their partial states are what the merging workgroup reads): the
+// first of 8 and 16 subgroups whose chunks per kv head (chunks as many times longer: the same
+// subgroups in all, each walking as many keys) are 8 to 16 over the call (plan), else
+// kSubgroupsPerWorkgroup (one pass where that gives at most kOnePassChunks, as before); where the
+// device takes workgroups that large. H200, llama3-8b heads, per call, the previous rule (4; one
+// dispatch up to 512 keys) -> this one, f16 / f32 cache (bench/RESULTS.md, session 13): C = 512
+// 10.4 -> 9.1 / 10.6 -> 9.4 us (8 subgroups), 1024 11.7 -> 10.1 / 12.1 -> 10.7 (8), 2048 13.8 ->
+// 12.6 / 14.4 -> 13.8 (16), 4096 15.6 -> 14.8 / 16.4 -> 16.9 (16), 8192 19.2 -> 18.3 / 29.2 -> 28.6,
+// 16384 30.8 -> 29.4 (f16); 256 stays at 4 (8.1 us; 8 subgroups 8.6); 32768 (32 chunks at 16
+// subgroups: 45.8 -> 53.4 forced) two dispatches at 4. $WEBATTN_SPLIT_KV_SUBGROUPS forces a count
+// (4 to 32), for tests and measurements.
+constexpr uint32_t kMinOnePassChunks = 8;
+uint32_t subgroups_env() { return pow2_env("WEBATTN_SPLIT_KV_SUBGROUPS", kSubgroupsPerWorkgroup, 32); }
+// Why a workgroup of nsg subgroups of the form cannot run on the device ("" if it can).
+std::string subgroups_why_not(const SubgroupForm& form, uint32_t d4, uint32_t nsg, const AdapterSummary& dev) {
+  const uint32_t limit =
+      std::min(dev.limits.max_compute_invocations_per_workgroup, dev.limits.max_compute_workgroup_size_x);
+  if (uint64_t{nsg} * form.w > limit)
+    return std::to_string(nsg) + " subgroups of " + std::to_string(form.w) + " lanes exceed the device's " +
+           std::to_string(limit) + " invocations per workgroup";
+  SubgroupForm f = form;
+  f.nsg = nsg;
+  // The one-pass prelude's arrays are the larger (its merge's).
+  const uint64_t bytes = workgroup_bytes(subgroup_spec(f, d4, "kv_f32", "", false, false, true));
+  if (bytes > dev.limits.max_compute_workgroup_storage_size)
+    return std::to_string(nsg) + " subgroups need " + std::to_string(bytes) + " bytes of workgroup memory, over the device's " +
+           std::to_string(dev.limits.max_compute_workgroup_storage_size);
+  return "";
+}
+uint32_t subgroups_per_workgroup(const CallShape& sh, const Settings& st, const AdapterSummary& dev,
+                                 const SubgroupForm& form) {
+  const uint32_t d4 = sh.cache.head_dim / 4;
+  if (const uint32_t forced = subgroups_env()) {
+    if (form.why_not.empty())
+      if (const std::string why = subgroups_why_not(form, d4, forced, dev); !why.empty())
+        throw ConfigError("WEBATTN_SPLIT_KV_SUBGROUPS=" + std::to_string(forced) + ": " + why);
+    return forced;
+  }
+  if (!form.why_not.empty() || sh.seq_len != 1 || passes_env() == "two" || update_env() == "separate")
+    return kSubgroupsPerWorkgroup;
+  for (uint32_t nsg : {2 * kSubgroupsPerWorkgroup, 4 * kSubgroupsPerWorkgroup}) {
+    if (!subgroups_why_not(form, d4, nsg, dev).empty()) break;
+    const Chunking ch = chunking_of(st, true, nsg);
+    // The longest context's count first: long calls are decided without the walk over every length.
+    const uint64_t last = n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch));
+    if (last < kMinOnePassChunks || last > kOnePassChunks) continue;
+    const uint64_t most = most_chunks(sh, st, {ch});
+    if (most >= kMinOnePassChunks && most <= kOnePassChunks) return nsg;
+  }
+  return kSubgroupsPerWorkgroup;
+}
+
+std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
   const uint64_t most = most_chunks(sh, st);
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * most * sh.rows();
   std::vector<Scratch> s{{"split_kv partial o", partials * (sh.cache.head_dim / 4) * 16},
                          {"split_kv partial m,l", partials * 8}};
-  // Reserved where one pass may run (forced, or the default's chunk count).
+  // Reserved where one pass may run (forced, or the default's chunk count), sized as one_pass() decides.
   const std::string passes = passes_env();
-  if (sh.seq_len == 1 && (passes == "one" || (passes.empty() && most <= kOnePassChunks)))
-    s.push_back({kOnePass, one_pass_bytes(sh, most)});
+  if (sh.seq_len == 1 && passes != "two") {
+    const Chunking ch =
+        chunking_of(st, true, subgroups_per_workgroup(sh, st, dev, subgroup_form(sh, dev, dev.subgroups)));
+    const uint64_t last = n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch));
+    if (passes == "one" || last <= kOnePassChunks) {
+      const uint64_t one = most_chunks(sh, st, {ch});
+      if (passes == "one" || one <= kOnePassChunks) s.push_back({kOnePass, one_pass_bytes(sh, one)});
+    }
+  }
   return s;
 }
 
@@ -375,16 +469,17 @@ std::string one_pass_why_not(const PrepareInputs& in, bool subgroup, uint64_t mo
            std::to_string(in.device.limits().max_storage_buffer_binding_size);
   return "";
 }
-bool one_pass(const PrepareInputs& in, bool subgroup) {
+bool one_pass(const PrepareInputs& in, bool subgroup, uint32_t nsg) {
   const std::string v = passes_env();
   if (v == "two" || (v.empty() && update_env() == "separate")) return false;
   // The longest context's count first: long calls are decided without the walk over every length.
   const CallShape& sh = in.shape;
-  const uint32_t target = target_workgroups(in.settings, true);
+  const Chunking ch = chunking_of(in.settings, true, nsg);
   if (v.empty() && subgroup &&
-      n_chunks(sh.max_context, split_kv_chunk_len(sh.max_context, sh.cache.kv_heads, target)) > kOnePassChunks)
+      n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch)) >
+          kOnePassChunks)
     return false;
-  const uint64_t most = most_chunks(sh, in.settings);
+  const uint64_t most = most_chunks(sh, in.settings, {ch});
   if (v.empty() && subgroup && most > kOnePassChunks) return false;
   const std::string why = one_pass_why_not(in, subgroup, most);
   if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
@@ -401,7 +496,8 @@ Passes passes_of(const PrepareInputs& in) {
   Passes p;
   p.form = subgroup_form(in.shape, in.device.adapter(), in.device.has_subgroups());
   p.subgroup = use_subgroup_form(p.form);
-  p.one_pass = one_pass(in, p.subgroup);
+  p.form.nsg = subgroups_per_workgroup(in.shape, in.settings, in.device.adapter(), p.form);
+  p.one_pass = one_pass(in, p.subgroup, p.form.nsg);
   p.fused = !p.one_pass && fuse_update_in_merge(in);
   return p;
 }
@@ -464,7 +560,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const Passes plan = passes_of(in);
   const SubgroupForm& form = plan.form;
   const bool subgroup = plan.subgroup;
-  const uint32_t target = target_workgroups(in.settings, subgroup);
+  const Chunking cut = chunking_of(in.settings, subgroup, form.nsg);
   const gpu::Buffer& part_o = in.workspace.at("split_kv partial o");
   const gpu::Buffer& part_ml = in.workspace.at("split_kv partial m,l");
   // Non-causal rows share one range only without a window (its start moves with the row).
@@ -486,9 +582,9 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const Settings st = in.settings;
   const bool fused = plan.fused;
   // FUSED: the chunks end at input_pos (the merge takes the step's own keys); there may be none.
-  const auto chunking = [target, st, fused](KernelParams& prm) {
+  const auto chunking = [cut, st, fused](KernelParams& prm) {
     const uint32_t span = (fused ? prm.input_pos : prm.context_len) - first_visible_key(st, prm.input_pos);
-    prm.chunk_len = split_kv_chunk_len(span, prm.kv_heads, target);
+    prm.chunk_len = chunk_len(span, prm.kv_heads, cut);
     prm.n_chunks = n_chunks(span, prm.chunk_len);
   };
   std::vector<PreparedPass> passes;
@@ -520,7 +616,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                           {"v_new", in.op.v_new.dtype()}}) +
         sinks_wgsl(st, 10) + lse_wgsl(st, 11);
     passes.push_back(make_pass(
-        in.device, subgroup_spec(form, d4, in.kv, extra1, false, prefetch(sh, form, in.kv, target), true), named,
+        in.device, subgroup_spec(form, d4, in.kv, extra1, false, prefetch(sh, form, in.kv, cut), true), named,
         split_grid));
     passes.back().owned = std::move(sinks);
     return passes;
@@ -528,7 +624,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const std::string extra = variants + activations_wgsl({{"q", in.op.q.dtype()}});
   passes.push_back(make_pass(
       in.device,
-      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, target), false)
+      subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, cut), false)
                               : spec(padded_rows(rows), d4, reduce_prelude(in.device), in.kv, extra, same_vis, fused),
       split_named, split_grid, windows));
 
@@ -592,6 +688,10 @@ PreparedPass split_kv_merge_pass(const PrepareInputs& in, const gpu::Buffer& par
 }
 
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups) {
+  return split_kv_chunk_len(context_len, kv_heads, target_workgroups, kMaxChunk, 32);
+}
+uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups, uint32_t max_chunk,
+                            uint32_t min_chunk) {
   const uint64_t per_wg = (uint64_t{context_len} * kv_heads + target_workgroups - 1) / target_workgroups;
   // Chunks are capped at kMaxChunk keys (many more tiles per workgroup serialise), but a
   // long context may use up to context_len / kCapChunksPerHead keys per chunk, so it keeps
@@ -599,8 +699,9 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
   // the reduce pass slow). With the kv-head-fastest workgroup order of split_kv_decode,
   // measured on the H100 (bench/results/2026-11-25-h100-splitkv): C = 32768 f32 110 vs
   // 115 us, f16 90 vs 95 us; C = 131072 f32 379 vs 407 us per call.
-  const uint64_t cap = std::max<uint64_t>(kMaxChunk, (uint64_t{context_len} / kCapChunksPerHead + 31) / 32 * 32);
-  return static_cast<uint32_t>(std::clamp<uint64_t>((per_wg + 31) / 32 * 32, 32, cap));
+  const uint64_t cap = std::max<uint64_t>(max_chunk, (uint64_t{context_len} / kCapChunksPerHead + 31) / 32 * 32);
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>((per_wg + 31) / 32 * 32, min_chunk, std::max<uint64_t>(cap, min_chunk)));
 }
 
 void check_split_kv_switches() {
@@ -613,6 +714,7 @@ void check_split_kv_switches() {
   prefetch_env();
   passes_env();
   merge_threads_env();
+  subgroups_env();
 }
 
 extern const AlgorithmEntry split_kv_entry{Algorithm::SplitKvDecode, "split-kv", auto_rank, supports, scratch,

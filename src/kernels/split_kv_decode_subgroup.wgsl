@@ -247,16 +247,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   workgroupBarrier();
   let base = (kvh * p.n_chunks + chunk) * g;
   for (var r0: u32 = 0u; r0 < ROWS; r0 = r0 + RB) {
-    for (var rr: u32 = 0u; rr < RB; rr = rr + 1u) {
-      let r = r0 + rr;
-      var mr: f32 = LOWEST;
-      for (var s: u32 = 0u; s < NSG; s = s + 1u) {
-        mr = max(mr, m_sh[s * ROWS + r]);
-      }
-      let w_own = exp(m_sh[sg * ROWS + r] - mr);
-      if (kg == 0u) {
-        for (var i: u32 = 0u; i < DL; i = i + 1u) {
-          o_sh[(sg * RB + rr) * D4 + kl + LK * i] = acc[r * DL + i] * w_own;
+    // Every row, so that acc is indexed by constants (a round's row as an index put acc in local
+    // memory where RB < ROWS on the H200: session 13); only the round's rows are stored.
+    for (var r: u32 = 0u; r < ROWS; r = r + 1u) {
+      if (r >= r0 && r < r0 + RB) {
+        var mr: f32 = LOWEST;
+        for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+          mr = max(mr, m_sh[s * ROWS + r]);
+        }
+        let w_own = exp(m_sh[sg * ROWS + r] - mr);
+        if (kg == 0u) {
+          for (var i: u32 = 0u; i < DL; i = i + 1u) {
+            o_sh[(sg * RB + r - r0) * D4 + kl + LK * i] = acc[r * DL + i] * w_own;
+          }
         }
       }
     }

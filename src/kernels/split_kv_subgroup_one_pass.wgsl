@@ -94,10 +94,9 @@ struct Merged {
   pending: bool,  // a word read was still 0 (not visible yet): read again with `wait`
 }
 
-// Chunks merged per step: their words are loaded together before any is used, so a step costs one
-// round trip to L2 rather than one per chunk (H200, session 12: a loop of one chunk per step made
-// the merge ~0.27 us per chunk, C = 4096 15.5 -> 49.6 us per call).
-const MB: u32 = 8u;
+// MB (generated): chunks merged per step: their words are loaded together before any is used, so a
+// step costs one round trip to L2 rather than one per chunk (H200, session 12: a loop of one chunk
+// per step made the merge ~0.27 us per chunk, C = 4096 15.5 -> 49.6 us per call).
 
 // A state's weight against the max `ref`: exp(m - ref), but 1 where both are no_key() (MASK: a chunk
 // or running state with no visible key, whose sums are 0; exp(-inf + inf) would be NaN).
@@ -108,24 +107,29 @@ fn weight(m: f32, ref_m: f32) -> f32 {
   return exp(m - ref_m);
 }
 
-// Row r's head-dim vec4 i over the n chunks (m, l of chunk c at entry first + c * g), with
-// log-sum-exp weights as split_kv_reduce.wgsl, but online (MB chunks a step: a running max, the sums
-// rescaled when it moves); S = 1. The sink joins the max and the denominator at the end, through
-// exp_diff as in split_kv_reduce (a dominant sink leaves every chunk's weight tiny: kept exact).
-fn merge_row(first: u32, g: u32, i: u32, sink: f32, wait: bool) -> Merged {
-  var m_run: f32 = LOWEST;
+fn no_state() -> f32 {
   if (MASK) {
-    m_run = no_key();
+    return no_key();
   }
+  return LOWEST;
+}
+
+// Row r's head-dim vec4 i over chunks part, part + parts, ... (m, l of chunk c at entry first + c * g),
+// with log-sum-exp weights as split_kv_reduce.wgsl, but online (MB chunks a step: a running max, the
+// sums rescaled when it moves); S = 1. The sink joins in finish_row.
+fn merge_row(first: u32, g: u32, i: u32, part: u32, wait: bool) -> Merged {
+  let parts = PARTS;
+  var m_run: f32 = no_state();
   var o: vec4<f32> = vec4<f32>(0.0);
   var l: f32 = 0.0;
   var low: u32 = 0xffffffffu;  // the smallest word read: 0 if any was not visible yet
-  for (var c0: u32 = 0u; c0 < p.n_chunks; c0 = c0 + MB) {
+  let n = (p.n_chunks + parts - 1u - part) / parts;  // this part's chunks
+  for (var c0: u32 = 0u; c0 < n; c0 = c0 + MB) {
     var wm: array<u32, MB> = array<u32, MB>();
     var wl: array<u32, MB> = array<u32, MB>();
     var wo: array<vec4<u32>, MB> = array<vec4<u32>, MB>();
     for (var k: u32 = 0u; k < MB; k = k + 1u) {
-      let j = first + min(c0 + k, p.n_chunks - 1u) * g;  // past the last chunk: the last again, weight 0 below
+      let j = first + (part + min(c0 + k, n - 1u) * parts) * g;  // past the part's last chunk: the last again, weight 0 below
       wm[k] = part_word(ml0() + 2u * j, wait);
       wl[k] = part_word(ml0() + 2u * j + 1u, wait);
       let o4 = o0() + 4u * (j * D4 + i);
@@ -134,7 +138,7 @@ fn merge_row(first: u32, g: u32, i: u32, sink: f32, wait: bool) -> Merged {
     var bm: f32 = m_run;
     for (var k: u32 = 0u; k < MB; k = k + 1u) {
       low = min(low, min(min(wm[k], wl[k]), min(min(wo[k].x, wo[k].y), min(wo[k].z, wo[k].w))));
-      if (c0 + k < p.n_chunks) {
+      if (c0 + k < n) {
         bm = max(bm, value_of(wm[k]));
       }
     }
@@ -143,62 +147,103 @@ fn merge_row(first: u32, g: u32, i: u32, sink: f32, wait: bool) -> Merged {
     l = l * a;
     m_run = bm;
     for (var k: u32 = 0u; k < MB; k = k + 1u) {
-      if (c0 + k < p.n_chunks) {
+      if (c0 + k < n) {
         let wt = weight(value_of(wm[k]), bm);
         l = l + wt * value_of(wl[k]);
         o = o + wt * vec4<f32>(value_of(wo[k].x), value_of(wo[k].y), value_of(wo[k].z), value_of(wo[k].w));
       }
     }
   }
-  var m_all: f32 = m_run;
+  return Merged(o, l, m_run, low == 0u);
+}
+
+// Row r's head-dim vec4 i of the output (and its LSE) from its merged state. The sink joins the max
+// and the denominator here, through exp_diff as in split_kv_reduce (a dominant sink leaves every
+// chunk's weight tiny: kept exact).
+fn finish_row(kvh: u32, g: u32, r: u32, i: u32, res: Merged) {
+  let h = kvh * g + r;
+  var shift: f32 = 0.0;
+  if (ALIBI) {
+    let slope = alibi_slope(h);
+    shift = alibi_offset(slope, alibi_ref_key(slope, 0u), 0u);
+  }
+  var o: vec4<f32> = res.o;
+  var l: f32 = res.l;
+  var m_all: f32 = res.m;
   if (SINKS) {
-    m_all = max(m_run, sink);  // the sink is one more logit of the row
-    let f = exp_diff(m_run, m_all);
+    var sink: f32 = sink_logit(h);
+    if (ALIBI) {
+      sink = sink - shift;
+    }
+    m_all = max(res.m, sink);  // the sink is one more logit of the row
+    let f = exp_diff(res.m, m_all);
     o = o * f;
     l = l * f + exp(sink - m_all);  // in the denominator only: a sink has no value
   }
-  return Merged(o, l, m_all, low == 0u);
+  // no key and no sink (bits: NaN-safe)
+  let empty = MASK && bitcast<u32>(m_all) == bitcast<u32>(no_key());
+  var o_row: vec4<f32> = o / l;
+  if (empty) {
+    o_row = vec4<f32>(0.0);
+  }
+  out[h * D4 + i] = out_pack(o_row);
+  if (LSE && i == 0u) {
+    var lse_row: f32 = m_all + log(l);
+    if (ALIBI) {
+      lse_row = lse_row + shift;
+    }
+    if (empty) {
+      lse_row = no_key();
+    }
+    write_lse(h, lse_row);
+  }
 }
+
+// PARTS (generated: max(1, WG / (g D4))): where the workgroup has more threads than the head has
+// (row, vec4) items, the chunks are dealt out to PARTS threads per item (chunk c to part c % PARTS),
+// each merging its share, and the parts' states are merged through workgroup memory: fewer steps of
+// loads in a row.
+var<workgroup> part_m_sh: array<f32, PARTS_SH>;
+var<workgroup> part_l_sh: array<f32, PARTS_SH>;
+var<workgroup> part_o_sh: array<vec4<f32>, PARTS_SH>;
 
 fn merge_chunks(kvh: u32, t: u32) {
   let g = p.q_heads / p.kv_heads;
+  let items = g * D4;
   let first0 = kvh * p.n_chunks * g;
-  for (var x: u32 = t; x < g * D4; x = x + WG) {
-    let r = x / D4;
-    let i = x % D4;
-    let h = kvh * g + r;
-    var shift: f32 = 0.0;
-    if (ALIBI) {
-      let slope = alibi_slope(h);
-      shift = alibi_offset(slope, alibi_ref_key(slope, 0u), 0u);
-    }
-    var sink: f32 = 0.0;
-    if (SINKS) {
-      sink = sink_logit(h);
-      if (ALIBI) {
-        sink = sink - shift;
+  if (PARTS == 1u) {
+    for (var x: u32 = t; x < items; x = x + WG) {
+      var res = merge_row(first0 + x / D4, g, x % D4, 0u, false);
+      if (res.pending) {
+        res = merge_row(first0 + x / D4, g, x % D4, 0u, true);
       }
+      finish_row(kvh, g, x / D4, x % D4, res);
     }
-    var res = merge_row(first0 + r, g, i, sink, false);
-    if (res.pending) {
-      res = merge_row(first0 + r, g, i, sink, true);
-    }
-    // no key and no sink (bits: NaN-safe)
-    let empty = MASK && bitcast<u32>(res.m) == bitcast<u32>(no_key());
-    var o_row: vec4<f32> = res.o / res.l;
-    if (empty) {
-      o_row = vec4<f32>(0.0);
-    }
-    out[h * D4 + i] = out_pack(o_row);
-    if (LSE && i == 0u) {
-      var lse_row: f32 = res.m + log(res.l);
-      if (ALIBI) {
-        lse_row = lse_row + shift;
+  } else {
+    // items * PARTS <= WG: at most one (item, part) per thread
+    if (t < items * PARTS) {
+      var res = merge_row(first0 + (t % items) / D4, g, t % D4, t / items, false);
+      if (res.pending) {
+        res = merge_row(first0 + (t % items) / D4, g, t % D4, t / items, true);
       }
-      if (empty) {
-        lse_row = no_key();
+      part_m_sh[t] = res.m;
+      part_l_sh[t] = res.l;
+      part_o_sh[t] = res.o;
+    }
+    workgroupBarrier();
+    if (t < items) {
+      var bm: f32 = no_state();
+      for (var k: u32 = 0u; k < PARTS; k = k + 1u) {
+        bm = max(bm, part_m_sh[k * items + t]);
       }
-      write_lse(h, lse_row);
+      var o: vec4<f32> = vec4<f32>(0.0);
+      var l: f32 = 0.0;
+      for (var k: u32 = 0u; k < PARTS; k = k + 1u) {
+        let wt = weight(part_m_sh[k * items + t], bm);
+        l = l + wt * part_l_sh[k * items + t];
+        o = o + wt * part_o_sh[k * items + t];
+      }
+      finish_row(kvh, g, t / D4, t % D4, Merged(o, l, bm, false));
     }
   }
   storageBarrier();  // every read above is done before any word is zeroed (storage memory: not only execution)
