@@ -448,7 +448,9 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
 // per kv head reads all of that head's partial states (and zeroes them), which grows with the chunk
 // count. H200, llama3-8b heads (bench/RESULTS.md, session 12), per call, two -> one dispatch: C = 512
 // (16 chunks) f16 10.7 -> 10.2 us, f32 11.0 -> 10.5, the 32-layer f16 step 348.7 -> 313.5; C = 2048
-// (64 chunks) 13.8 -> 24.3, 4096 15.6 -> 25.9, 131072 139.3 -> 151.7.
+// (64 chunks) 13.8 -> 24.3, 4096 15.6 -> 25.9, 131072 139.3 -> 151.7. With 8 or 16 subgroups per
+// workgroup (subgroups_per_workgroup(): longer chunks) one dispatch reaches 16384 keys there (session 13;
+// 32 chunks at 16 subgroups, C = 32768, 45.8 -> 53.4 forced).
 // $WEBATTN_SPLIT_KV_PASSES=two forces the merge dispatch (split_kv_reduce), =one the one pass at any
 // chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
 // ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.

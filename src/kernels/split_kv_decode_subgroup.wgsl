@@ -22,7 +22,8 @@
 //      of the row sum, added over the row's lanes once at the chunk's end. H200 (session 10):
 //      f32 1.7-2.1% faster from C = 16384, f16 within 1% (bench/RESULTS.md).
 // At the chunk's end the NSG subgroups are merged in workgroup memory with log-sum-exp
-// weights. H200 (bench/RESULTS.md, session 9): 94 registers with the f16 cache against the
+// weights. NSG is 4, or 8 or 16 with chunks as many times longer where that lets one dispatch
+// run with 8 to 16 chunks per kv head (split_kv.cpp, subgroups_per_workgroup; session 13). H200 (bench/RESULTS.md, session 9): 94 registers with the f16 cache against the
 // tile form's 150, which fits 5-6 workgroups per SM instead of 3; llama3-8b C = 131072 in 153
 // instead of 302 us (f16 cache), 251 instead of 328 (f32: 99% of the read floor). Key groups
 // (KG > 1, below) serve head dims below 4 W: llama3.2-1b (D = 64) 2.0-3.4x faster than the
