@@ -9,12 +9,7 @@
 . "$(dirname "$0")/device_lib.sh"  # bin, out, ceilings, kdir, stats
 dec() { timeout 60 "$bin/webattn" bench --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror'; }
 # v PASSES NSG ARGS...: one point under the forced setting ("-" leaves a switch unset)
-v() {
-  local p=$1 n=$2; shift 2
-  ( if [ -n "$p" ]; then export WEBATTN_SPLIT_KV_PASSES=$p; fi
-    if [ -n "$n" ]; then export WEBATTN_SPLIT_KV_SUBGROUPS=$n; fi
-    "$@" )
-}
+v() { forced "$@"; }  # device_lib.sh
 t0=$(date +%s)
 {
 echo "check default: $(timeout 200 "$bin/webattn" check --algorithm split-kv --cases 24 --seed 1301 --no-presets 2>&1 | tr '\r' '\n' | grep -E 'check:|FAIL|worst|rror' | head -6)"

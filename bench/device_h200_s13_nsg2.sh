@@ -4,12 +4,7 @@
 # context under each setting, one fresh process per point.
 . "$(dirname "$0")/device_lib.sh"
 dec() { timeout 60 "$bin/webattn" bench --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror' | awk '{print $5}'; }
-v() {
-  local p=$1 n=$2; shift 2
-  ( if [ -n "$p" ]; then export WEBATTN_SPLIT_KV_PASSES=$p; fi
-    if [ -n "$n" ]; then export WEBATTN_SPLIT_KV_SUBGROUPS=$n; fi
-    "$@" )
-}
+v() { forced "$@"; }  # device_lib.sh
 t0=$(date +%s)
 for s in "one 4 f16" "one 8 f16" "one 16 f16" "two 16 f16" "one 16 f32" "two 4 f16"; do
   set -- $s

@@ -4,12 +4,7 @@
 # of the range (256, 16384, 32768), the f32 cache from 512 to 8192, llama3.2-1b (D = 64, key groups).
 . "$(dirname "$0")/device_lib.sh"
 dec() { timeout 60 "$bin/webattn" bench --prefill 0 --repeats 20 --algorithm split-kv "$@" 2>&1 | grep -E '^decode|rror' | awk '{print $5}'; }
-v() {
-  local p=$1 n=$2; shift 2
-  ( if [ -n "$p" ]; then export WEBATTN_SPLIT_KV_PASSES=$p; fi
-    if [ -n "$n" ]; then export WEBATTN_SPLIT_KV_SUBGROUPS=$n; fi
-    "$@" )
-}
+v() { forced "$@"; }  # device_lib.sh
 # row LABEL PRESET C DTYPE SETTINGS...: each setting "passes/nsg", twice, alternated
 row() {
   local label=$1 preset=$2 C=$3 dt=$4; shift 4

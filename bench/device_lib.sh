@@ -17,3 +17,11 @@ stats() {
   env VKSTATS_DIR=$d VK_LAYER_PATH=$bin/vkstats VK_INSTANCE_LAYERS=VK_LAYER_WEBATTN_vkstats "$@" >/dev/null 2>&1
   grep -o 'Register Count=[0-9]*\|Local Memory Size=[0-9]*\|Shared Memory Size=[0-9]*' "$d/stats.txt" 2>/dev/null | paste -sd' '
 }
+# forced PASSES NSG COMMAND...: COMMAND (a shell function too) with WEBATTN_SPLIT_KV_PASSES / WEBATTN_SPLIT_KV_SUBGROUPS
+# set to PASSES / NSG where those are not empty (session 13).
+forced() {
+  local p=$1 n=$2; shift 2
+  ( if [ -n "$p" ]; then export WEBATTN_SPLIT_KV_PASSES=$p; fi
+    if [ -n "$n" ]; then export WEBATTN_SPLIT_KV_SUBGROUPS=$n; fi
+    "$@" )
+}
