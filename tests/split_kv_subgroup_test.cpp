@@ -394,11 +394,16 @@ TEST(SplitKvSubgroupForm, OnePassWhereChunksAreFew) {
   };
   // 2 kv heads: 4 subgroups per workgroup take 32-key chunks (100 keys: 4 chunks); 8 take 64-key
   // chunks (512 keys: 8, 601: 10); 16 take 128-key chunks (2048 keys: 16; 2101: 17, too many for any).
-  EXPECT_EQ(passes(99), "split_kv_decode_subgroup");
-  EXPECT_EQ(passes(511), "split_kv_decode_subgroup");
-  EXPECT_EQ(passes(600), "split_kv_decode_subgroup");
-  EXPECT_EQ(passes(2047), "split_kv_decode_subgroup");
-  EXPECT_EQ(passes(2100), "split_kv_decode_subgroup split_kv_reduce");
+  // (Where the device takes workgroups that large: the rule falls back to 4, and to two dispatches.)
+  const auto& lim = ctx.adapter().limits;
+  const uint32_t invocations = std::min(lim.max_compute_invocations_per_workgroup, lim.max_compute_workgroup_size_x);
+  const bool roomy = w <= 32 && lim.max_compute_workgroup_storage_size >= 16384;  // D = 4 W, g = 2: < 10 KiB
+  const std::string one = "split_kv_decode_subgroup", two = "split_kv_decode_subgroup split_kv_reduce";
+  EXPECT_EQ(passes(99), one);
+  EXPECT_EQ(passes(511), one);
+  EXPECT_EQ(passes(600), roomy && 8 * w <= invocations ? one : two);
+  EXPECT_EQ(passes(2047), roomy && 16 * w <= invocations ? one : two);
+  EXPECT_EQ(passes(2100), two);
   {
     ScopedEnv env("WEBATTN_SPLIT_KV_PASSES", "one");
     EXPECT_EQ(passes(2100), "split_kv_decode_subgroup");

@@ -455,7 +455,7 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
 // chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
 // ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.
 // `most`: the call's (plan's) most chunks per kv head.
-std::string one_pass_why_not(const PrepareInputs& in, bool subgroup, uint64_t most) {
+std::string one_pass_why_not(const PrepareInputs& in, const SubgroupForm& form, bool subgroup, uint64_t most) {
   const Settings& st = in.settings;
   const uint32_t storage = 7 + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
   const uint32_t limit = in.device.limits().max_storage_buffers_per_shader_stage;
@@ -469,9 +469,14 @@ std::string one_pass_why_not(const PrepareInputs& in, bool subgroup, uint64_t mo
   if (bytes > in.device.limits().max_storage_buffer_binding_size)
     return "its partial states (" + std::to_string(bytes) + " bytes) exceed the device's maxStorageBufferBindingSize " +
            std::to_string(in.device.limits().max_storage_buffer_binding_size);
+  // The merge's arrays (one per invocation) come on top of the first pass's workgroup memory.
+  if (std::string why = subgroups_why_not(form, in.shape.cache.head_dim / 4, form.nsg, in.device.adapter());
+      !why.empty())
+    return why;
   return "";
 }
-bool one_pass(const PrepareInputs& in, bool subgroup, uint32_t nsg) {
+bool one_pass(const PrepareInputs& in, const SubgroupForm& form, bool subgroup) {
+  const uint32_t nsg = form.nsg;
   const std::string v = passes_env();
   if (v == "two" || (v.empty() && update_env() == "separate")) return false;
   // The longest context's count first: long calls are decided without the walk over every length.
@@ -483,7 +488,7 @@ bool one_pass(const PrepareInputs& in, bool subgroup, uint32_t nsg) {
     return false;
   const uint64_t most = most_chunks(sh, in.settings, {ch});
   if (v.empty() && subgroup && most > kOnePassChunks) return false;
-  const std::string why = one_pass_why_not(in, subgroup, most);
+  const std::string why = one_pass_why_not(in, form, subgroup, most);
   if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
   return why.empty();
 }
@@ -499,7 +504,9 @@ Passes passes_of(const PrepareInputs& in) {
   p.form = subgroup_form(in.shape, in.device.adapter(), in.device.has_subgroups());
   p.subgroup = use_subgroup_form(p.form);
   p.form.nsg = subgroups_per_workgroup(in.shape, in.settings, in.device.adapter(), p.form);
-  p.one_pass = one_pass(in, p.subgroup, p.form.nsg);
+  p.one_pass = one_pass(in, p.form, p.subgroup);
+  // The rule's 8 or 16 subgroups serve one dispatch (measured there); two run with 4, as measured.
+  if (!p.one_pass && subgroups_env() == 0) p.form.nsg = kSubgroupsPerWorkgroup;
   p.fused = !p.one_pass && fuse_update_in_merge(in);
   return p;
 }
