@@ -348,6 +348,13 @@ constexpr const char* kOnePass = "split_kv one-pass counters + partial states";
 // One dispatch by default only where the call (plan) has at most kOnePassChunks chunks per kv head
 // (one_pass() below).
 constexpr uint64_t kOnePassChunks = 16;
+// The call's (plan's) most chunks per kv head under `ch` where that may be within kOnePassChunks:
+// the longest context's count first, so long calls are decided without the walk over every length
+// (returned as is where it exceeds kOnePassChunks, unless `exact`).
+uint64_t most_chunks_if_few(const CallShape& sh, const Settings& st, const Chunking& ch, bool exact) {
+  const uint64_t last = n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch));
+  return !exact && last > kOnePassChunks ? last : most_chunks(sh, st, {ch});
+}
 // Words of the one-pass scratch: Hkv counters, then (m, l) and o of every partial state.
 uint64_t one_pass_bytes(const CallShape& sh, uint64_t chunks) {
   const uint64_t partials = uint64_t{sh.cache.kv_heads} * chunks * sh.rows();
@@ -397,11 +404,7 @@ uint32_t subgroups_per_workgroup(const CallShape& sh, const Settings& st, const 
     return kSubgroupsPerWorkgroup;
   for (uint32_t nsg : {2 * kSubgroupsPerWorkgroup, 4 * kSubgroupsPerWorkgroup}) {
     if (!subgroups_why_not(form, d4, nsg, dev).empty()) break;
-    const Chunking ch = chunking_of(st, true, nsg);
-    // The longest context's count first: long calls are decided without the walk over every length.
-    const uint64_t last = n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch));
-    if (last < kMinOnePassChunks || last > kOnePassChunks) continue;
-    const uint64_t most = most_chunks(sh, st, {ch});
+    const uint64_t most = most_chunks_if_few(sh, st, chunking_of(st, true, nsg), false);
     if (most >= kMinOnePassChunks && most <= kOnePassChunks) return nsg;
   }
   return kSubgroupsPerWorkgroup;
@@ -417,11 +420,8 @@ std::vector<Scratch> scratch(const CallShape& sh, const Settings& st, const Adap
   if (sh.seq_len == 1 && passes != "two") {
     const Chunking ch =
         chunking_of(st, true, subgroups_per_workgroup(sh, st, dev, subgroup_form(sh, dev, dev.subgroups)));
-    const uint64_t last = n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch));
-    if (passes == "one" || last <= kOnePassChunks) {
-      const uint64_t one = most_chunks(sh, st, {ch});
-      if (passes == "one" || one <= kOnePassChunks) s.push_back({kOnePass, one_pass_bytes(sh, one)});
-    }
+    const uint64_t one = most_chunks_if_few(sh, st, ch, passes == "one");
+    if (passes == "one" || one <= kOnePassChunks) s.push_back({kOnePass, one_pass_bytes(sh, one)});
   }
   return s;
 }
@@ -476,18 +476,11 @@ std::string one_pass_why_not(const PrepareInputs& in, const SubgroupForm& form, 
   return "";
 }
 bool one_pass(const PrepareInputs& in, const SubgroupForm& form, bool subgroup) {
-  const uint32_t nsg = form.nsg;
   const std::string v = passes_env();
   if (v == "two" || (v.empty() && update_env() == "separate")) return false;
-  // The longest context's count first: long calls are decided without the walk over every length.
-  const CallShape& sh = in.shape;
-  const Chunking ch = chunking_of(in.settings, true, nsg);
-  if (v.empty() && subgroup &&
-      n_chunks(sh.max_context, chunk_len(sh.max_context, sh.cache.kv_heads, ch)) >
-          kOnePassChunks)
-    return false;
-  const uint64_t most = most_chunks(sh, in.settings, {ch});
-  if (v.empty() && subgroup && most > kOnePassChunks) return false;
+  const bool by_rule = v.empty() && subgroup;
+  const uint64_t most = most_chunks_if_few(in.shape, in.settings, chunking_of(in.settings, true, form.nsg), !by_rule);
+  if (by_rule && most > kOnePassChunks) return false;
   const std::string why = one_pass_why_not(in, form, subgroup, most);
   if (!why.empty() && v == "one") throw UnsupportedError("WEBATTN_SPLIT_KV_PASSES=one: " + why);
   return why.empty();

@@ -114,22 +114,21 @@ fn no_state() -> f32 {
   return LOWEST;
 }
 
-// Row r's head-dim vec4 i over chunks part, part + parts, ... (m, l of chunk c at entry first + c * g),
+// Row r's head-dim vec4 i over chunks part, part + PARTS, ... (m, l of chunk c at entry first + c * g),
 // with log-sum-exp weights as split_kv_reduce.wgsl, but online (MB chunks a step: a running max, the
 // sums rescaled when it moves); S = 1. The sink joins in finish_row.
 fn merge_row(first: u32, g: u32, i: u32, part: u32, wait: bool) -> Merged {
-  let parts = PARTS;
   var m_run: f32 = no_state();
   var o: vec4<f32> = vec4<f32>(0.0);
   var l: f32 = 0.0;
   var low: u32 = 0xffffffffu;  // the smallest word read: 0 if any was not visible yet
-  let n = (p.n_chunks + parts - 1u - part) / parts;  // this part's chunks
+  let n = (p.n_chunks + PARTS - 1u - part) / PARTS;  // this part's chunks
   for (var c0: u32 = 0u; c0 < n; c0 = c0 + MB) {
     var wm: array<u32, MB> = array<u32, MB>();
     var wl: array<u32, MB> = array<u32, MB>();
     var wo: array<vec4<u32>, MB> = array<vec4<u32>, MB>();
     for (var k: u32 = 0u; k < MB; k = k + 1u) {
-      let j = first + (part + min(c0 + k, n - 1u) * parts) * g;  // past the part's last chunk: the last again, weight 0 below
+      let j = first + (part + min(c0 + k, n - 1u) * PARTS) * g;  // past the part's last chunk: the last again, weight 0 below
       wm[k] = part_word(ml0() + 2u * j, wait);
       wl[k] = part_word(ml0() + 2u * j + 1u, wait);
       let o4 = o0() + 4u * (j * D4 + i);
