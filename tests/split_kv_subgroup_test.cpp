@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "host_call.hpp"
+#include "internal.hpp"
 #include "test_context.hpp"
 #include "webattn/verify.hpp"
 #include "webattn/webattn.hpp"
@@ -236,6 +237,12 @@ TEST(SplitKvSubgroupForm, OnePassStepsReuseTheirScratch) {
     EXPECT_TRUE(webattn::testing::matches_reference(out.download(), reference::attention(q, k, v, p)));
     EXPECT_TRUE(webattn::testing::same_values(cache.download_keys(), k));
     EXPECT_TRUE(webattn::testing::same_values(cache.download_values(), v));
+    // The merging workgroups store zeros back into every word and counter they used: the next call's
+    // merge tells a word not yet written by its 0.
+    const gpu::Buffer& scratch = sdpa_scratch(sdpa, "split_kv one-pass counters + partial states");
+    const std::vector<uint32_t> words = scratch.download<uint32_t>(scratch.size() / 4);
+    EXPECT_EQ(std::count_if(words.begin(), words.end(), [](uint32_t x) { return x != 0; }), 0)
+        << "words left non-zero in the one-pass scratch of " << words.size();
   }
 }
 

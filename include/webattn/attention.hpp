@@ -260,6 +260,7 @@ class Sdpa {
                      const SdpaOptions& options = {}, const ActivationDTypes& act = {}) const;
 
  private:
+  friend struct detail::Access;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

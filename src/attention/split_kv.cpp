@@ -83,6 +83,7 @@ uint32_t padded_rows(uint32_t rows) {
 struct SubgroupForm {
   uint32_t w = 0, lk = 0, kg = 1, dl = 0, rows = 0, ki = 0, n = 0, vpl = 0, shift = 0, row_bit0 = 0;
   uint32_t nsg = 4;  // subgroups per workgroup (subgroups_per_workgroup())
+  uint32_t merge_bytes = 8192;  // workgroup memory for merging the subgroups' rows (merge_budget())
   uint32_t g = 0;    // query rows per kv head (S = 1: Hq / Hkv)
   std::string why_not;
 };
@@ -91,7 +92,9 @@ constexpr uint32_t kSubgroupsPerWorkgroup = 4;
 // of an f16 cache (its bytes in flight those of 8 f32 keys) took 128 registers and spilled,
 // 5-11% slower per call (8-12% per model step); 32 keys 205 registers, 1.4x slower.
 constexpr uint32_t kMaxLoadsPerLane = 8;
-constexpr uint32_t kMergeBytes = 8192;    // workgroup memory for merging the subgroups' rows
+// Workgroup memory for merging the subgroups' rows at a chunk's end: 8 KiB, or (one pass) what the device
+// leaves (merge_budget()).
+constexpr uint32_t kMergeBytes = 8192;
 
 bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
@@ -183,11 +186,25 @@ SubgroupForm subgroup_form(const CallShape& sh, const AdapterSummary& dev, bool 
   return f;
 }
 
-// Rows per round of the subgroups' merge at a chunk's end (RB), within kMergeBytes.
+uint32_t merge_rows_env() { return pow2_env("WEBATTN_SPLIT_KV_MERGE_ROWS", 1, 32); }
+// Rows per round of the subgroups' merge at a chunk's end (RB), within f.merge_bytes (each round costs two
+// workgroup barriers and a walk over the subgroups' values: H200, session 14: 16 subgroups merging one row a
+// round, 4 rounds, took 2.1 us of a 14.8 us call at C = 4096). $WEBATTN_SPLIT_KV_MERGE_ROWS forces it
+// (at most the rows; the device's workgroup memory still checked).
 uint32_t merge_rows_per_round(const SubgroupForm& f, uint32_t d4) {
+  if (const uint32_t forced = merge_rows_env()) return std::min(forced, f.rows);
   uint32_t rb = 1;
-  while (rb * 2 <= f.rows && uint64_t{f.nsg} * rb * 2 * d4 * 16 <= kMergeBytes) rb *= 2;
+  while (rb * 2 <= f.rows && uint64_t{f.nsg} * rb * 2 * d4 * 16 <= f.merge_bytes) rb *= 2;
   return rb;
+}
+// Threads per (row, vec4) item adding the subgroups' values in the merge at a chunk's end (TPI): as many
+// as the workgroup has for the round's items, at most the subgroups (each adds NSG / TPI values, then the
+// TPI adjacent lanes by shuffles).
+uint32_t merge_threads_per_item(const SubgroupForm& f, uint32_t d4, uint32_t rb) {
+  const uint32_t wg = f.nsg * f.w, items = rb * d4;
+  uint32_t tpi = 1;
+  while (tpi * 2 <= f.nsg && tpi * 2 <= f.w && uint64_t{items} * tpi * 2 <= wg) tpi *= 2;
+  return tpi;
 }
 
 // lane_sum() of the subgroup form: adds each of a lane's N values over the LK lanes of its key group. Transposing
@@ -277,7 +294,7 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
               (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", f.nsg) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
-              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", merge_rows_per_round(f, d4)) + c("PARTS", parts) + c("PARTS_SH", parts > 1 ? wg : 1) + c("MB", mb) +
+              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", merge_rows_per_round(f, d4)) + c("TPI", merge_threads_per_item(f, d4, merge_rows_per_round(f, d4))) + c("PARTS", parts) + c("PARTS_SH", parts > 1 ? wg : 1) + c("MB", mb) +
               lane_sum_wgsl(f) + extra,
           {}};
 }
@@ -391,6 +408,18 @@ std::string subgroups_why_not(const SubgroupForm& form, uint32_t d4, uint32_t ns
            std::to_string(dev.limits.max_compute_workgroup_storage_size);
   return "";
 }
+// One pass: the subgroups' merge takes the workgroup memory the device leaves beside the kernel's other arrays,
+// up to every row in one round (one pass runs few workgroups, at most kOnePassChunks per kv head: their
+// workgroup memory does not limit how many run at once where it counts). H200, session 14: 16 subgroups at
+// g = 4, D = 128 merge in one round with 32 KiB instead of four with 8 KiB.
+uint32_t merge_budget(const SubgroupForm& form, uint32_t d4, const AdapterSummary& dev) {
+  SubgroupForm f = form;
+  f.merge_bytes = 0;  // one row a round: the kernel's other arrays and that row
+  const uint64_t one_row = uint64_t{f.nsg} * d4 * 16;
+  const uint64_t others = workgroup_bytes(subgroup_spec(f, d4, "kv_f32", "", false, false, true)) - one_row;
+  const uint64_t limit = dev.limits.max_compute_workgroup_storage_size;
+  return static_cast<uint32_t>(std::max<uint64_t>(kMergeBytes, limit > others ? limit - others : 0));
+}
 uint32_t subgroups_per_workgroup(const CallShape& sh, const Settings& st, const AdapterSummary& dev,
                                  const SubgroupForm& form) {
   const uint32_t d4 = sh.cache.head_dim / 4;
@@ -498,6 +527,7 @@ Passes passes_of(const PrepareInputs& in) {
   p.subgroup = use_subgroup_form(p.form);
   p.form.nsg = subgroups_per_workgroup(in.shape, in.settings, in.device.adapter(), p.form);
   p.one_pass = one_pass(in, p.form, p.subgroup);
+  if (p.one_pass) p.form.merge_bytes = merge_budget(p.form, in.shape.cache.head_dim / 4, in.device.adapter());
   // The rule's 8 or 16 subgroups serve one dispatch (measured there); two run with 4, as measured.
   if (!p.one_pass && subgroups_env() == 0) p.form.nsg = kSubgroupsPerWorkgroup;
   p.fused = !p.one_pass && fuse_update_in_merge(in);

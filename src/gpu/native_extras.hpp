@@ -5,6 +5,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #ifdef __EMSCRIPTEN__
 #include <webgpu/webgpu.h>
@@ -16,7 +18,9 @@ namespace webattn::gpu::extras {
 
 // Storage for whatever a device descriptor chains (must outlive the request).
 struct DeviceChain {
-  const char* disabled[1] = {nullptr};
+  std::vector<std::string> names;  // $WEBATTN_DAWN_TOGGLES' toggle names (the pointers below point into them)
+  std::vector<const char*> enabled;
+  std::vector<const char*> disabled;
 #ifndef __EMSCRIPTEN__
   WGPUDawnTogglesDescriptor toggles{};
 #endif
@@ -25,6 +29,10 @@ struct DeviceChain {
 // Chains onto `desc` what native Dawn needs for exact timings (the "timestamp_quantization"
 // toggle off; otherwise timestamps are rounded to ~65.5 us). Browser: nothing (Chrome rounds
 // timestamps unless started with --enable-webgpu-developer-features).
+// Native measurement switch: $WEBATTN_DAWN_TOGGLES, a comma-separated list of Dawn toggle names to
+// enable (a leading '-' disables one), e.g. "disable_robustness,disable_workgroup_init": what
+// Dawn's safety transforms cost, measured (bench/RESULTS.md, session 14). Not for production: those
+// two remove bounds clamping and workgroup memory zeroing. Throws ConfigError on an empty name.
 void chain_device_options(WGPUDeviceDescriptor& desc, DeviceChain& storage);
 
 // Recording into a host's command encoder needs the encoder to write each step's parameters

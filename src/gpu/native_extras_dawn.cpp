@@ -1,14 +1,35 @@
 // Native target: the Dawn prebuilt's extensions (see native_extras.hpp).
 #include "gpu/native_extras.hpp"
 
+#include <cstdlib>
+#include <sstream>
+
+#include "webattn/errors.hpp"
+
 namespace webattn::gpu::extras {
 
 void chain_device_options(WGPUDeviceDescriptor& desc, DeviceChain& storage) {
-  storage.disabled[0] = "timestamp_quantization";
+  if (const char* e = std::getenv("WEBATTN_DAWN_TOGGLES"); e && *e) {
+    std::stringstream list(e);
+    for (std::string name; std::getline(list, name, ',');) {
+      if (name.empty() || name == "-") throw ConfigError(std::string("WEBATTN_DAWN_TOGGLES=") + e + ": an empty toggle name");
+      storage.names.push_back(name);
+    }
+  }
+  storage.disabled.push_back("timestamp_quantization");
+  for (const std::string& n : storage.names) {
+    if (n[0] == '-') {
+      storage.disabled.push_back(n.c_str() + 1);
+    } else {
+      storage.enabled.push_back(n.c_str());
+    }
+  }
   storage.toggles.chain.sType = WGPUSType_DawnTogglesDescriptor;
   storage.toggles.chain.next = desc.nextInChain;
-  storage.toggles.disabledToggleCount = 1;
-  storage.toggles.disabledToggles = storage.disabled;
+  storage.toggles.enabledToggleCount = storage.enabled.size();
+  storage.toggles.enabledToggles = storage.enabled.data();
+  storage.toggles.disabledToggleCount = storage.disabled.size();
+  storage.toggles.disabledToggles = storage.disabled.data();
   desc.nextInChain = &storage.toggles.chain;
 }
 

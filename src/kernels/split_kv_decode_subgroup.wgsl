@@ -44,7 +44,8 @@
 // DL = D4 / LK vec4s per lane, KI keys per group per block (at most LK), N = KI * ROWS,
 // VPL = max(N / LK, 1) values per lane after the sums, SHIFT = log2(LK / N) where N < LK (else
 // 0), ROW_BIT0 = the first lane bit that is not the held rows' (1 << (SHIFT + log2(ROWS / VPL))),
-// RB: rows merged per round at the end, lane_sum(): step 3.
+// RB: rows merged per round at the end, TPI: threads per (row, vec4) item adding the subgroups' values in
+// that merge, lane_sum(): step 3.
 // Bytes (the floor): K and V of the context, read once per kv head.
 enable subgroups;
 
@@ -65,6 +66,12 @@ var<workgroup> o_sh: array<vec4<f32>, NSG * RB * D4>;
 struct KvBlock {
   k: array<KvVec4, KI * DL>,
   v: array<KvVec4, KI * DL>,
+}
+
+// One K and one V vec4 (own_kv's).
+struct KvBlockRow {
+  k: KvVec4,
+  v: KvVec4,
 }
 
 fn load_block(blk0: u32, key_end: u32, kvh: u32, kg: u32, kl: u32) -> KvBlock {
@@ -145,6 +152,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       }
     } else {
       cur = load_block(blk0, key_end, kvh, kg, kl);
+    }
+    // ONE_PASS: the block holding the step's own key takes its rows from k_new / v_new (one_pass_start
+    // writes them into the cache in this dispatch; the cache's value there may be the old one). Every j
+    // visited so that cur is indexed by constants.
+    if (ONE_PASS && p.input_pos >= blk0 && p.input_pos < blk0 + KI * KG) {
+      for (var j: u32 = 0u; j < KI; j = j + 1u) {
+        if (blk0 + j * KG + kg == p.input_pos && p.input_pos < key_end && mask_visible(0u, p.input_pos)) {
+          for (var i: u32 = 0u; i < DL; i = i + 1u) {
+            let own = own_kv(kvh, kl + LK * i);
+            cur.k[j * DL + i] = own.k;
+            cur.v[j * DL + i] = own.v;
+          }
+        }
+      }
     }
     var part: array<f32, N> = array<f32, N>();
     for (var j: u32 = 0u; j < KI; j = j + 1u) {
@@ -265,13 +286,34 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       }
     }
     workgroupBarrier();
-    for (var x: u32 = t; x < RB * D4; x = x + WG) {
+    if (TPI == 1u) {
+      for (var x: u32 = t; x < RB * D4; x = x + WG) {
+        let r = r0 + x / D4;
+        if (r < g) {
+          var sum: vec4<f32> = vec4<f32>(0.0);
+          for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+            sum = sum + o_sh[s * RB * D4 + x];
+          }
+          put_o((base + r) * D4 + x % D4, sum);
+        }
+      }
+    } else {
+      // TPI adjacent lanes per (row, vec4) item (RB * D4 * TPI <= WG: one item per thread group), each adding
+      // the subgroups s = j, j + TPI, ...; then their sums by shuffles (every lane takes part: uniform).
+      let x = t / TPI;
+      let j = t % TPI;
       let r = r0 + x / D4;
-      if (r < g) {
-        var sum: vec4<f32> = vec4<f32>(0.0);
-        for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+      let mine = x < RB * D4 && r < g;
+      var sum: vec4<f32> = vec4<f32>(0.0);
+      if (mine) {
+        for (var s: u32 = j; s < NSG; s = s + TPI) {
           sum = sum + o_sh[s * RB * D4 + x];
         }
+      }
+      for (var o: u32 = 1u; o < TPI; o = o * 2u) {
+        sum = sum + subgroupShuffleXor(sum, o);
+      }
+      if (mine && j == 0u) {
         put_o((base + r) * D4 + x % D4, sum);
       }
     }
