@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # H200, 2026-12-01 (session 14), call 4: the new build (one-round merge at a chunk's end; the step's own key patched
 # into its block from k_new / v_new; the merge's o words zeroed by their readers as soon as read) against the
-# previous build (old/webattn) and two ways of taking the own key (bench/onepass_own_key_variants.py, staged as
+# previous build (old/webattn) and two ways of taking the own key (bench/onepass_own_key_variants.py of commit 92d3a43, staged as
 # var/<name>, correct output): readback (written, storageBarrier, read back: the previous way) and inload (per key in
 # load_block). Registers of each; why C=16384 f16 lost in call 3 (PREFETCH off, one row per merge round).
 . "$(dirname "$0")/device_lib.sh"

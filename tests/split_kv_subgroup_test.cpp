@@ -445,6 +445,7 @@ TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
         {"WEBATTN_SPLIT_KV_PASSES", "three", "is not one of one, two"},
         {"WEBATTN_SPLIT_KV_SUBGROUPS", "2", "is not a power of two from 4 to 32"},
         {"WEBATTN_SPLIT_KV_KEY_GROUPS", "3", "is not a power of two from 1 to 32"},
+        {"WEBATTN_SPLIT_KV_MERGE_ROWS", "3", "is not a power of two from 1 to 32"},
         {"WEBATTN_ROW_REDUCE", "row_reduce_warp", "is not one of row_reduce_subgroup32"}}) {
     ScopedEnv env(name, value);
     const std::string msg = webattn::testing::error_of<ConfigError>(

@@ -587,6 +587,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t d4 = sh.cache.head_dim / 4, rows = sh.rows(), kv_heads = sh.cache.kv_heads;
   block_keys_env();  // bad values are refused whichever form runs
   key_groups_env();
+  merge_rows_env();
   rescale_env();
   prefetch_env();
   const Passes plan = passes_of(in);
@@ -746,6 +747,7 @@ void check_split_kv_switches() {
   prefetch_env();
   passes_env();
   merge_threads_env();
+  merge_rows_env();
   subgroups_env();
 }
 

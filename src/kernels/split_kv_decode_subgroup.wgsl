@@ -68,12 +68,6 @@ struct KvBlock {
   v: array<KvVec4, KI * DL>,
 }
 
-// One K and one V vec4 (own_kv's).
-struct KvBlockRow {
-  k: KvVec4,
-  v: KvVec4,
-}
-
 fn load_block(blk0: u32, key_end: u32, kvh: u32, kg: u32, kl: u32) -> KvBlock {
   var b: KvBlock = KvBlock();
   for (var j: u32 = 0u; j < KI; j = j + 1u) {
@@ -152,20 +146,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       }
     } else {
       cur = load_block(blk0, key_end, kvh, kg, kl);
-    }
-    // ONE_PASS: the block holding the step's own key takes its rows from k_new / v_new (one_pass_start
-    // writes them into the cache in this dispatch; the cache's value there may be the old one). Every j
-    // visited so that cur is indexed by constants.
-    if (ONE_PASS && p.input_pos >= blk0 && p.input_pos < blk0 + KI * KG) {
-      for (var j: u32 = 0u; j < KI; j = j + 1u) {
-        if (blk0 + j * KG + kg == p.input_pos && p.input_pos < key_end && mask_visible(0u, p.input_pos)) {
-          for (var i: u32 = 0u; i < DL; i = i + 1u) {
-            let own = own_kv(kvh, kl + LK * i);
-            cur.k[j * DL + i] = own.k;
-            cur.v[j * DL + i] = own.v;
-          }
-        }
-      }
     }
     var part: array<f32, N> = array<f32, N>();
     for (var j: u32 = 0u; j < KI; j = j + 1u) {

@@ -15,10 +15,11 @@
 // after the output cost ~0.75 us of a 13.8 us call at C = 4096); (m, l) words, read by every thread of
 // their row, are zeroed after a storageBarrier.
 // The step's own key (S = 1): the workgroup whose chunk holds input_pos writes k_new / v_new into
-// the cache, and takes that key's K / V rows from k_new / v_new as the cache stores them (own_kv:
-// rounded to f16 in an f16 cache) instead of reading them back (no other workgroup reads the position),
-// so the key passes through the same rules as every other key of a chunk. Reading it back after a
-// storageBarrier cost 0.4 us of a 14.8 us call (H200, C = 4096, session 14).
+// the cache before it reads the chunk (a storageBarrier orders that within the workgroup; no other
+// workgroup reads the position), so the key is read back as the cache holds it (rounded to f16 in
+// an f16 cache) and passes through the same rules as every other key of a chunk. (Taking that key's
+// rows from k_new / v_new instead, patched into its block, saved <= 0.2 us at 2048-4096 keys and cost
+// 4 us at 16384 with PREFETCH: H200, session 14, commit 92d3a43.)
 // Scratch words, one binding: [0, Hkv) the arrival counters, then (m, l) [Hkv, n_chunks, g, 2] from
 // ml0(), then o [Hkv, n_chunks, g, D4, 4] from o0(). Needs a cache in one binding (its windows are
 // not generated here).
@@ -79,8 +80,7 @@ fn part_word(i: u32, wait: bool) -> u32 {
   return w;
 }
 
-// The step's key and value into the cache, where the workgroup's chunk holds input_pos (the chunk's walk
-// takes them from own_kv, so nothing here is read back in this dispatch).
+// The step's key and value into the cache, where the workgroup's chunk holds input_pos.
 fn one_pass_start(kvh: u32, t: u32, key_begin: u32, key_end: u32) {
   if (key_begin <= p.input_pos && p.input_pos < key_end) {
     for (var d: u32 = t; d < D4; d = d + WG) {
@@ -88,12 +88,8 @@ fn one_pass_start(kvh: u32, t: u32, key_begin: u32, key_end: u32) {
       k_cache[dst] = kv_pack(k_new_unpack(k_new[kvh * D4 + d]));
       v_cache[dst] = kv_pack(v_new_unpack(v_new[kvh * D4 + d]));
     }
+    storageBarrier();
   }
-}
-
-// The step's own K and V head-dim vec4 d of kv head kvh, as the cache stores them.
-fn own_kv(kvh: u32, d: u32) -> KvBlockRow {
-  return KvBlockRow(kv_pack(k_new_unpack(k_new[kvh * D4 + d])), kv_pack(v_new_unpack(v_new[kvh * D4 + d])));
 }
 
 struct Merged {

@@ -19,8 +19,4 @@ fn put_ml(i: u32, v: vec2<f32>) {
 
 fn one_pass_start(kvh: u32, t: u32, key_begin: u32, key_end: u32) {}
 
-fn own_kv(kvh: u32, d: u32) -> KvBlockRow {
-  return KvBlockRow();  // ONE_PASS only
-}
-
 fn one_pass_finish(kvh: u32, t: u32) {}
