@@ -204,6 +204,19 @@ TEST(SplitKvSubgroupForm, MoreSubgroupsPerWorkgroup) {
       expect_case_passes(ctx, act, Algorithm::SplitKvDecode, DType::F32, ++seed);
     }
   }
+  // One pass merges every row of the subgroups in one round where the workgroup memory holds them; in
+  // rounds of 1 and 2 rows (g = 4 and 3: a round of a row and a padding row) as on smaller devices.
+  if (8 * w <= limit) {
+    ScopedEnv env_n("WEBATTN_SPLIT_KV_SUBGROUPS", "8");
+    ScopedEnv env_passes("WEBATTN_SPLIT_KV_PASSES", "one");
+    for (const char* rb : {"1", "2"}) {
+      ScopedEnv env_rb("WEBATTN_SPLIT_KV_MERGE_ROWS", rb);
+      SCOPED_TRACE(std::string("WEBATTN_SPLIT_KV_MERGE_ROWS=") + rb);
+      expect_case_passes(ctx, {1, 8, 2, d1, 1200, 1201}, Algorithm::SplitKvDecode, DType::F32, ++seed);
+      expect_case_passes(ctx, {1, 6, 2, d2, 250, 260}, Algorithm::SplitKvDecode, DType::F16, ++seed);
+      expect_case_passes(ctx, bm, Algorithm::SplitKvDecode, DType::F32, ++seed);
+    }
+  }
 }
 
 // One dispatch leaves its scratch as it found it (every partial word and arrival counter back to 0):

@@ -190,7 +190,8 @@ uint32_t merge_rows_env() { return pow2_env("WEBATTN_SPLIT_KV_MERGE_ROWS", 1, 32
 // Rows per round of the subgroups' merge at a chunk's end (RB), within f.merge_bytes (each round costs two
 // workgroup barriers and a walk over the subgroups' values: H200, session 14: 16 subgroups merging one row a
 // round, 4 rounds, took 2.1 us of a 14.8 us call at C = 4096). $WEBATTN_SPLIT_KV_MERGE_ROWS forces it
-// (at most the rows; the device's workgroup memory still checked).
+// (at most the rows; one pass checks it against the device's workgroup memory, a two-pass kernel over
+// the limit fails as Dawn refuses its pipeline).
 uint32_t merge_rows_per_round(const SubgroupForm& f, uint32_t d4) {
   if (const uint32_t forced = merge_rows_env()) return std::min(forced, f.rows);
   uint32_t rb = 1;

@@ -10,9 +10,10 @@ namespace webattn::gpu::extras {
 
 void chain_device_options(WGPUDeviceDescriptor& desc, DeviceChain& storage) {
   if (const char* e = std::getenv("WEBATTN_DAWN_TOGGLES"); e && *e) {
-    std::stringstream list(e);
+    const std::string all(e);
+    std::stringstream list(all + ",");  // every field ends with a comma, the last (empty after a trailing one) too
     for (std::string name; std::getline(list, name, ',');) {
-      if (name.empty() || name == "-") throw ConfigError(std::string("WEBATTN_DAWN_TOGGLES=") + e + ": an empty toggle name");
+      if (name.empty() || name == "-") throw ConfigError("WEBATTN_DAWN_TOGGLES=" + all + ": an empty toggle name");
       storage.names.push_back(name);
     }
   }
