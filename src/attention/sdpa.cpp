@@ -27,11 +27,11 @@ struct Sdpa::Impl {
 };
 
 Sdpa::Sdpa(Context& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
+Sdpa::~Sdpa() = default;
 
 const gpu::Buffer& sdpa_scratch(const Sdpa& s, const std::string& name) {
   return detail::Access::impl(s)->workspace.at(name);
 }
-Sdpa::~Sdpa() = default;
 const Tuning& Sdpa::tuning() const { return impl_->tuning; }
 void Sdpa::set_tuning(const Tuning& tuning) {
   attention::validate_tuning(tuning);

@@ -290,12 +290,13 @@ gpu::ShaderSpec subgroup_spec(const SubgroupForm& f, uint32_t d4, const std::str
   const uint32_t items = f.g * d4, wg = f.nsg * f.w;
   const uint32_t parts = items != 0 && wg > items ? wg / items : 1;
   const uint32_t mb = std::clamp(16 / parts, 1u, 8u);
+  const uint32_t rb = merge_rows_per_round(f, d4);
   return {"split_kv_decode_subgroup",
           {"attention_params", kv, one_pass ? "split_kv_subgroup_one_pass" : "split_kv_subgroup_two_pass"},
           std::string("const FUSED: bool = ") + (fused ? "true" : "false") + ";\nconst LAZY: bool = " +
               (lazy ? "true" : "false") + ";\nconst PREFETCH: bool = " + (prefetch ? "true" : "false") + ";\nconst LAZY_MARGIN: f32 = " + (lazy ? "8.0" : "0.0") + ";\n" + c("D4", d4) + c("ROWS", f.rows) +
               c("W", f.w) + c("LK", f.lk) + c("KG", f.kg) + c("NSG", f.nsg) + c("DL", f.dl) + c("KI", f.ki) + c("N", f.n) +
-              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", merge_rows_per_round(f, d4)) + c("TPI", merge_threads_per_item(f, d4, merge_rows_per_round(f, d4))) + c("PARTS", parts) + c("PARTS_SH", parts > 1 ? wg : 1) + c("MB", mb) +
+              c("VPL", f.vpl) + c("SHIFT", f.shift) + c("ROW_BIT0", f.row_bit0) + c("RB", rb) + c("TPI", merge_threads_per_item(f, d4, rb)) + c("PARTS", parts) + c("PARTS_SH", parts > 1 ? wg : 1) + c("MB", mb) +
               lane_sum_wgsl(f) + extra,
           {}};
 }
