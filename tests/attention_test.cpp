@@ -251,11 +251,55 @@ TEST(FlashProbabilities, TheDefaultAndTheSwitch) {
   }
 }
 
+using webattn::testing::ScopedEnv;
+
+// flash-prefill with the next K tile prefetched into registers (PREFETCH_K) and loaded right before its
+// store, each forced, against the reference: 128-row tiles of 256 threads and 64-row ones of 128, head
+// dims on both sides of the rule's D > 64, prompts of several key tiles (the prefetch crosses tiles),
+// chunked, masked with sinks and an LSE, a split context; and a bad value is a ConfigError.
+TEST(FlashKPrefetch, BothFormsMatchTheReference) {
+  Context& ctx = shared_context();
+  std::vector<Case> cases = {
+      {100, 2, 1, 128, 0, 100},   // 100 keys: 2+ tiles of every width
+      {40, 8, 2, 128, 90, 130},   // chunked prefill, g=4
+      {61, 4, 2, 64, 40, 101},    // D=64 (the rule keeps the prefetch)
+  };
+  Case mix{16, 8, 2, 128, 100, 116};
+  mix.mask = MaskKind::Additive;
+  mix.sinks = {0.5f, -1.0f, 2.0f, 0.0f, 1.0f, -3.0f, 0.25f, 4.0f};
+  mix.lse = true;
+  cases.push_back(mix);
+  uint32_t seed = 1500;
+  for (const char* pf : {"on", "off"}) {
+    ScopedEnv env("WEBATTN_FLASH_PREFETCH_K", pf);
+    // 128-row tiles of 256 threads (K/V tiles wait unpacked) and 64-row ones of 128 (an f16 tile waits packed).
+    for (auto [tx, threads] : {std::pair{8u, 256u}, std::pair{16u, 128u}}) {
+      Tuning t;
+      t.flash_threads_x = tx;
+      t.flash_workgroup_threads = threads;
+      SCOPED_TRACE(std::string("WEBATTN_FLASH_PREFETCH_K=") + pf + ", threads_x " + std::to_string(tx) + ", " +
+                   std::to_string(threads) + " threads");
+      for (size_t i = 0; i < cases.size(); ++i)  // the f16 cache on the first shape
+        for (DType dtype : {DType::F32, DType::F16})
+          if (dtype == DType::F32 || i == 0)
+            expect_close(cases[i], verify::run_case(ctx, cases[i], Algorithm::FlashPrefill, dtype, seed++, &t), dtype);
+    }
+    // A split context (few rows on a long one: chunks merged after), K tiles prefetched within a chunk.
+    ScopedEnv chunks("WEBATTN_FLASH_CHUNKS", "3");
+    const Case split{8, 4, 1, 128, 300, 308};
+    SCOPED_TRACE(std::string("split context, WEBATTN_FLASH_PREFETCH_K=") + pf);
+    expect_close(split, verify::run_case(ctx, split, Algorithm::FlashPrefill, DType::F32, seed++), DType::F32);
+  }
+  ScopedEnv env("WEBATTN_FLASH_PREFETCH_K", "maybe");
+  const std::string msg = webattn::testing::error_of<ConfigError>(
+      [&] { verify::run_case(ctx, cases[0], Algorithm::FlashPrefill, DType::F32, 1); });
+  EXPECT_NE(msg.find("WEBATTN_FLASH_PREFETCH_K=maybe is not one of on, off"), std::string::npos) << msg;
+}
+
 // The planner's rule: 128-row tiles where they still give >= 256 workgroups (64 row blocks x 4
 // kv heads here), 64-row tiles below. Seen through the bits: the two tile shapes sum each row in
 // another order, so the rule's output equals the forced shape's it picked, bit for bit, and
 // differs from the other's somewhere. $WEBATTN_FLASH_THREADS_X forces the rule's choice.
-using webattn::testing::ScopedEnv;
 
 TEST(FlashWideTiles, LongPromptsTakeThemShortOnesDoNot) {
   Context& ctx = shared_context();

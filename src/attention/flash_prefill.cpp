@@ -17,6 +17,7 @@ struct FlashShape {
   uint32_t chunks = 1;     // context chunks per row block (most per call): > 1 = split, merged after
   uint32_t min_tiles = 1;  // key tiles per chunk at least (a call's span may give fewer chunks)
   uint32_t p_w = 0;        // P_SHUFFLE: the subgroup width the probabilities are shuffled in (0: P tile)
+  bool prefetch_k = true;  // PREFETCH_K: the next K tile held in registers through the P.V phase
   uint32_t rows() const { return 4 * (threads / tx); }
 };
 
@@ -51,6 +52,20 @@ std::string tile_regs_wgsl(uint32_t tx) {
          "fn tile_unpack(v: TileVec4) -> vec4<f32> { return v; }\n";
 }
 
+// Whether the next K tile is loaded into registers a phase ahead (PREFETCH_K: issued before the P.V loop,
+// stored after it) or right before it is stored (KNext a placeholder, the loads' latency exposed).
+std::string k_prefetch_wgsl(bool on) {
+  if (on)
+    return "const PREFETCH_K: bool = true;\nalias KNext = array<TileVec4, NL>;\n"
+           "fn k_first(t: u32, kvh: u32, key0: u32) -> KNext { return fetch_tile(t, kvh, key0, false); }\n"
+           "fn k_tile(t: u32, kvh: u32, key0: u32, next: KNext) -> array<TileVec4, NL> { return next; }\n"
+           "fn k_after(t: u32, kvh: u32, key0: u32) -> KNext { return fetch_tile(t, kvh, key0, false); }\n";
+  return "const PREFETCH_K: bool = false;\nalias KNext = u32;\n"
+         "fn k_first(t: u32, kvh: u32, key0: u32) -> KNext { return 0u; }\n"
+         "fn k_tile(t: u32, kvh: u32, key0: u32, next: KNext) -> array<TileVec4, NL> { return fetch_tile(t, kvh, key0, false); }\n"
+         "fn k_after(t: u32, kvh: u32, key0: u32) -> KNext { return 0u; }\n";
+}
+
 // How the P.V loop gets the probabilities (the kernel's P_SHUFFLE): from the threads that
 // computed them by subgroupShuffle (p_w: the subgroup width), or through the P tile in workgroup
 // memory (p_w 0).
@@ -78,7 +93,7 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
           {"attention_params", kv},
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
-              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + p_wgsl(f.p_w) +
+              "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + p_wgsl(f.p_w) + k_prefetch_wgsl(f.prefetch_k) +
               split_wgsl(split) + extra,
           {}};
 }
@@ -109,6 +124,26 @@ uint32_t p_shuffle_width(const AdapterSummary& dev, uint32_t tx) {
                                           : std::string("none")) +
                            ")");
   return can ? w : 0;
+}
+
+// $WEBATTN_FLASH_PREFETCH_K: "on" or "off" forces PREFETCH_K ("" when unset).
+std::string prefetch_k_env() {
+  const char* e = std::getenv("WEBATTN_FLASH_PREFETCH_K");
+  if (!e || !*e) return "";
+  const std::string v(e);
+  if (v == "on" || v == "off") return v;
+  throw ConfigError("WEBATTN_FLASH_PREFETCH_K=" + v + " is not one of on, off");
+}
+
+// PREFETCH_K unless D > 64 with 128-row tiles (TX 8) or 128-thread workgroups: there the prefetched tile's
+// registers cost more than the loads' latency it hides. The 128-row kernel at D=128 sits at 255 registers with
+// 11 more spilled into workgroup memory (the driver's statistics) and runs without the prefetch at 255 with no
+// spill. H200, llama3-8b heads, f32, on / off (bench/RESULTS.md, session 15): S=C=2048 1388 / 1259 us, S=C=128
+// (128 threads) 31.5 / 27.4; kept where it pays: S=C=512 (64-row tiles) 127.8 / 131.0, llama3.2-1b (D=64)
+// S=C=2048 616.9 / 648.9. $WEBATTN_FLASH_PREFETCH_K (on / off) overrides the rule, for tests and measurements.
+bool prefetch_k(const FlashShape& f, uint32_t d4) {
+  if (const std::string v = prefetch_k_env(); !v.empty()) return v == "on";
+  return !(d4 > 16 && (f.tx == 8 || f.threads == 128));
 }
 
 // Keys per tile: `preferred` (options or tuning; 0 = none) when it fits, else the most
@@ -238,6 +273,7 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
 FlashShape call_shape(const CallShape& sh, const Settings& st, const AdapterSummary& dev, uint32_t windows) {
   FlashShape f = tile_shape(dev, sh, st);
   f.threads = workgroup_threads(sh, st, f.tx);
+  f.prefetch_k = prefetch_k(f, sh.cache.head_dim / 4);
   context_chunks(sh, st, dev.limits, windows, f);
   return f;
 }
@@ -308,6 +344,7 @@ void check_flash_prefill_switches() {
   env_choice("WEBATTN_FLASH_THREADS_X", 8, 16);
   chunks_env();
   p_env();
+  prefetch_k_env();
 }
 
 extern const AlgorithmEntry flash_prefill_entry{Algorithm::FlashPrefill, "flash-prefill", auto_rank, supports,

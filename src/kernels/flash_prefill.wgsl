@@ -19,7 +19,9 @@
 //   workgroups),  TX: threads along keys / head dim (16 or 8; TY = WGT / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  P_SHUFFLE, P_W, p_put, p_get and
 //   p_path_all: how the P.V loop gets the probabilities (see p_get below),  TileVec4, tile_load(KvVec4) and
-//   tile_unpack(TileVec4): the form a prefetched K/V tile waits in (see fetch_tile),  SINKS and sink_logit(h): the
+//   tile_unpack(TileVec4): the form a prefetched K/V tile waits in (see fetch_tile),  PREFETCH_K, KNext, k_first,
+//   k_tile and k_after: whether the next K tile is loaded into registers a phase ahead (see the tile loop),
+//   SINKS and sink_logit(h): the
 //   attention sinks, which join each row's denominator after the last tile;  LSE and
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
@@ -173,10 +175,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   // in magnitude (SCALE_AFTER): then it multiplies each finished score, so k * scale cannot
   // overflow where the score does not.
   let qscale = select(p.scale, 1.0, SCALE_AFTER);
-  var k_next: array<TileVec4, NL> = fetch_tile(t, kvh, first_tile * BC, false);
+  // PREFETCH_K: the next K tile waits in registers during the P.V phase (generated k_first / k_tile /
+  // k_after); without it each K tile is loaded right before it is stored (KNext a placeholder).
+  var k_next: KNext = k_first(t, kvh, first_tile * BC);
   for (var tile: u32 = first_tile; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
-    store_tile_scaled(t, k_next, qscale);
+    store_tile_scaled(t, k_tile(t, kvh, key0, k_next), qscale);
     workgroupBarrier();
 
     let v_next = fetch_tile(t, kvh, key0, true);  // in flight during the score phase
@@ -274,7 +278,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     store_tile(t, v_next);
     workgroupBarrier();  // probabilities and the V tile are in place
     if (tile + 1u < n_tiles) {
-      k_next = fetch_tile(t, kvh, key0 + BC, false);  // in flight during the PV phase
+      k_next = k_after(t, kvh, key0 + BC);  // PREFETCH_K: in flight during the PV phase
     }
 
     var o_t: array<vec4<f32>, 4u * DV> = array<vec4<f32>, 4u * DV>();
