@@ -78,6 +78,26 @@ TEST(HardInputs, InfInANewKeyOnlyReachesRowsThatSeeIt) {
   }
 }
 
+// An Inf in a new value reaches only the rows that see its key: a row that cannot see it must not
+// add it even as 0 * Inf (= NaN), which is what a masked P.V loop multiplying by a zeroed
+// probability would do.
+TEST(HardInputs, InfInANewValueOnlyReachesRowsThatSeeIt) {
+  for (Algorithm algo : all_algorithms()) {
+    // value of the last new token (position 7), kv head 0, d 0: only row s=2 sees it
+    auto r = run(algo, 3, [](auto&, auto&, auto& vn) { vn[2 * 2 * 8 + 0] = INFINITY; });
+    int inf_seen = 0;
+    for (size_t i = 0; i < r.out.size(); ++i) {
+      if (std::isfinite(r.ref[i])) {
+        EXPECT_NEAR(r.out[i], r.ref[i], 2e-6) << to_string(algo) << " element " << i;
+      } else {
+        ++inf_seen;
+        EXPECT_FALSE(std::isfinite(r.out[i])) << to_string(algo) << " element " << i;
+      }
+    }
+    EXPECT_EQ(inf_seen, 2) << "the reference should carry the Inf into d 0 of row s=2's two heads of kv head 0";
+  }
+}
+
 TEST(HardInputs, RepeatedUpdatesAtOnePositionOverwriteExactly) {
   KVCache cache(ctx(), {8, 1, 4});
   std::vector<float> a(4 * 2, 1.5f), b = {1, 2, 3, 4, 5, 6, 7, 8};
