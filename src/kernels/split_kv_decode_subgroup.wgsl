@@ -266,12 +266,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       }
     }
     workgroupBarrier();
-    // TPI adjacent lanes per (row, vec4) item x, each adding the subgroups s = j, j + TPI, ...; then their
-    // sums by shuffles. The trip count is the same in every lane (uniform: every lane shuffles); with
-    // TPI > 1, RB * D4 * TPI <= WG makes it one.
-    for (var x0: u32 = 0u; x0 < RB * D4 * TPI; x0 = x0 + WG) {
-      let x = (x0 + t) / TPI;
-      let j = (x0 + t) % TPI;
+    if (TPI == 1u) {
+      for (var x: u32 = t; x < RB * D4; x = x + WG) {
+        let r = r0 + x / D4;
+        if (r < g) {
+          var sum: vec4<f32> = vec4<f32>(0.0);
+          for (var s: u32 = 0u; s < NSG; s = s + 1u) {
+            sum = sum + o_sh[s * RB * D4 + x];
+          }
+          put_o((base + r) * D4 + x % D4, sum);
+        }
+      }
+    } else {
+      // TPI adjacent lanes per (row, vec4) item (RB * D4 * TPI <= WG: one item per thread group), each adding
+      // the subgroups s = j, j + TPI, ...; then their sums by shuffles (every lane takes part: uniform).
+      let x = t / TPI;
+      let j = t % TPI;
       let r = r0 + x / D4;
       let mine = x < RB * D4 && r < g;
       var sum: vec4<f32> = vec4<f32>(0.0);

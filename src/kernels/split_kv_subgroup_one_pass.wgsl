@@ -119,16 +119,6 @@ fn no_state() -> f32 {
   return LOWEST;
 }
 
-// Chunks of part `part` of an item: part, part + PARTS, ... below n_chunks.
-fn part_chunks(part: u32) -> u32 {
-  return (p.n_chunks + PARTS - 1u - part) / PARTS;
-}
-
-// The first o word of the item (row entry `first`, head-dim vec4 i) in the part's c-th chunk.
-fn o_word(first: u32, g: u32, i: u32, part: u32, c: u32) -> u32 {
-  return o0() + 4u * ((first + (part + c * PARTS) * g) * D4 + i);
-}
-
 // Row r's head-dim vec4 i over chunks part, part + PARTS, ... (m, l of chunk c at entry first + c * g),
 // with log-sum-exp weights as split_kv_reduce.wgsl, but online (MB chunks a step: a running max, the
 // sums rescaled when it moves); S = 1. The sink joins in finish_row.
@@ -137,17 +127,16 @@ fn merge_row(first: u32, g: u32, i: u32, part: u32, wait: bool) -> Merged {
   var o: vec4<f32> = vec4<f32>(0.0);
   var l: f32 = 0.0;
   var low: u32 = 0xffffffffu;  // the smallest word read: 0 if any was not visible yet
-  let n = part_chunks(part);
+  let n = (p.n_chunks + PARTS - 1u - part) / PARTS;  // this part's chunks
   for (var c0: u32 = 0u; c0 < n; c0 = c0 + MB) {
     var wm: array<u32, MB> = array<u32, MB>();
     var wl: array<u32, MB> = array<u32, MB>();
     var wo: array<vec4<u32>, MB> = array<vec4<u32>, MB>();
     for (var k: u32 = 0u; k < MB; k = k + 1u) {
-      let c = min(c0 + k, n - 1u);  // past the part's last chunk: the last again, weight 0 below
-      let j = first + (part + c * PARTS) * g;
+      let j = first + (part + min(c0 + k, n - 1u) * PARTS) * g;  // past the part's last chunk: the last again, weight 0 below
       wm[k] = part_word(ml0() + 2u * j, wait);
       wl[k] = part_word(ml0() + 2u * j + 1u, wait);
-      let o4 = o_word(first, g, i, part, c);
+      let o4 = o0() + 4u * (j * D4 + i);
       wo[k] = vec4<u32>(part_word(o4, wait), part_word(o4 + 1u, wait), part_word(o4 + 2u, wait), part_word(o4 + 3u, wait));
     }
     var bm: f32 = m_run;
@@ -176,8 +165,9 @@ fn merge_row(first: u32, g: u32, i: u32, part: u32, wait: bool) -> Merged {
 // read by this thread alone, and a store after this thread's read of the same word is ordered after the
 // writer's store it read (coherence), so the word ends 0.
 fn zero_o_words(first: u32, g: u32, i: u32, pt: u32) {
-  for (var c: u32 = 0u; c < part_chunks(pt); c = c + 1u) {
-    let o4 = o_word(first, g, i, pt, c);
+  let n = (p.n_chunks + PARTS - 1u - pt) / PARTS;
+  for (var c: u32 = 0u; c < n; c = c + 1u) {
+    let o4 = o0() + 4u * ((first + (pt + c * PARTS) * g) * D4 + i);
     atomicStore(&part[o4], 0u);
     atomicStore(&part[o4 + 1u], 0u);
     atomicStore(&part[o4 + 2u], 0u);
