@@ -16,9 +16,9 @@ previous kernel's form, commit 9aa168c)
   noload       the K / V tile fetches load nothing (zeros staged)
   nobar        the end-of-tile barrier removed (races; timing only)
 """
-import pathlib
-import shutil
 import sys
+
+from kernel_variants import source, write
 
 
 def replace_once(text, old, new, name):
@@ -67,15 +67,7 @@ def variants(src):
 
 
 def main():
-    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    src = (src_dir / "flash_prefill.wgsl").read_text()
-    for name, text in variants(src).items():
-        d = out_dir / name
-        if d.exists():
-            shutil.rmtree(d)
-        shutil.copytree(src_dir, d)
-        (d / "flash_prefill.wgsl").write_text(text)
-        print(name)
+    write(sys.argv[1], sys.argv[2], variants(source(sys.argv[1])))
 
 
 if __name__ == "__main__":

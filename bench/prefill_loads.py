@@ -15,10 +15,10 @@ compiler can hoist):
   nov       the P.V loop reads the V tile at key 0 for every key: no V load per key
   nopvload  both (the P.V loop's FMAs with no loads or shuffles)
 """
-import pathlib
 import re
-import shutil
 import sys
+
+from kernel_variants import source, write
 
 
 def sub(text, pattern, repl, name, count):
@@ -54,15 +54,7 @@ def variants(src):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    src = (src_dir / "flash_prefill.wgsl").read_text()
-    for name, text in variants(src).items():
-        d = out_dir / name
-        if d.exists():
-            shutil.rmtree(d)
-        shutil.copytree(src_dir, d)
-        (d / "flash_prefill.wgsl").write_text(text)
-        print(name)
+    write(sys.argv[1], sys.argv[2], variants(source(sys.argv[1])))
 
 
 if __name__ == "__main__":

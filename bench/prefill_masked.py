@@ -6,20 +6,16 @@ the sums):
 
     bench/prefill_masked.py SRC_KERNELS OUT_DIR   ->  OUT_DIR/<variant>/*.wgsl
 
+(written for b45f659's kernel; msel landed in 05eabc1)
+
   msel     select(o_t, o_t + p * v, visible): the sum and the product may fuse into an fma
   mbranch  msel, and where a thread's 4 rows see the same keys (one position: g a multiple of 4, no mask)
            a branch per key around the whole-tile loop's fma body
 """
-import pathlib
 import re
-import shutil
 import sys
 
-
-def rep(text, old, new, name, count=1):
-    if text.count(old) != count:
-        sys.exit(f"{name}: {old!r} found {text.count(old)} times")
-    return text.replace(old, new)
+from kernel_variants import rep, source, write
 
 
 def msel(s):
@@ -83,15 +79,8 @@ def mbranch(s):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    src = (src_dir / "flash_prefill.wgsl").read_text()
-    for name, text in {"msel": msel(src), "mbranch": mbranch(src)}.items():
-        d = out_dir / name
-        if d.exists():
-            shutil.rmtree(d)
-        shutil.copytree(src_dir, d)
-        (d / "flash_prefill.wgsl").write_text(text)
-        print(name)
+    src = source(sys.argv[1])
+    write(sys.argv[1], sys.argv[2], {"msel": msel(src), "mbranch": mbranch(src)})
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ variant drops one register consumer to see what the freed room buys. Exact unles
 
     bench/prefill_regs.py SRC_KERNELS OUT_DIR   ->  OUT_DIR/<variant>/*.wgsl
 
+(written for c8d36dd's kernel; since b45f659 the K prefetch is the generated PREFETCH_K, forced by
+WEBATTN_FLASH_PREFETCH_K, so the nopf* variants no longer apply)
+
 Variants:
   nopf      no K/V tile held in registers ahead of its store (each tile loaded just before it is stored)
   nopfk     only the K tile unprefetched (V still loaded before the score phase)
@@ -14,18 +17,10 @@ Variants:
   runsum_nopf  FA2's running-output sums (bench/prefill_runsum.py) and no prefetch
   onechain_nopf, runsum_onechain_nopf: the combinations
 """
-import pathlib
-import shutil
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from prefill_runsum import runsum  # noqa: E402
-
-
-def rep(text, old, new, name):
-    if text.count(old) != 1:
-        sys.exit(f"{name}: {old!r} found {text.count(old)} times")
-    return text.replace(old, new)
+from kernel_variants import rep, source, write
+from prefill_runsum import runsum
 
 
 def nopfk(s):
@@ -52,15 +47,7 @@ def variants(src):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    src = (src_dir / "flash_prefill.wgsl").read_text()
-    for name, text in variants(src).items():
-        d = out_dir / name
-        if d.exists():
-            shutil.rmtree(d)
-        shutil.copytree(src_dir, d)
-        (d / "flash_prefill.wgsl").write_text(text)
-        print(name)
+    write(sys.argv[1], sys.argv[2], variants(source(sys.argv[1])))
 
 
 if __name__ == "__main__":

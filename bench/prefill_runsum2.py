@@ -11,12 +11,10 @@ of the kernel makes the driver demote an array to local memory).
   rs_norescale  no rescale at all
   rs_nomask     the masked P.V loop (diagonal / edge tiles) runs no iterations
 """
-import pathlib
-import shutil
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from prefill_runsum import runsum  # noqa: E402
+from kernel_variants import rep, source, write
+from prefill_runsum import runsum
 
 RESCALE = ("    for (var j: u32 = 0u; j < DV; j = j + 1u) {\n"
            "      for (var i: u32 = 0u; i < 4u; i = i + 1u) {\n"
@@ -30,26 +28,13 @@ FLAT = ("    for (var j: u32 = 0u; j < 4u * DV; j = j + 1u) {\n"
 MASKED = "      for (var x: u32 = 0u; x < TX; x = x + 1u) {\n       for (var jk: u32 = 0u; jk < NJ; jk = jk + 1u) {\n        let k = select(x * NJ + jk, x + TX * jk, P_SHUFFLE);\n        let key = key0 + k;"
 
 
-def rep(text, old, new, name):
-    if text.count(old) != 1:
-        sys.exit(f"{name}: pattern found {text.count(old)} times")
-    return text.replace(old, new)
-
-
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    src_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-    rs = runsum((src_dir / "flash_prefill.wgsl").read_text())
-    out = {"rs": rs, "rs_flat": rep(rs, RESCALE, FLAT, "rs_flat"), "rs_norescale": rep(rs, RESCALE, "", "rs_norescale"),
-           "rs_nomask": rep(rs, MASKED, MASKED.replace("x < TX", "x < 0u"), "rs_nomask")}
-    for name, text in out.items():
-        d = out_dir / name
-        if d.exists():
-            shutil.rmtree(d)
-        shutil.copytree(src_dir, d)
-        (d / "flash_prefill.wgsl").write_text(text)
-        print(name)
+    rs = runsum(source(sys.argv[1]))
+    write(sys.argv[1], sys.argv[2],
+          {"rs": rs, "rs_flat": rep(rs, RESCALE, FLAT, "rs_flat"), "rs_norescale": rep(rs, RESCALE, "", "rs_norescale"),
+           "rs_nomask": rep(rs, MASKED, MASKED.replace("x < TX", "x < 0u"), "rs_nomask")})
 
 
 if __name__ == "__main__":

@@ -101,14 +101,18 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
 // Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
 uint64_t shared_bytes(const FlashShape& f, uint32_t d4) { return workgroup_bytes(spec(f, d4, "kv_f32", "")); }
 
-// $WEBATTN_FLASH_P: "shuffle" or "memory" forces how P reaches the P.V loop ("" when unset).
-std::string p_env() {
-  const char* e = std::getenv("WEBATTN_FLASH_P");
+// $name set to word a or b (a measurement switch), or "" when unset or empty; any other value throws
+// ConfigError naming it.
+std::string env_word(const char* name, const std::string& a, const std::string& b) {
+  const char* e = std::getenv(name);
   if (!e || !*e) return "";
   const std::string v(e);
-  if (v == "shuffle" || v == "memory") return v;
-  throw ConfigError("WEBATTN_FLASH_P=" + v + " is not one of shuffle, memory");
+  if (v == a || v == b) return v;
+  throw ConfigError(std::string(name) + "=" + v + " is not one of " + a + ", " + b);
 }
+
+// $WEBATTN_FLASH_P: "shuffle" or "memory" forces how P reaches the P.V loop ("" when unset).
+std::string p_env() { return env_word("WEBATTN_FLASH_P", "shuffle", "memory"); }
 
 // The subgroup width P is shuffled in (0: the P tile): where the adapter reports one width W
 // that a row group's TX lanes divide (lanes taken as t % W, as split-kv's subgroup form does).
@@ -127,13 +131,7 @@ uint32_t p_shuffle_width(const AdapterSummary& dev, uint32_t tx) {
 }
 
 // $WEBATTN_FLASH_PREFETCH_K: "on" or "off" forces PREFETCH_K ("" when unset).
-std::string prefetch_k_env() {
-  const char* e = std::getenv("WEBATTN_FLASH_PREFETCH_K");
-  if (!e || !*e) return "";
-  const std::string v(e);
-  if (v == "on" || v == "off") return v;
-  throw ConfigError("WEBATTN_FLASH_PREFETCH_K=" + v + " is not one of on, off");
-}
+std::string prefetch_k_env() { return env_word("WEBATTN_FLASH_PREFETCH_K", "on", "off"); }
 
 // PREFETCH_K unless D > 64 with 128-row tiles (TX 8) or 128-thread workgroups: there the prefetched tile's
 // registers cost more than the loads' latency it hides. The 128-row kernel at D=128 sits at 255 registers with

@@ -313,7 +313,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
       }
     } else {
       // The causal diagonal, the window's left edge, the context's end or a mask: a key
-      // joins only the rows that see it. select(o_t, o_t + p * v, visible), not o_t +
+      // joins only the rows that see it. select(sum, sum + p * v, visible), not sum +
       // select(0, p * v, visible): the sum and product fuse into an fma (H200, session 15:
       // S=C=128 27.4 -> 25.3 us, 512 128.3 -> 121.8, 2048 1261 -> 1231; bench/RESULTS.md).
       for (var x: u32 = 0u; x < TX; x = x + 1u) {
