@@ -6,8 +6,8 @@ variant drops one register consumer to see what the freed room buys. Exact unles
 
     bench/prefill_regs.py SRC_KERNELS OUT_DIR   ->  OUT_DIR/<variant>/*.wgsl
 
-(written for c8d36dd's kernel; since b45f659 the K prefetch is the generated PREFETCH_K, forced by
-WEBATTN_FLASH_PREFETCH_K, so the nopf* variants no longer apply)
+(written for c8d36dd's kernel and runs only on it: since b45f659 the K prefetch is the generated PREFETCH_K,
+forced by WEBATTN_FLASH_PREFETCH_K, and the script stops at nopfk's pattern)
 
 Variants:
   nopf      no K/V tile held in registers ahead of its store (each tile loaded just before it is stored)

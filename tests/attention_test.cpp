@@ -2,6 +2,8 @@
 // lengths, chunked prefill, g = 1 and g > 1, several head dims), both cache dtypes.
 #include <gtest/gtest.h>
 
+#include "gpu/pipeline.hpp"
+#include "internal.hpp"
 #include "test_context.hpp"
 
 #include "webattn/webattn.hpp"
@@ -254,11 +256,28 @@ TEST(FlashProbabilities, TheDefaultAndTheSwitch) {
 using webattn::testing::ScopedEnv;
 
 // flash-prefill with the next K tile prefetched into registers (PREFETCH_K) and loaded right before its
-// store, each forced, against the reference: 128-row tiles of 256 threads and 64-row ones of 128, head
+// store, each forced, against the reference: 128-row tiles of 256 threads and 32-row ones of 128, head
 // dims on both sides of the rule's D > 64, prompts of several key tiles (the prefetch crosses tiles),
-// chunked, masked with sinks and an LSE, a split context; and a bad value is a ConfigError.
+// chunked, masked with sinks and an LSE, a split context; forcing a form changes the kernel run (the two
+// give the same bits, so the pipeline cache tells them apart); and a bad value is a ConfigError.
 TEST(FlashKPrefetch, BothFormsMatchTheReference) {
   Context& ctx = shared_context();
+  {
+    const Case c{100, 2, 1, 128, 0, 100};
+    Tuning t;
+    t.flash_threads_x = 8;
+    const auto run = [&](const char* pf) {
+      ScopedEnv env("WEBATTN_FLASH_PREFETCH_K", pf);
+      verify::run_case(ctx, c, Algorithm::FlashPrefill, DType::F32, 1499, &t);
+    };
+    const auto& pipes = gpu_device(ctx).pipelines();
+    run("on");
+    const size_t misses = pipes.misses();
+    run("on");
+    EXPECT_EQ(pipes.misses(), misses) << "the same form forced twice should reuse its pipelines";
+    run("off");
+    EXPECT_GT(pipes.misses(), misses) << "WEBATTN_FLASH_PREFETCH_K=off should build another kernel than on";
+  }
   std::vector<Case> cases = {
       {100, 2, 1, 128, 0, 100},   // 100 keys: 2+ tiles of every width
       {40, 8, 2, 128, 90, 130},   // chunked prefill, g=4
@@ -272,7 +291,7 @@ TEST(FlashKPrefetch, BothFormsMatchTheReference) {
   uint32_t seed = 1500;
   for (const char* pf : {"on", "off"}) {
     ScopedEnv env("WEBATTN_FLASH_PREFETCH_K", pf);
-    // 128-row tiles of 256 threads (K/V tiles wait unpacked) and 64-row ones of 128 (an f16 tile waits packed).
+    // 128-row tiles of 256 threads (K/V tiles wait unpacked) and 32-row ones of 128 (an f16 tile waits packed).
     for (auto [tx, threads] : {std::pair{8u, 256u}, std::pair{16u, 128u}}) {
       Tuning t;
       t.flash_threads_x = tx;

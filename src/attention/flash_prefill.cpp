@@ -136,8 +136,8 @@ std::string prefetch_k_env() { return env_word("WEBATTN_FLASH_PREFETCH_K", "on",
 // PREFETCH_K unless D > 64 with 128-row tiles (TX 8) or 128-thread workgroups: there the prefetched tile's
 // registers cost more than the loads' latency it hides. The 128-row kernel at D=128 sits at 255 registers with
 // 11 more spilled into workgroup memory (the driver's statistics) and runs without the prefetch at 255 with no
-// spill. H200, llama3-8b heads, f32, on / off (bench/RESULTS.md, session 15): S=C=2048 1388 / 1259 us, S=C=128
-// (128 threads) 31.5 / 27.4; kept where it pays: S=C=512 (64-row tiles) 127.8 / 131.0, llama3.2-1b (D=64)
+// spill (the 128-thread kernel's registers were counted without it only: 227). H200, llama3-8b heads, f32, on /
+// off (bench/RESULTS.md, session 15): S=C=2048 1388 / 1258 us, S=C=128 (128 threads) 31.3 / 27.4; kept where it pays: S=C=512 (64-row tiles) 127.8 / 131.0, llama3.2-1b (D=64)
 // S=C=2048 616.9 / 648.9. $WEBATTN_FLASH_PREFETCH_K (on / off) overrides the rule, for tests and measurements.
 bool prefetch_k(const FlashShape& f, uint32_t d4) {
   if (const std::string v = prefetch_k_env(); !v.empty()) return v == "on";
