@@ -263,7 +263,9 @@ using webattn::testing::ScopedEnv;
 TEST(FlashKPrefetch, BothFormsMatchTheReference) {
   Context& ctx = shared_context();
   {
-    const Case c{100, 2, 1, 128, 0, 100};
+    // D=120: a head dim no other test uses, so neither form's kernel is in the process's pipeline cache yet
+    // (the whole test binary runs in one process on the device).
+    const Case c{100, 2, 1, 120, 0, 100};
     Tuning t;
     t.flash_threads_x = 8;
     const auto run = [&](const char* pf) {
