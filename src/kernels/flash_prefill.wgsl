@@ -313,8 +313,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
       }
     } else {
       // The causal diagonal, the window's left edge, the context's end or a mask: a key
-      // joins only the rows that see it. (select(sum, sum + p * v, visible) ran 2-8% faster on the
-      // H200 but is withheld: the browser suite's page died twice with it; bench/RESULTS.md, session 15.)
+      // joins only the rows that see it. select(sum, sum + p * v, visible), not sum +
+      // select(0, p * v, visible): the sum and product fuse into an fma (H200, session 15:
+      // S=C=128 27.4 -> 25.3 us, 512 128.3 -> 121.8, 2048 1261 -> 1231; bench/RESULTS.md).
       for (var x: u32 = 0u; x < TX; x = x + 1u) {
        for (var jk: u32 = 0u; jk < NJ; jk = jk + 1u) {
         let k = select(x * NJ + jk, x + TX * jk, P_SHUFFLE);
@@ -327,13 +328,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
         for (var j: u32 = 0u; j < DV; j = j + 1u) {
           let d4 = min(tx + TX * j, D4 - 1u);
           let v = kv_tile[k * KV_STRIDE + d4];
-          o_t[j] = o_t[j] + select(vec4<f32>(0.0), p0 * v, key >= lo[0] && key < vis[0] && mask_visible(srow[0], key));
-          o_t[DV + j] = o_t[DV + j] + select(vec4<f32>(0.0), p1 * v,
-                                             key >= lo[1] && key < vis[1] && mask_visible(srow[1], key));
-          o_t[2u * DV + j] = o_t[2u * DV + j] + select(vec4<f32>(0.0), p2 * v,
-                                                       key >= lo[2] && key < vis[2] && mask_visible(srow[2], key));
-          o_t[3u * DV + j] = o_t[3u * DV + j] + select(vec4<f32>(0.0), p3 * v,
-                                                       key >= lo[3] && key < vis[3] && mask_visible(srow[3], key));
+          o_t[j] = select(o_t[j], o_t[j] + p0 * v, key >= lo[0] && key < vis[0] && mask_visible(srow[0], key));
+          o_t[DV + j] = select(o_t[DV + j], o_t[DV + j] + p1 * v, key >= lo[1] && key < vis[1] && mask_visible(srow[1], key));
+          o_t[2u * DV + j] = select(o_t[2u * DV + j], o_t[2u * DV + j] + p2 * v, key >= lo[2] && key < vis[2] && mask_visible(srow[2], key));
+          o_t[3u * DV + j] = select(o_t[3u * DV + j], o_t[3u * DV + j] + p3 * v, key >= lo[3] && key < vis[3] && mask_visible(srow[3], key));
         }
        }
       }
