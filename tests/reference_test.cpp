@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "webattn/reference.hpp"
 
@@ -72,4 +73,13 @@ TEST(Reference, CompareCountsUnwrittenPoison) {
   EXPECT_EQ(c.nonfinite, 1u);
   c = compare({1.f, 2.5f}, {1.0, 2.0});
   EXPECT_DOUBLE_EQ(c.max_abs, 0.5);
+}
+
+TEST(Reference, CompareMatchesNonFiniteValuesOnlyInKind) {
+  const double inf = std::numeric_limits<double>::infinity();
+  // an LSE row with no key: -inf due; NaN or +inf there is wrong
+  EXPECT_EQ(compare({NAN}, {-inf}).nonfinite, 1u);
+  EXPECT_EQ(compare({INFINITY}, {-inf}).nonfinite, 1u);
+  EXPECT_EQ(compare({-INFINITY}, {NAN}).nonfinite, 1u);
+  EXPECT_EQ(compare({-INFINITY, NAN, INFINITY}, {-inf, NAN, inf}).nonfinite, 0u);
 }

@@ -46,7 +46,7 @@ std::vector<double> attention(const std::vector<float>& q, const std::vector<flo
 struct Comparison {
   double max_abs = 0;
   double rel_l2 = 0;
-  size_t nonfinite = 0;  // elements where got is NaN/Inf but the reference is finite, or vice versa
+  size_t nonfinite = 0;  // elements where either is NaN/Inf and they differ in kind (NaN, +Inf, -Inf) or finiteness
 };
 Comparison compare(const std::vector<float>& got, const std::vector<double>& ref);
 
