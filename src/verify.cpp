@@ -39,9 +39,9 @@ bool Result::passed() const {
          lse_cmp.nonfinite == 0 && lse_cmp.rel_l2 <= t.rel_l2;
 }
 
-std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
+std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo, DType dtype) {
   if (algo == Algorithm::Auto) return "";
-  const attention::CallShape shape{c.S, c.Hq, {c.capacity, c.Hkv, c.D, DType::F32}, c.input_pos + c.S,
+  const attention::CallShape shape{c.S, c.Hq, {c.capacity, c.Hkv, c.D, dtype}, c.input_pos + c.S,
                                    c.input_pos + c.S};
   SdpaOptions opt;
   opt.causal = c.causal;
@@ -57,10 +57,16 @@ std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo) {
   if (c.mask) opt.mask = &mask_probe.emplace(ctx, std::vector<uint32_t>{1, 1});
   if (c.mask) opt.mask_kind = *c.mask;
   const auto settings = attention::resolve_settings(opt, Tuning{}, shape.cache, ctx.has_shader_f16());
-  return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
+  try {
+    return attention::algorithm_entry(algo).supports(shape, settings, ctx.adapter());
+  } catch (const UnsupportedError& e) {  // a cache no binding layout can hold (KVCache refuses it too)
+    return e.what();
+  }
 }
 
-bool supported(Context& ctx, const Case& c, Algorithm algo) { return why_unsupported(ctx, c, algo).empty(); }
+bool supported(Context& ctx, const Case& c, Algorithm algo, DType dtype) {
+  return why_unsupported(ctx, c, algo, dtype).empty();
+}
 
 namespace {
 std::vector<float> randn(std::mt19937& rng, size_t n) {

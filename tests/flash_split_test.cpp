@@ -90,7 +90,7 @@ TEST(FlashPrefillSplit, ShortPromptsSplitLongOnesDoNot) {
 
 TEST(FlashPrefillSplit, AnInvalidChunkCountIsRefused) {
   Context& ctx = webattn::testing::test_context();
-  for (const char* bad : {"0", "65", "two", ""}) {
+  for (const char* bad : {"0", "65", "two", "", " 3", "+3", "3 "}) {
     setenv("WEBATTN_FLASH_CHUNKS", bad, 1);
     try {
       expect_case_passes(ctx, {4, 2, 1, 8, 60, 80}, Algorithm::FlashPrefill, DType::F32, 3);

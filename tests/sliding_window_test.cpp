@@ -75,7 +75,7 @@ TEST(SlidingWindow, CacheOverSeveralBindings) {
       for (DType dtype : {DType::F32, DType::F16}) {
         verify::Case c{S, 2, 1, 16, pos, 180, true};  // 3 bindings of f32 rows: 180 of at most 192
         c.window_left = w;
-        if (!verify::supported(small_bindings_context(), c, algo)) continue;
+        if (!verify::supported(small_bindings_context(), c, algo, dtype)) continue;
         expect_case_passes(small_bindings_context(), c, algo, dtype, ++seed);
       }
 }

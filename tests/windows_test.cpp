@@ -9,6 +9,7 @@
 #include "internal.hpp"
 #include "attention/cache_windows.hpp"
 #include "gpu/device.hpp"
+#include "host_call.hpp"
 #include "test_context.hpp"
 #include "webattn/webattn.hpp"
 #include "webattn/verify.hpp"
@@ -44,12 +45,77 @@ TEST(Windows, CachesSplitAcrossBindingsMatchTheReference) {
     const auto w = attention::cache_windows(gpu_device(ctx), {wc.c.capacity, wc.c.Hkv, wc.c.D, wc.dtype});
     EXPECT_EQ(w.count, 3u) << wc.c.str();
     for (Algorithm algo : all_algorithms()) {
-      if (!verify::supported(ctx, wc.c, algo)) continue;
+      if (!verify::supported(ctx, wc.c, algo, wc.dtype)) continue;
       auto r = verify::run_case(ctx, wc.c, algo, wc.dtype, 17);
       EXPECT_TRUE(r.passed()) << to_string(algo) << " " << to_string(wc.dtype) << " " << wc.c.str() << ": max_abs "
                               << r.cmp.max_abs << ", rel_l2 " << r.cmp.rel_l2 << ", cache exact " << r.cache_exact;
     }
   }
+}
+
+// What an algorithm's passes bind must fit the device: the storage buffers of one pass (the cache's
+// windows, q, out, the mask, sinks and lse asked for) and each partial-state buffer as one binding.
+// Where they do not, validate() and Auto know it up front (Auto routes around the algorithm, or
+// says that none can run and why), and forward() refuses with an UnsupportedError, never a Dawn
+// validation error at pipeline creation. lavapipe offers 10 storage buffers per stage:
+// flash-prefill with a mask, lse and sinks over 3 windows binds 11; split-kv's partial states for
+// S=6 (18 rows over 5 chunks) take 5760 bytes, over the 4 KiB bindings.
+TEST(Windows, ValidateKnowsWhatEachAlgorithmBinds) {
+  Context& ctx = small_bindings();
+  const uint32_t per_stage = gpu_device(ctx).limits().max_storage_buffers_per_shader_stage;
+  int refused = 0, ran = 0;
+  // S=6: plain, mask + lse (10 buffers), mask + lse + sinks (11), lse + sinks; S=1 (split-kv's decode): all three
+  for (const auto& [S, v] : {std::pair{6u, 0}, {6u, 1}, {6u, 2}, {6u, 3}, {1u, 2}}) {
+    verify::Case c{S, 3, 1, 16, 149 - S, 150, true};  // f32 rows of 64 bytes: 3 windows
+    if (v == 1 || v == 2) c.mask = MaskKind::Bool;
+    if (v >= 1) c.lse = true;
+    if (v >= 2) c.sinks = {0.5f, -1.f, 2.f};
+    for (Algorithm algo : webattn::testing::algorithms_and_auto()) {
+      const std::string what = std::string(to_string(algo)) + " " + c.str();
+      const std::string why = verify::why_unsupported(ctx, c, algo);
+      if (algo == Algorithm::Auto) {
+        // Auto: runs if any algorithm can, else refuses listing every reason
+        bool any = false;
+        for (Algorithm a : all_algorithms()) any = any || verify::supported(ctx, c, a);
+        if (!any) {
+          try {
+            verify::run_case(ctx, c, algo, DType::F32, 41);
+            ADD_FAILURE() << what << ": ran with no algorithm able to";
+          } catch (const UnsupportedError& e) {
+            EXPECT_NE(std::string(e.what()).find("no algorithm can run this call"), std::string::npos) << e.what();
+          }
+          continue;
+        }
+      }
+      if (why.empty()) {
+        ++ran;
+        try {
+          const auto r = verify::run_case(ctx, c, algo, DType::F32, 41);
+          EXPECT_TRUE(r.passed()) << what << ": max_abs " << r.cmp.max_abs << ", rel_l2 " << r.cmp.rel_l2;
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << what << ": validate accepted it, forward threw " << e.what();
+        }
+      } else {
+        ++refused;
+        EXPECT_THROW(verify::run_case(ctx, c, algo, DType::F32, 41), UnsupportedError) << what << ": " << why;
+      }
+    }
+  }
+  EXPECT_GT(ran, 0);
+  EXPECT_GT(refused, 0);
+  verify::Case all{6, 3, 1, 16, 143, 150, true};
+  all.mask = MaskKind::Bool;
+  all.lse = true;
+  all.sinks = {0.5f, -1.f, 2.f};
+  if (per_stage < 11) {
+    const std::string why = verify::why_unsupported(ctx, all, Algorithm::FlashPrefill);
+    EXPECT_NE(why.find("needs 11 storage buffers"), std::string::npos) << why;
+  }
+  const std::string why = verify::why_unsupported(ctx, all, Algorithm::SplitKvDecode);
+  EXPECT_NE(why.find("maxStorageBufferBindingSize 4096"), std::string::npos) << why;
+  // the same with a mask and lse but no sinks binds 10: flash-prefill runs it (checked above)
+  all.sinks.clear();
+  if (per_stage >= 10) EXPECT_TRUE(verify::supported(ctx, all, Algorithm::FlashPrefill));
 }
 
 TEST(Windows, MoreWindowsThanBindingsIsRefusedWithTheSizes) {

@@ -176,7 +176,7 @@ Runner add_check(CLI::App& app) {
       for (const auto& c : cases)
         for (Algorithm algo : algos)
           for (const auto& dt : a->dtypes) {
-            if (verify::supported(ctx, c, algo)) {
+            if (verify::supported(ctx, c, algo, dt == "f16" ? DType::F16 : DType::F32)) {
               ++runnable;
               continue;
             }
@@ -242,7 +242,8 @@ Runner add_check(CLI::App& app) {
         for (Algorithm algo : algos)
           for (const auto& dt : a->dtypes) {
             ++done;
-            if (const std::string why = verify::why_unsupported(ctx, c, algo); !why.empty()) {
+            if (const std::string why = verify::why_unsupported(ctx, c, algo, dt == "f16" ? DType::F16 : DType::F32);
+                !why.empty()) {
               ++skipped;
               if (a->verbose) fmt::print("skip {:<22} {:<3} {}: {}\n", to_string(algo), dt, c.str(), why);
               continue;
@@ -332,7 +333,7 @@ Runner add_check(CLI::App& app) {
           }
           continue;
         }
-        if (!verify::supported(ctx, c, algo)) {
+        if (!verify::supported(ctx, c, algo, dtype)) {
           ++skipped;
           continue;
         }

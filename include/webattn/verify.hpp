@@ -66,9 +66,10 @@ struct Result {
 Result run_case(Context& ctx, const Case& c, Algorithm algo, DType dtype, uint32_t seed,
                 const Tuning* tuning = nullptr);
 
-// Whether `algo` can run this case at all on this device (else UnsupportedError), as the
-// algorithm table says; why_unsupported gives the reason ("" when it can; Auto always can).
-bool supported(Context& ctx, const Case& c, Algorithm algo);
-std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo);
+// Whether `algo` can run this case at all on this device with a `dtype` cache (else
+// UnsupportedError), as the algorithm table says; why_unsupported gives the reason ("" when it
+// can; Auto always can). The cache's dtype matters where the cache is bound as several windows.
+bool supported(Context& ctx, const Case& c, Algorithm algo, DType dtype = DType::F32);
+std::string why_unsupported(Context& ctx, const Case& c, Algorithm algo, DType dtype = DType::F32);
 
 }  // namespace webattn::verify

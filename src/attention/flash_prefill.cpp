@@ -173,9 +173,10 @@ uint32_t chunks_env() {
   const char* e = std::getenv("WEBATTN_FLASH_CHUNKS");
   if (!e) return 0;
   const std::string v(e);
-  char* end = nullptr;
-  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 1 || n > 64)
+  // digits only: strtoul alone would take " 3" and "+3"
+  const bool digits = !v.empty() && v.size() <= 2 && v.find_first_not_of("0123456789") == std::string::npos;
+  const unsigned long n = digits ? std::stoul(v) : 0;
+  if (n < 1 || n > 64)
     throw ConfigError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
   return static_cast<uint32_t>(n);
 }
@@ -278,11 +279,16 @@ FlashShape call_shape(const CallShape& sh, const Settings& st, const AdapterSumm
 
 int auto_rank(const CallShape&) { return 20; }  // prefill: one fused pass, no S x C buffer
 
-std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
   const uint32_t d = sh.cache.head_dim;
-  if (keys_per_tile(dev.limits, d / 4, 16, 0) != 0) return "";
-  return "flash-prefill: head_dim " + std::to_string(d) + " needs " + std::to_string(shared_bytes({16, 16}, d / 4)) +
-         " bytes of workgroup memory, device offers " + std::to_string(dev.limits.max_compute_workgroup_storage_size);
+  if (keys_per_tile(dev.limits, d / 4, 16, 0) == 0)
+    return "flash-prefill: head_dim " + std::to_string(d) + " needs " + std::to_string(shared_bytes({16, 16}, d / 4)) +
+           " bytes of workgroup memory, device offers " + std::to_string(dev.limits.max_compute_workgroup_storage_size);
+  // The pass that will run binds its buffers: one pass all of them; a split context (which
+  // context_chunks() takes only where its own bindings fit) leaves the sinks and lse to the merge.
+  const uint32_t windows = cache_windows(dev.limits, sh.cache).count;
+  if (call_shape(sh, st, dev, windows).chunks > 1) return "";
+  return storage_why_not("flash-prefill", fused_prefill_storage(st, windows), windows, dev.limits);
 }
 
 // The partial states of a split context: [Hkv, chunks, S*g] (o: D/4 vec4, m and l: 8 bytes).

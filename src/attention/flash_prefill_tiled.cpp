@@ -59,6 +59,10 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   // Not built into this kernel yet (flash-prefill and split-kv have both).
   if (st.alibi) return "flash-prefill-tiled: no ALiBi; flash-prefill and split-kv apply it";
   if (st.mask) return "flash-prefill-tiled: no explicit mask; flash-prefill and split-kv read one";
+  const uint32_t windows = cache_windows(dev.limits, sh.cache).count;
+  if (std::string why = storage_why_not("flash-prefill-tiled", fused_prefill_storage(st, windows), windows, dev.limits);
+      !why.empty())
+    return why;
   if (tile_shape(dev.limits, sh, st)) return "";
   if (dev.limits.max_compute_invocations_per_workgroup < kThreads)
     return "flash-prefill-tiled: needs " + std::to_string(kThreads) + " invocations per workgroup, device offers " +

@@ -4,6 +4,18 @@
 
 namespace webattn::attention {
 
+uint32_t fused_prefill_storage(const Settings& st, uint32_t windows, uint32_t extra) {
+  return 2 + 2 * windows + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0) + (st.mask ? 1 : 0) + extra;
+}
+
+std::string storage_why_not(const char* algorithm, uint32_t storage, uint32_t windows, const DeviceLimits& lim) {
+  if (storage <= lim.max_storage_buffers_per_shader_stage) return "";
+  return std::string(algorithm) + ": needs " + std::to_string(storage) + " storage buffers in one pass (the K and V caches " +
+         "bound as " + std::to_string(windows) + " window" + (windows == 1 ? "" : "s") +
+         " each, and the call's other tensors), over this device's " +
+         std::to_string(lim.max_storage_buffers_per_shader_stage) + " per shader stage";
+}
+
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named) {

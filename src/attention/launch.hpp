@@ -24,6 +24,13 @@ gpu::Grid flat_grid(const DeviceLimits& limits, uint64_t threads, uint32_t workg
 // `extra_named`: more bindings (flash-prefill's partial states when it splits the context);
 // `fill` sets the pass's parameters and returns its grid.
 using FusedSpec = std::function<gpu::ShaderSpec(const std::string& extra)>;
+// Storage buffers the fused pass binds: q, out, the K and V caches (`windows` bindings each), and the
+// sinks, lse and mask asked for; `extra` more (flash-prefill's partial states).
+uint32_t fused_prefill_storage(const Settings& st, uint32_t windows, uint32_t extra = 0);
+// "" if `storage` buffers fit the device's maxStorageBuffersPerShaderStage, else why not, naming `algorithm`
+// and the cache's windows (its bindings). For supports(): Auto then routes around the algorithm, and
+// validate() says what forward() would.
+std::string storage_why_not(const char* algorithm, uint32_t storage, uint32_t windows, const DeviceLimits& lim);
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named = {});

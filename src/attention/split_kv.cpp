@@ -307,7 +307,9 @@ uint32_t n_chunks(uint32_t context_len, uint32_t chunk_len) { return (context_le
 // is still preferred to three-pass where flash-prefill cannot run.
 int auto_rank(const CallShape& sh) { return sh.rows() <= 16 ? 30 : 15; }
 
-std::string supports(const CallShape& sh, const Settings&, const AdapterSummary& dev) {
+uint64_t most_chunks(const CallShape& sh, const Settings& st);
+
+std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
   const uint32_t rows = sh.rows(), head_dim = sh.cache.head_dim;
   if (rows > kMaxRows)
     return "split-kv: " + std::to_string(rows) + " query rows per kv head (S x Hq/Hkv) exceed its limit of " +
@@ -319,6 +321,20 @@ std::string supports(const CallShape& sh, const Settings&, const AdapterSummary&
     return "split-kv: " + std::to_string(rows) + " rows x head_dim " + std::to_string(head_dim) +
            " do not fit the device's workgroup memory (" +
            std::to_string(dev.limits.max_compute_workgroup_storage_size) + " bytes)";
+  // The first pass binds q, the cache windows, both partial-state buffers and the mask (the merge
+  // fewer; one pass and the merge's cache update fall back to two passes where theirs do not fit).
+  const uint32_t windows = cache_windows(dev.limits, sh.cache).count;
+  if (std::string why = storage_why_not("split-kv", 3 + 2 * windows + (st.mask ? 1 : 0), windows, dev.limits);
+      !why.empty())
+    return why;
+  // The partial states' o (scratch(): the larger buffer) is bound whole.
+  const uint64_t most = most_chunks(sh, st);
+  const uint64_t o_bytes = uint64_t{sh.cache.kv_heads} * most * rows * (head_dim / 4) * 16;
+  if (o_bytes > dev.limits.max_storage_buffer_binding_size)
+    return "split-kv: its partial states (" + std::to_string(o_bytes) + " bytes of o for up to " + std::to_string(most) +
+           " context chunks x " + std::to_string(rows) + " rows x " + std::to_string(sh.cache.kv_heads) +
+           " kv heads) exceed this device's maxStorageBufferBindingSize " +
+           std::to_string(dev.limits.max_storage_buffer_binding_size);
   return "";
 }
 

@@ -406,7 +406,7 @@ class JsContext {
       const DType dt = dtype_of(dtype, "cache");
       val o = val::object();
       o.set("case", val(vc.str()));
-      if (!verify::supported(ctx_, vc, algo)) {
+      if (!verify::supported(ctx_, vc, algo, dt)) {
         o.set("supported", val(false));
         return o;
       }
