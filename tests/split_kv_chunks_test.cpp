@@ -4,9 +4,12 @@
 // as several windows.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <random>
 #include <string>
 
+#include "attention/launch.hpp"
 #include "host_call.hpp"
 #include "test_context.hpp"
 #include "webattn/verify.hpp"
@@ -16,6 +19,46 @@ using namespace webattn;
 using webattn::testing::expect_case_passes;
 
 namespace {
+
+// The partial states are sized by the most chunks any context length of a call or plan can have;
+// split_kv_most_chunks finds it by runs of equal chunk length instead of a walk over every length.
+// Against that walk: the chunkings split-kv uses and random ones, short and long ranges.
+TEST(SplitKvChunks, MostChunksEqualsTheWalkOverEveryLength) {
+  const auto walk = [](uint32_t lo, uint32_t hi, uint32_t kvh, uint32_t target, uint32_t max_chunk, uint32_t min_chunk) {
+    uint64_t most = 1;
+    for (uint32_t len = std::max(lo, 1u); len <= hi; ++len) {
+      const uint32_t c = attention::split_kv_chunk_len(len, kvh, target, max_chunk, min_chunk);
+      most = std::max<uint64_t>(most, (len + c - 1) / c);
+    }
+    return most;
+  };
+  struct Cut {
+    uint32_t target, max_chunk, min_chunk;
+  };
+  std::vector<Cut> cuts{{512, 256, 32}, {1024, 256, 32}, {256, 512, 64}, {128, 1024, 128}, {1, 256, 32}};
+  std::mt19937 rng(1701);
+  for (int i = 0; i < 12; ++i) {
+    const uint32_t min_chunk = 32u << (rng() % 4);
+    cuts.push_back({1 + static_cast<uint32_t>(rng() % 4096), min_chunk << (rng() % 4), min_chunk});
+  }
+  int checked = 0;
+  for (const Cut& c : cuts)
+    for (uint32_t kvh : {1u, 2u, 8u, 40u}) {
+      for (const auto& [lo, hi] : std::vector<std::pair<uint32_t, uint32_t>>{
+               {0, 1}, {1, 1}, {1, 200000}, {65530, 65537}, {4096, 4096}, {100, 99}}) {
+        EXPECT_EQ(attention::split_kv_most_chunks(lo, hi, kvh, c.target, c.max_chunk, c.min_chunk),
+                  walk(lo, hi, kvh, c.target, c.max_chunk, c.min_chunk))
+            << "lo " << lo << " hi " << hi << " kv_heads " << kvh << " target " << c.target << " chunks "
+            << c.min_chunk << ".." << c.max_chunk;
+        ++checked;
+      }
+      const uint32_t lo = 1 + rng() % 150000, hi = lo + rng() % 50000;
+      EXPECT_EQ(attention::split_kv_most_chunks(lo, hi, kvh, c.target, c.max_chunk, c.min_chunk),
+                walk(lo, hi, kvh, c.target, c.max_chunk, c.min_chunk))
+          << "lo " << lo << " hi " << hi << " kv_heads " << kvh << " target " << c.target;
+    }
+  EXPECT_EQ(checked, 17 * 4 * 6);
+}
 
 // One head dim and few row counts: each (rows, head dim, dtype) is a pipeline that
 // lavapipe compiles for seconds.

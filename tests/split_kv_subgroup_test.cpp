@@ -103,7 +103,7 @@ TEST(SplitKvSubgroupForm, MatchesTheReferenceOnEveryShapeItTakes) {
     expect_case_passes(ctx, neg, Algorithm::SplitKvDecode, DType::F16, ++seed);
   }
   // The block's key count at its ends (one key: every lane bit a plain sum for g = 1; W keys).
-  for (const std::string keys : {std::string("1"), std::to_string(w)}) {
+  for (const std::string& keys : {std::string("1"), std::to_string(w)}) {
     ScopedEnv block("WEBATTN_SPLIT_KV_BLOCK_KEYS", keys.c_str());
     SCOPED_TRACE("WEBATTN_SPLIT_KV_BLOCK_KEYS=" + keys);
     expect_case_passes(ctx, cases[0].first, Algorithm::SplitKvDecode, DType::F16, ++seed);
@@ -380,10 +380,16 @@ TEST(SplitKvSubgroupForm, TheFormThatRuns) {
   const uint32_t d = w ? 4 * w : 16;
   EXPECT_EQ(first_pass(1, d), w ? "split_kv_decode_subgroup" : "split_kv_decode");
   EXPECT_EQ(first_pass(2, d), "split_kv_decode");
-  if (w >= 8) EXPECT_EQ(first_pass(1, 4 * w + 4), "split_kv_decode");  // head_dim / 4 not a multiple of W
+  if (w >= 8) {
+    EXPECT_EQ(first_pass(1, 4 * w + 4), "split_kv_decode");  // head_dim / 4 not a multiple of W
+  }
   // head_dim / 4 below W: key groups (2 groups of W / 2 lanes); llama3.2-1b's D = 64 on 32-wide subgroups
-  if (w >= 8) EXPECT_EQ(first_pass(1, 2 * w), "split_kv_decode_subgroup");
-  if (w >= 8) EXPECT_EQ(first_pass(1, 24), "split_kv_decode");  // head_dim / 4 = 6: groups of 2 lanes, too few
+  if (w >= 8) {
+    EXPECT_EQ(first_pass(1, 2 * w), "split_kv_decode_subgroup");
+  }
+  if (w >= 8) {
+    EXPECT_EQ(first_pass(1, 24), "split_kv_decode");  // head_dim / 4 = 6: groups of 2 lanes, too few
+  }
   ScopedEnv env("WEBATTN_SPLIT_KV_KERNEL", "tiles");
   EXPECT_EQ(first_pass(1, d), "split_kv_decode");
 }

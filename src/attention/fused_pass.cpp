@@ -2,6 +2,9 @@
 // the mask; the ALiBi slopes and the activation dtypes of q and out (f32 or packed f16).
 #include "attention/launch.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace webattn::attention {
 
 uint32_t fused_prefill_storage(const Settings& st, uint32_t windows, uint32_t extra) {
@@ -14,6 +17,14 @@ std::string storage_why_not(const char* algorithm, uint32_t storage, uint32_t wi
          "bound as " + std::to_string(windows) + " window" + (windows == 1 ? "" : "s") +
          " each, and the call's other tensors), over this device's " +
          std::to_string(lim.max_storage_buffers_per_shader_stage) + " per shader stage";
+}
+
+void expect_storage_count(const char* pass, size_t bound, uint32_t counted) {
+  if (bound == counted) return;
+  std::string what = "internal: ";
+  what += pass;
+  what += " binds " + std::to_string(bound) + " storage buffers where its supports() counted " + std::to_string(counted);
+  throw std::logic_error(what);
 }
 
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
@@ -34,6 +45,8 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
   if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
   if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
   named.insert(named.end(), extra_named.begin(), extra_named.end());
+  expect_storage_count("flash-prefill's fused pass", named.size() + windows.size(),
+                       fused_prefill_storage(in.settings, w.count, static_cast<uint32_t>(extra_named.size())));
   PreparedPass pass = make_pass(
       in.device,
       spec(cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +

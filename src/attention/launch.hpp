@@ -31,6 +31,11 @@ uint32_t fused_prefill_storage(const Settings& st, uint32_t windows, uint32_t ex
 // and the cache's windows (its bindings). For supports(): Auto then routes around the algorithm, and
 // validate() says what forward() would.
 std::string storage_why_not(const char* algorithm, uint32_t storage, uint32_t windows, const DeviceLimits& lim);
+// The binding lists a pass builds against what supports() counted for it (fused_prefill_storage,
+// split-kv's first pass): throws std::logic_error naming `pass` where they differ, so a binding added
+// to one and not the other fails every test that prepares that pass instead of reaching a device
+// with too few storage buffers.
+void expect_storage_count(const char* pass, size_t bound, uint32_t counted);
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named = {});
@@ -51,6 +56,10 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
 // take longer ones).
 uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t target_workgroups, uint32_t max_chunk,
                             uint32_t min_chunk);
+// The most chunks split_kv_chunk_len gives any context length in [lo, hi] (lo 0 counts as 1): what a
+// call's or plan's partial states are sized for. Exact; O(distinct chunk lengths x log(hi - lo)).
+uint64_t split_kv_most_chunks(uint32_t lo, uint32_t hi, uint32_t kv_heads, uint32_t target_workgroups,
+                              uint32_t max_chunk, uint32_t min_chunk);
 
 // The measurement switches in the environment (README, "Running on a real GPU"), parsed as the
 // kernels' prepare steps parse them: throws ConfigError naming the first value a switch does not

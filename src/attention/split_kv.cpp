@@ -309,6 +309,10 @@ int auto_rank(const CallShape& sh) { return sh.rows() <= 16 ? 30 : 15; }
 
 uint64_t most_chunks(const CallShape& sh, const Settings& st);
 
+// Storage buffers of the two-pass form's first pass: q, the K and V caches (`windows` bindings each),
+// both partial-state buffers and the mask if asked (prepare() checks its list against this).
+uint32_t first_pass_storage(const Settings& st, uint32_t windows) { return 3 + 2 * windows + (st.mask ? 1 : 0); }
+
 std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
   const uint32_t rows = sh.rows(), head_dim = sh.cache.head_dim;
   if (rows > kMaxRows)
@@ -324,7 +328,7 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   // The first pass binds q, the cache windows, both partial-state buffers and the mask (the merge
   // fewer; one pass and the merge's cache update fall back to two passes where theirs do not fit).
   const uint32_t windows = cache_windows(dev.limits, sh.cache).count;
-  if (std::string why = storage_why_not("split-kv", 3 + 2 * windows + (st.mask ? 1 : 0), windows, dev.limits);
+  if (std::string why = storage_why_not("split-kv", first_pass_storage(st, windows), windows, dev.limits);
       !why.empty())
     return why;
   // The partial states' o (scratch(): the larger buffer) is bound whole.
@@ -366,8 +370,8 @@ uint64_t most_chunks(const CallShape& sh, const Settings& st, const std::vector<
   // a shorter span can have more chunks (C = 65537 had 410, its span 65536 has 512).
   const uint32_t lo = shortest > sh.seq_len ? shortest - sh.seq_len : 1u;
   for (const Chunking& ch : cuts)
-    for (uint32_t len = std::max(lo, 1u); len <= sh.max_context; ++len)
-      most = std::max<uint64_t>(most, n_chunks(len, chunk_len(len, sh.cache.kv_heads, ch)));
+    most = std::max<uint64_t>(
+        most, split_kv_most_chunks(lo, sh.max_context, sh.cache.kv_heads, ch.target, ch.max_chunk, ch.min_chunk));
   return most;
 }
 // Either form at kSubgroupsPerWorkgroup: at least as many chunks as any other subgroup count
@@ -673,6 +677,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     return passes;
   }
   const std::string extra = variants + activations_wgsl({{"q", in.op.q.dtype()}});
+  expect_storage_count("split-kv's first pass", split_named.size() + windows.size(), first_pass_storage(st, w.count));
   passes.push_back(make_pass(
       in.device,
       subgroup ? subgroup_spec(form, d4, in.kv, extra, fused, prefetch(sh, form, in.kv, cut), false)
@@ -753,6 +758,33 @@ uint32_t split_kv_chunk_len(uint32_t context_len, uint32_t kv_heads, uint32_t ta
   const uint64_t cap = std::max<uint64_t>(max_chunk, (uint64_t{context_len} / kCapChunksPerHead + 31) / 32 * 32);
   return static_cast<uint32_t>(
       std::clamp<uint64_t>((per_wg + 31) / 32 * 32, min_chunk, std::max<uint64_t>(cap, min_chunk)));
+}
+
+// The chunk length is non-decreasing in the context length (every term of split_kv_chunk_len is), so
+// over each run of lengths with one chunk length the count is largest at the run's end: one
+// binary search per run instead of one evaluation per length (a windowed call's range is the whole
+// context: 131072 lengths took ~1 ms per call, and forward() asks more than once).
+uint64_t split_kv_most_chunks(uint32_t lo, uint32_t hi, uint32_t kv_heads, uint32_t target_workgroups,
+                              uint32_t max_chunk, uint32_t min_chunk) {
+  const auto chunk = [&](uint32_t len) {
+    return split_kv_chunk_len(len, kv_heads, target_workgroups, max_chunk, min_chunk);
+  };
+  uint64_t most = 1;
+  for (uint32_t len = std::max(lo, 1u); len <= hi;) {
+    const uint32_t c = chunk(len);
+    uint32_t a = len, b = hi;  // the run's last length: the largest in [len, hi] with chunk c
+    while (a < b) {
+      const uint32_t mid = a + (b - a + 1) / 2;
+      if (chunk(mid) == c)
+        a = mid;
+      else
+        b = mid - 1;
+    }
+    most = std::max<uint64_t>(most, n_chunks(a, c));
+    if (a == hi) break;  // hi may be UINT32_MAX
+    len = a + 1;
+  }
+  return most;
 }
 
 void check_split_kv_switches() {
