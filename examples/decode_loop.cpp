@@ -4,6 +4,7 @@
 // context, and the GPU objects the loop created (none per step in steady state).
 //
 //   build/decode_loop [--prompt 512] [--steps 256] [--heads 32] [--kv-heads 8] [--head-dim 128] [--f16]
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,20 +18,23 @@ using namespace webattn;
 
 int main(int argc, char** argv) {
   uint32_t prompt = 512, steps = 256, Hq = 32, Hkv = 8, D = 128;
-  DType dtype = DType::F32;
-  for (int i = 1; i < argc; ++i) {
-    auto next = [&] { return i + 1 < argc ? static_cast<uint32_t>(std::atoi(argv[++i])) : 0u; };
-    if (!std::strcmp(argv[i], "--prompt")) prompt = next();
-    else if (!std::strcmp(argv[i], "--steps")) steps = next();
-    else if (!std::strcmp(argv[i], "--heads")) Hq = next();
-    else if (!std::strcmp(argv[i], "--kv-heads")) Hkv = next();
-    else if (!std::strcmp(argv[i], "--head-dim")) D = next();
-    else if (!std::strcmp(argv[i], "--f16")) dtype = DType::F16;
-    else {
-      std::fprintf(stderr, "usage: decode_loop [--prompt N] [--steps N] [--heads H] [--kv-heads H] [--head-dim D] [--f16]\n");
-      return 2;
-    }
+  bool f16 = false;
+  CLI::App app{"decode_loop: prefill a prompt, then decode steps through one plan, timing each step on the GPU"};
+  app.add_option("--prompt", prompt, "prompt tokens (prefilled in one call)")->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--steps", steps, "decode steps after the prompt")->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--heads", Hq, "query heads")->check(CLI::Range(1u, 4096u));
+  app.add_option("--kv-heads", Hkv, "key/value heads (dividing --heads)")->check(CLI::Range(1u, 4096u));
+  app.add_option("--head-dim", D, "head dim (a multiple of 4)")->check(CLI::Range(4u, 1024u));
+  app.add_flag("--f16", f16, "f16 KV cache (else f32)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints what was wrong
+    return 2;     // a bad argument, as the webattn CLI exits
   }
+  const DType dtype = f16 ? DType::F16 : DType::F32;
   try {
     Context ctx;
     std::printf("device: %s (%s)%s\n", ctx.adapter().device.c_str(), ctx.adapter().backend.c_str(),

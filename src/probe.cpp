@@ -404,12 +404,15 @@ nlohmann::json result_json(const ProbeResult& r) {
 }
 
 nlohmann::json read_all(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError("ceilings file " + path + " is a folder, not a file (set $WEBATTN_CEILINGS_FILE to a file)");
   std::ifstream in(path);
   if (!in) return nlohmann::json::object();
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("ceilings file " + path + " is not valid JSON: " + e.what());
+  } catch (const std::exception& e) {
+    throw ConfigError("ceilings file " + path + " is not valid JSON: " + e.what());
   }
 }
 
@@ -439,8 +442,8 @@ std::optional<ProbeResult> load_ceilings(const std::string& path, const AdapterS
                   std::to_string(r.read_gbps) + ", fma " + std::to_string(r.fma_gflops) + ")");
     return r;
   } catch (const std::exception& e) {
-    throw Error("ceilings file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what() +
-                " (run `webattn probe` to measure again)");
+    throw ConfigError("ceilings file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what() +
+                      " (run `webattn probe` to measure again)");
   }
 }
 

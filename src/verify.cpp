@@ -2,21 +2,35 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <iomanip>
 #include <limits>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "attention/half.hpp"
 #include "attention/algorithm.hpp"
 
 namespace webattn::verify {
 
+namespace {
+// A float as written with the digits that tell it apart (std::to_string printed 1e-45 as 0.000000).
+std::string shortest(float x) {
+  for (int digits = 6;; ++digits) {  // 9 significant digits always round-trip a float
+    std::ostringstream o;
+    o << std::setprecision(digits) << x;
+    if (digits >= 9 || std::strtof(o.str().c_str(), nullptr) == x) return o.str();
+  }
+}
+}  // namespace
+
 std::string Case::str() const {
   return "S=" + std::to_string(S) + " Hq=" + std::to_string(Hq) + " Hkv=" + std::to_string(Hkv) +
          " D=" + std::to_string(D) + " pos=" + std::to_string(input_pos) + " cap=" + std::to_string(capacity) +
-         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + std::to_string(scale) : "") +
+         (causal ? "" : " non-causal") + (scale > 0 ? " scale=" + shortest(scale) : "") +
          (window_left > 0 ? " window=" + std::to_string(window_left) : "") +
-         (softcap > 0 ? " softcap=" + std::to_string(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "") +
+         (softcap > 0 ? " softcap=" + shortest(softcap) : "") + (sinks.empty() ? "" : " sinks") + (lse ? " lse" : "") +
          (act.q == DType::F16 || act.k_new == DType::F16 || act.v_new == DType::F16 || act.out == DType::F16
               ? std::string(" act=") + to_string(act.q) + "," + to_string(act.k_new) + "," + to_string(act.v_new) + "," +
                     to_string(act.out)

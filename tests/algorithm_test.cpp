@@ -74,6 +74,7 @@ uint32_t largest_head_dim(Algorithm algo, uint32_t rows, uint32_t workgroup_byte
   dev.limits.max_compute_workgroup_storage_size = workgroup_bytes;
   dev.limits.max_storage_buffer_binding_size = 1ull << 27;
   dev.limits.max_storage_buffers_per_shader_stage = 8;  // WebGPU's default: every pass here binds at most 5
+  dev.limits.max_compute_workgroups_per_dimension = 65535;
   uint32_t best = 0;
   for (uint32_t d = 4; d <= 1024; d += 4) {
     const attention::CallShape shape{rows, 1, {64, 1, d}, 64, 64};

@@ -63,17 +63,27 @@ TEST(Ceilings, MalformedFileIsAnErrorNamingIt) {
   try {
     load_ceilings(path, AdapterSummary{});
     FAIL() << "malformed JSON accepted";
-  } catch (const Error& e) {
+  } catch (const ConfigError& e) {  // a bad setting (the CLI's exit 2), not a GPU error
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   std::ofstream(path) << R"({"||": {"copy_gbps": 1}})";  // the empty adapter's key, fields missing
   try {
     load_ceilings(path, AdapterSummary{});
     FAIL() << "an incomplete entry accepted";
-  } catch (const Error& e) {
+  } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("webattn probe"), std::string::npos) << e.what();
   }
   std::filesystem::remove(path);
+  // A folder (read, it threw std::ios_base::failure: "unexpected error", exit 5).
+  const std::string dir = temp_file("ceilings-folder");
+  std::filesystem::create_directories(dir);
+  try {
+    load_ceilings(dir, AdapterSummary{});
+    FAIL() << "a folder accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("ceilings file " + dir + " is a folder, not a file"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Ceilings, PathFollowsTheTuningFile) {

@@ -71,6 +71,7 @@ expect 2 10 "--layers: must be a whole number .*got 'x'" -- bench --layers x
 expect 2 10 "--prefill with --layers: the model step times decode only" -- bench --layers 2 --prefill 64
 expect 2 10 "--churn-once needs --churn-mib" -- bench --churn-once
 expect 2 10 "--churn-mib: must be at least 1, got 0" -- bench --churn-mib 0
+expect 2 10 "--rounds needs --placement" -- bench --rounds 3
 expect 2 10 "--preset: foo not in" -- bench --preset foo
 expect 2 10 "--adapter '99' matches no adapter; there are: 0: " -- bench --adapter 99
 expect 2 10 "--decode: must be at least 1, got 0" -- tune --decode 0
@@ -80,6 +81,15 @@ expect 2 10 "--file $tmp/a-file/sub/t.json: $tmp/a-file is not a folder" -- tune
 export WEBATTN_CEILINGS_FILE="$tmp/a-file/c.json"
 expect 2 10 "ceilings file $tmp/a-file/c.json: $tmp/a-file is not a folder" -- probe
 unset WEBATTN_CEILINGS_FILE
+# An unreadable tuning or ceilings file is a bad setting (exit 2) naming it, not a GPU error (exit 5).
+mkdir -p "$tmp/folder"
+printf '{ not json' > "$tmp/bad.json"
+WEBATTN_TUNING_FILE="$tmp/folder" expect 2 20 "tuning file $tmp/folder is a folder, not a file" -- \
+  check --cases 0 --algorithm split-kv --dtype f32
+WEBATTN_TUNING_FILE="$tmp/bad.json" expect 2 20 "tuning file $tmp/bad.json is not valid JSON" -- \
+  check --cases 0 --algorithm split-kv --dtype f32
+WEBATTN_CEILINGS_FILE="$tmp/bad.json" expect 2 20 "ceilings file $tmp/bad.json is not valid JSON" -- \
+  bench --prefill 0 --decode 64 --repeats 1 --algorithm split-kv
 # A measurement switch in the environment with a value it does not take: a bad argument (exit 2) before
 # any GPU work (no device probe), not a point "not run" or nothing to check.
 export WEBATTN_SPLIT_KV_KERNEL=warp

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "webattn/reference.hpp"
+#include "webattn/verify.hpp"
 
 using namespace webattn::reference;
 
@@ -82,4 +83,17 @@ TEST(Reference, CompareMatchesNonFiniteValuesOnlyInKind) {
   EXPECT_EQ(compare({INFINITY}, {-inf}).nonfinite, 1u);
   EXPECT_EQ(compare({-INFINITY}, {NAN}).nonfinite, 1u);
   EXPECT_EQ(compare({-INFINITY, NAN, INFINITY}, {-inf, NAN, inf}).nonfinite, 0u);
+}
+
+// A case's label tells its floats apart: std::to_string printed a soft-cap of 1e-45 as "0.000000".
+TEST(Reference, CaseLabelsPrintFloatsWithTheirDigits) {
+  webattn::verify::Case c{1, 2, 1, 8, 0, 4};
+  c.softcap = 1e-45f;
+  c.scale = 0.125f;
+  EXPECT_NE(c.str().find(" softcap=1.4013e-45"), std::string::npos) << c.str();
+  EXPECT_NE(c.str().find(" scale=0.125"), std::string::npos) << c.str();
+  c.softcap = 50.f;
+  c.scale = 0.1f;
+  EXPECT_EQ(c.str().find(" softcap=50"), c.str().size() - 11) << c.str();  // the label's end: "50", not "50.000000"
+  EXPECT_NE(c.str().find(" scale=0.1 "), std::string::npos) << c.str();
 }

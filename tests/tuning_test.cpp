@@ -4,7 +4,9 @@
 #include "test_context.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "webattn/webattn.hpp"
 
@@ -56,7 +58,7 @@ TEST(Tuning, MalformedFileIsAClearError) {
   try {
     load_tuning(path, ctx().adapter());
     FAIL() << "expected an error";
-  } catch (const Error& e) {
+  } catch (const ConfigError& e) {  // a bad setting (the CLI's exit 2), not a GPU error
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
 }
@@ -69,4 +71,36 @@ TEST(Tuning, TunableOutsideItsSetInTheFileIsAClearError) {
   const std::string msg = webattn::testing::error_of([&] { load_tuning(path, ctx().adapter()); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_NE(msg.find("flash_keys_per_tile 17 is not allowed"), std::string::npos) << msg;
+}
+
+// Numbers in the file are whole counts in u32's range: nlohmann's value<uint32_t> had wrapped 2^32 + 1 to 1,
+// truncated 1.5 to 1 and shown -5 as 4294967291 (a helper's finding); a folder for a file threw
+// std::ios_base::failure (the CLI's "unexpected error", exit 5).
+TEST(Tuning, NumbersOutOfRangeAndFoldersAreConfigErrors) {
+  const std::string path = temp_file("tuning-range.json");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"4294967297", "split_kv_workgroups 4294967297 is not a whole number from 0 to 4294967295"},
+      {"1.5", "split_kv_workgroups 1.5 is not a whole number"},
+      {"-5", "split_kv_workgroups -5 is not a whole number"},
+      {"\"64\"", "split_kv_workgroups \"64\" is not a whole number"},
+  };
+  for (const auto& [value, want] : bad) {
+    std::ofstream(path) << "{\"" << tuning_key(ctx().adapter()) << "\": {\"split_kv_workgroups\": " << value << "}}";
+    try {
+      load_tuning(path, ctx().adapter());
+      ADD_FAILURE() << value << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+  std::ofstream(path) << "{\"" << tuning_key(ctx().adapter()) << "\": {\"native_f16\": 1}}";
+  EXPECT_THROW(load_tuning(path, ctx().adapter()), ConfigError);
+  std::ofstream(path) << "{\"" << tuning_key(ctx().adapter()) << "\": {\"split_kv_workgroups\": 65536}}";
+  EXPECT_EQ(load_tuning(path, ctx().adapter()).split_kv_workgroups, 65536u);
+  const std::string dir = temp_file("tuning-folder");
+  std::filesystem::create_directories(dir);
+  const std::string msg = webattn::testing::error_of([&] { load_tuning(dir, ctx().adapter()); });
+  EXPECT_NE(msg.find("tuning file " + dir + " is a folder, not a file"), std::string::npos) << msg;
+  EXPECT_THROW(load_tuning(dir, ctx().adapter()), ConfigError);
 }

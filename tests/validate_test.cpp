@@ -104,3 +104,44 @@ TEST(Validate, NamesTheDeviceLimitAndRunsNoKernel) {
   EXPECT_THROW(Sdpa(small_binding_ctx()).validate(16, 4, 8, {64, 2, 4}, with(Algorithm::ThreePassCoalesced)),
                UnsupportedError);
 }
+
+// Every pass's grid against maxComputeWorkgroupsPerDimension (65535 on WebGPU's defaults): validate() and
+// Auto knew nothing of it, so a call Recorder::dispatch refuses passed validate() (split-kv with 65536 kv
+// heads; three-pass with 65536 q heads) and Auto picked it.
+TEST(Validate, KnowsTheGridLimitPerDimension) {
+  const uint32_t limit = ctx().adapter().limits.max_compute_workgroups_per_dimension;
+  ASSERT_GT(limit, 0u);
+  if (limit >= 65535u * 2) GTEST_SKIP() << "the device allows " << limit << " workgroups per grid dimension";
+  const uint32_t over = limit + 1;
+  const auto message = [](const Call& call) {
+    try {
+      Sdpa(ctx()).validate(call.S, call.Hq, call.pos, call.cache, call.opt);
+    } catch (const UnsupportedError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  // kv heads over the limit: no algorithm's grid fits.
+  for (Algorithm a : {Algorithm::Auto, Algorithm::SplitKvDecode, Algorithm::FlashPrefill, Algorithm::FlashPrefillTiled,
+                      Algorithm::ThreePassCoalesced}) {
+    const Call call{1, over, 0, {1, over, 4}, with(a)};
+    EXPECT_EQ(validate_outcome(ctx(), call), 2) << to_string(a);
+    EXPECT_EQ(forward_outcome(ctx(), call), 2) << to_string(a);
+    const std::string m = message(call);
+    // three-pass names its q heads (as many here), the others their kv heads.
+    const char* what = a == Algorithm::ThreePassCoalesced ? " q heads" : " kv heads";
+    EXPECT_NE(m.find(std::to_string(over) + what + " (workgroups along one grid dimension) exceed this device's "
+                                                   "maxComputeWorkgroupsPerDimension " + std::to_string(limit)),
+              std::string::npos)
+        << to_string(a) << ": " << m;
+  }
+  // q heads over the limit with one kv head: three-pass's grids hold a q head per workgroup row; Auto runs
+  // flash-prefill (65536 rows in row blocks), and what validate() accepts forward() runs.
+  const Call three{1, over, 0, {1, 1, 4}, with(Algorithm::ThreePassCoalesced)};
+  EXPECT_EQ(validate_outcome(ctx(), three), 2);
+  EXPECT_EQ(forward_outcome(ctx(), three), 2);
+  EXPECT_NE(message(three).find(std::to_string(over) + " q heads"), std::string::npos) << message(three);
+  const Call autod{1, over, 0, {1, 1, 4}, with(Algorithm::Auto)};
+  EXPECT_EQ(validate_outcome(ctx(), autod), 0);
+  EXPECT_EQ(forward_outcome(ctx(), autod), 0);
+}

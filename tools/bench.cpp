@@ -407,13 +407,13 @@ Runner add_bench(CLI::App& app) {
                  "copies x rounds matrix (a copy slow in every round: its memory; a round slow for every copy: the "
                  "device at that time)")
       ->check(at_least(2, 64));
-  app.add_option("--rounds", a->rounds, "rotations of --placement")->check(at_least(1, 1000));
+  auto* rounds_opt = app.add_option("--rounds", a->rounds, "rotations of --placement")->check(at_least(1, 1000));
   app.add_option("--json", a->json, "write all results as JSON (bench/plot.py draws charts from it)");
   app.add_option("--csv", a->csv, "write one row per result as CSV");
   app.add_option("--timeline", a->timeline,
                  "write one CSV row per timed or warm-up submission (point, index, UTC seconds, warm-up or not, per-call "
                  "us): whether a figure was slow throughout or at the start, lined up with an outside clock trace");
-  return [a, prefill_opt, decode_opt] {
+  return [a, prefill_opt, decode_opt, rounds_opt] {
     // ---- arguments alone ----
     // One mode asked for: the other's default sweep is not wanted.
     if (prefill_opt->count() && !decode_opt->count()) a->decode.clear();
@@ -426,6 +426,8 @@ Runner add_bench(CLI::App& app) {
     if (step) a->prefill.clear();
     if (a->churn_once && !a->churn_mib)
       throw BadArgument("--churn-once needs --churn-mib N (how many MiB to allocate and free first)");
+    if (rounds_opt->count() && !a->placement)
+      throw BadArgument("--rounds needs --placement N (it counts the rotations of that diagnostic)");
     if (a->placement && (step || a->churn_once))
       throw BadArgument(std::string("--placement times single calls on fresh copies: it cannot be combined with ") +
                         (step ? "--layers" : "--churn-once"));

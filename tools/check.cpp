@@ -1,10 +1,12 @@
 // `webattn check`: every algorithm vs the float64 reference on random shapes and presets.
 #include <fmt/core.h>
 
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <unistd.h>
 
 #include "webattn/tensor.hpp"
 
@@ -158,6 +160,8 @@ Runner add_check(CLI::App& app) {
   app.footer(std::string("A check that compared nothing fails (exit 4); cases an algorithm cannot run on this\n"
                          "device are counted as skipped.\n") + kExitCodesHelp);
   return [a] {
+    // The "[i/n]" progress line rewrites itself with \r: on a terminal only (in a log it glued onto the next line).
+    const bool progress = isatty(fileno(stderr)) != 0;
     if (a->head_dims.empty()) throw BadArgument("--head-dims: give at least one head dim");
     if (a->cases == 0 && !a->presets && a->fuzz == 0)
       throw BadArgument("nothing to check: --cases 0 with --no-presets and no --fuzz");
@@ -251,7 +255,7 @@ Runner add_check(CLI::App& app) {
             const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
             auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
             const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
-            if (ok && !a->verbose) fmt::print(stderr, "\r[{}/{}]", done, total);
+            if (ok && !a->verbose && progress) fmt::print(stderr, "\r[{}/{}]", done, total);
             rows.push_back({{"case", c.str()},
                             {"algorithm", to_string(algo)},
                             {"dtype", dt},
@@ -263,7 +267,7 @@ Runner add_check(CLI::App& app) {
           }
       std::mt19937 frng(a->seed * 104729u + 17), act_rng(a->seed * 7u + 3);
       for (int i = 0; i < a->fuzz; ++i) {
-        fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
+        if (progress) fmt::print(stderr, "\r[fuzz {}/{}]", i + 1, a->fuzz);
         verify::Case c;
         c.Hkv = 1 + frng() % 4;
         c.Hq = c.Hkv * (1 + frng() % 8);
@@ -344,7 +348,7 @@ Runner add_check(CLI::App& app) {
       gpu_error = e.what();
     }
     if (a->fuzz) fmt::print("fuzz: {} calls, {} invalid ones rejected as they should be\n", a->fuzz, fuzz_rejected);
-    fmt::print(stderr, "\r");
+    if (progress) fmt::print(stderr, "\r");
     if (f32_cache_cases > 0)
       fmt::print("worst max_abs {:.2e}, worst rel_l2 {:.2e} with f32 caches (divided by each case's scale gain; limits {:.0e} / {:.0e})\n",
                  worst_abs, worst_rel, verify::tolerance(DType::F32).max_abs, verify::tolerance(DType::F32).rel_l2);

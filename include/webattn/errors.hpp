@@ -18,8 +18,10 @@ class ShapeError : public Error {
 };
 
 // A measurement switch in the environment ($WEBATTN_FLASH_*, $WEBATTN_SPLIT_KV_*,
-// $WEBATTN_ROW_REDUCE) has a value it does not take; the message names the variable, the value
-// and what it takes. A ShapeError: the caller's setting is invalid, not the device's limit.
+// $WEBATTN_ROW_REDUCE) has a value it does not take, or a tuning or ceilings file (the
+// $WEBATTN_TUNING_FILE / $WEBATTN_CEILINGS_FILE ones) cannot be read or holds a value out of range;
+// the message names the variable or file, the value and what it takes. A ShapeError: the caller's
+// setting is invalid, not the device's limit.
 class ConfigError : public ShapeError {
  public:
   using ShapeError::ShapeError;

@@ -162,7 +162,7 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
 // ConfigError naming it.
 uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
   const char* e = std::getenv(name);
-  if (!e) return 0;
+  if (!e || !*e) return 0;  // empty: unset, as every switch takes it
   const std::string v(e);
   if (v == std::to_string(a) || v == std::to_string(b)) return static_cast<uint32_t>(std::stoul(v));
   throw ConfigError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
@@ -171,7 +171,7 @@ uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
 // $WEBATTN_FLASH_CHUNKS: the context chunks at most (1..64), or 0 when unset.
 uint32_t chunks_env() {
   const char* e = std::getenv("WEBATTN_FLASH_CHUNKS");
-  if (!e) return 0;
+  if (!e || !*e) return 0;
   const std::string v(e);
   // digits only: strtoul alone would take " 3" and "+3"
   const bool digits = !v.empty() && v.size() <= 2 && v.find_first_not_of("0123456789") == std::string::npos;
@@ -287,7 +287,14 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   // The pass that will run binds its buffers: one pass all of them; a split context (which
   // context_chunks() takes only where its own bindings fit) leaves the sinks and lse to the merge.
   const uint32_t windows = cache_windows(dev.limits, sh.cache).count;
-  if (call_shape(sh, st, dev, windows).chunks > 1) return "";
+  const FlashShape f = call_shape(sh, st, dev, windows);
+  // Its grid: row blocks x kv heads x context chunks (a split's merge: query rows x kv heads).
+  std::vector<GridDim> dims{{"row blocks of " + std::to_string(f.rows()) + " query rows", row_blocks(sh, f)},
+                            {"kv heads", sh.cache.kv_heads},
+                            {"context chunks", f.chunks}};
+  if (f.chunks > 1) dims.push_back({"query rows (S x Hq/Hkv) of the merge", sh.rows()});
+  if (std::string why = grid_why_not("flash-prefill", dims, dev.limits); !why.empty()) return why;
+  if (f.chunks > 1) return "";
   return storage_why_not("flash-prefill", fused_prefill_storage(st, windows), windows, dev.limits);
 }
 

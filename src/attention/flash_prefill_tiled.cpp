@@ -63,7 +63,11 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   if (std::string why = storage_why_not("flash-prefill-tiled", fused_prefill_storage(st, windows), windows, dev.limits);
       !why.empty())
     return why;
-  if (tile_shape(dev.limits, sh, st)) return "";
+  if (const auto s = tile_shape(dev.limits, sh, st))
+    return grid_why_not("flash-prefill-tiled",
+                        {{"row blocks of " + std::to_string(s->rows()) + " query rows", (uint64_t{sh.rows()} + s->rows() - 1) / s->rows()},
+                         {"kv heads", sh.cache.kv_heads}},
+                        dev.limits);
   if (dev.limits.max_compute_invocations_per_workgroup < kThreads)
     return "flash-prefill-tiled: needs " + std::to_string(kThreads) + " invocations per workgroup, device offers " +
            std::to_string(dev.limits.max_compute_invocations_per_workgroup);

@@ -27,6 +27,15 @@ void expect_storage_count(const char* pass, size_t bound, uint32_t counted) {
   throw std::logic_error(what);
 }
 
+std::string grid_why_not(const char* algorithm, const std::vector<GridDim>& dims, const DeviceLimits& lim) {
+  for (const GridDim& d : dims)
+    if (d.count > lim.max_compute_workgroups_per_dimension)
+      return std::string(algorithm) + ": " + std::to_string(d.count) + " " + d.what +
+             " (workgroups along one grid dimension) exceed this device's maxComputeWorkgroupsPerDimension " +
+             std::to_string(lim.max_compute_workgroups_per_dimension);
+  return "";
+}
+
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "internal.hpp"
 #include "attention/algorithm.hpp"
@@ -36,6 +37,15 @@ std::string storage_why_not(const char* algorithm, uint32_t storage, uint32_t wi
 // to one and not the other fails every test that prepares that pass instead of reaching a device
 // with too few storage buffers.
 void expect_storage_count(const char* pass, size_t bound, uint32_t counted);
+// One dimension of a pass's grid: what its workgroups are (e.g. "kv heads") and how many there can be.
+struct GridDim {
+  std::string what;
+  uint64_t count;
+};
+// "" if every dimension fits the device's maxComputeWorkgroupsPerDimension, else why not, naming
+// `algorithm`, the dimension and its count. For supports(): Recorder::dispatch refuses such a grid,
+// so validate() and Auto must know it first.
+std::string grid_why_not(const char* algorithm, const std::vector<GridDim>& dims, const DeviceLimits& lim);
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named = {});

@@ -333,6 +333,11 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
     return why;
   // The partial states' o (scratch(): the larger buffer) is bound whole.
   const uint64_t most = most_chunks(sh, st);
+  // Its grids: chunks x kv heads (first pass), query rows x kv heads (merge).
+  if (std::string why = grid_why_not("split-kv", {{"context chunks", most}, {"kv heads", sh.cache.kv_heads}, {"query rows", rows}},
+                                     dev.limits);
+      !why.empty())
+    return why;
   const uint64_t o_bytes = uint64_t{sh.cache.kv_heads} * most * rows * (head_dim / 4) * 16;
   if (o_bytes > dev.limits.max_storage_buffer_binding_size)
     return "split-kv: its partial states (" + std::to_string(o_bytes) + " bytes of o for up to " + std::to_string(most) +

@@ -27,6 +27,14 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill and split-kv have them";
   if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill and split-kv write it";
   if (st.mask) return "three-pass: no explicit mask; flash-prefill and split-kv read one";
+  // Its grids: key tiles x row tiles x q heads (scores), rows x q heads (softmax), row tiles x q heads (P.V).
+  if (std::string why = grid_why_not("three-pass",
+                                     {{"key tiles of " + std::to_string(kTile), (uint64_t{scores_stride(sh.max_context)} + kTile - 1) / kTile},
+                                      {"query rows (the softmax's)", sh.seq_len},
+                                      {"q heads", sh.q_heads}},
+                                     dev.limits);
+      !why.empty())
+    return why;
   const uint64_t bytes = score_bytes(sh), limit = dev.limits.max_storage_buffer_binding_size;
   if (bytes <= limit) return "";
   return "three-pass attention needs a " + std::to_string(bytes) + "-byte score matrix (" +

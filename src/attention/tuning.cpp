@@ -1,4 +1,5 @@
 // Per-adapter tuning file (JSON): { "<device>|<backend>|<driver>": {"split_kv_workgroups": N, ...} }.
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,13 +22,26 @@ std::string tuning_key(const AdapterSummary& a) { return a.device + "|" + a.back
 
 namespace {
 nlohmann::json read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError("tuning file " + path + " is a folder, not a file (set $WEBATTN_TUNING_FILE to a file)");
   std::ifstream in(path);
   if (!in) return nlohmann::json::object();
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("tuning file " + path + " is not valid JSON: " + e.what());
+  } catch (const std::exception& e) {
+    throw ConfigError("tuning file " + path + " is not valid JSON: " + e.what());
   }
+}
+
+// An entry's count: a whole number from 0 to 2^32 - 1 (nlohmann's value<uint32_t> wraps 2^32 + 1 to 1,
+// truncates 1.5 and shows -5 as 4294967291).
+uint32_t count_of(const nlohmann::json& entry, const char* name, uint32_t fallback) {
+  const auto it = entry.find(name);
+  if (it == entry.end()) return fallback;
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > UINT32_MAX)
+    throw ConfigError(std::string(name) + " " + it->dump() + " is not a whole number from 0 to 4294967295");
+  return it->get<uint32_t>();
 }
 }  // namespace
 
@@ -37,21 +51,21 @@ Tuning load_tuning(const std::string& path, const AdapterSummary& adapter) {
   const auto it = all.find(tuning_key(adapter));
   if (it == all.end()) return t;
   try {
-    t.split_kv_workgroups = it->value("split_kv_workgroups", t.split_kv_workgroups);
-    t.flash_keys_per_tile = it->value("flash_keys_per_tile", t.flash_keys_per_tile);
-    t.native_f16 = it->value("native_f16", t.native_f16);
-    t.flash_threads_x = it->value("flash_threads_x", t.flash_threads_x);
-    t.flash_workgroup_threads = it->value("flash_workgroup_threads", t.flash_workgroup_threads);
-    t.tiled_rows = it->value("tiled_rows", t.tiled_rows);
-    t.tiled_keys = it->value("tiled_keys", t.tiled_keys);
-    t.tiled_dchunk = it->value("tiled_dchunk", t.tiled_dchunk);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
-  }
-  try {
+    if (!it->is_object()) throw ConfigError("not a JSON object: " + it->dump());
+    t.split_kv_workgroups = count_of(*it, "split_kv_workgroups", t.split_kv_workgroups);
+    t.flash_keys_per_tile = count_of(*it, "flash_keys_per_tile", t.flash_keys_per_tile);
+    if (const auto f = it->find("native_f16"); f != it->end()) {
+      if (!f->is_boolean()) throw ConfigError("native_f16 " + f->dump() + " is not true or false");
+      t.native_f16 = f->get<bool>();
+    }
+    t.flash_threads_x = count_of(*it, "flash_threads_x", t.flash_threads_x);
+    t.flash_workgroup_threads = count_of(*it, "flash_workgroup_threads", t.flash_workgroup_threads);
+    t.tiled_rows = count_of(*it, "tiled_rows", t.tiled_rows);
+    t.tiled_keys = count_of(*it, "tiled_keys", t.tiled_keys);
+    t.tiled_dchunk = count_of(*it, "tiled_dchunk", t.tiled_dchunk);
     attention::validate_tuning(t);
-  } catch (const ShapeError& e) {
-    throw Error("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
+  } catch (const std::exception& e) {
+    throw ConfigError("tuning file " + path + ", entry '" + tuning_key(adapter) + "': " + e.what());
   }
   return t;
 }
