@@ -6,6 +6,7 @@
 #include "webattn/probe.hpp"
 
 #include "internal.hpp"
+#include "json_file.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -404,16 +405,7 @@ nlohmann::json result_json(const ProbeResult& r) {
 }
 
 nlohmann::json read_all(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError("ceilings file " + path + " is a folder, not a file (set $WEBATTN_CEILINGS_FILE to a file)");
-  std::ifstream in(path);
-  if (!in) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw ConfigError("ceilings file " + path + " is not valid JSON: " + e.what());
-  }
+  return read_json_file(path, "ceilings file", "WEBATTN_CEILINGS_FILE");
 }
 
 }  // namespace

@@ -180,7 +180,8 @@ Runner add_check(CLI::App& app) {
       for (const auto& c : cases)
         for (Algorithm algo : algos)
           for (const auto& dt : a->dtypes) {
-            if (verify::supported(ctx, c, algo, dt == "f16" ? DType::F16 : DType::F32)) {
+            const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+            if (verify::supported(ctx, c, algo, dtype)) {
               ++runnable;
               continue;
             }
@@ -188,7 +189,7 @@ Runner add_check(CLI::App& app) {
             SdpaOptions opt;
             opt.algorithm = algo;
             try {
-              limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dt == "f16" ? DType::F16 : DType::F32},
+              limits.validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D, dtype},
                               opt, c.act);
             } catch (const ConfigError&) {
               throw;  // a bad environment setting: exit 2, not "nothing to check"
@@ -246,13 +247,12 @@ Runner add_check(CLI::App& app) {
         for (Algorithm algo : algos)
           for (const auto& dt : a->dtypes) {
             ++done;
-            if (const std::string why = verify::why_unsupported(ctx, c, algo, dt == "f16" ? DType::F16 : DType::F32);
-                !why.empty()) {
+            const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
+            if (const std::string why = verify::why_unsupported(ctx, c, algo, dtype); !why.empty()) {
               ++skipped;
               if (a->verbose) fmt::print("skip {:<22} {:<3} {}: {}\n", to_string(algo), dt, c.str(), why);
               continue;
             }
-            const DType dtype = dt == "f16" ? DType::F16 : DType::F32;
             auto r = verify::run_case(ctx, c, algo, dtype, ++seed);
             const bool ok = tally(r, fmt::format("{:<22} {:<3} {}", to_string(algo), dt, c.str()));
             if (ok && !a->verbose && progress) fmt::print(stderr, "\r[{}/{}]", done, total);

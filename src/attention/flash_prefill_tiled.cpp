@@ -55,6 +55,9 @@ std::optional<TiledShape> tile_shape(const DeviceLimits& lim, const CallShape& s
 // Not measured against flash-prefill yet: Auto takes it only where nothing else runs.
 int auto_rank(const CallShape&) { return 1; }
 
+// Workgroups along the packed query rows of one kv head (the grid's x).
+uint64_t row_blocks(const CallShape& sh, const TiledShape& s) { return (uint64_t{sh.rows()} + s.rows() - 1) / s.rows(); }
+
 std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
   // Not built into this kernel yet (flash-prefill and split-kv have both).
   if (st.alibi) return "flash-prefill-tiled: no ALiBi; flash-prefill and split-kv apply it";
@@ -65,7 +68,7 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
     return why;
   if (const auto s = tile_shape(dev.limits, sh, st))
     return grid_why_not("flash-prefill-tiled",
-                        {{"row blocks of " + std::to_string(s->rows()) + " query rows", (uint64_t{sh.rows()} + s->rows() - 1) / s->rows()},
+                        {{"row blocks of " + std::to_string(s->rows()) + " query rows", row_blocks(sh, *s)},
                          {"kv heads", sh.cache.kv_heads}},
                         dev.limits);
   if (dev.limits.max_compute_invocations_per_workgroup < kThreads)
@@ -83,8 +86,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const CallShape& sh = in.shape;
   const uint32_t d4 = sh.cache.head_dim / 4;
   const TiledShape s = *tile_shape(in.device.limits(), sh, in.settings);
-  const uint64_t rows = sh.rows();
-  const gpu::Grid grid{static_cast<uint32_t>((rows + s.rows() - 1) / s.rows()), sh.cache.kv_heads, 1};
+  const gpu::Grid grid{static_cast<uint32_t>(row_blocks(sh, s)), sh.cache.kv_heads, 1};
   std::vector<PreparedPass> passes;
   passes.push_back(fused_prefill_pass(
       in, [&](const std::string& extra) { return spec(s, d4, in.kv, extra); },

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attention/algorithm.hpp"
+#include "json_file.hpp"
 #include "webattn/attention.hpp"
 #include "webattn/errors.hpp"
 
@@ -21,18 +22,7 @@ std::string tuning_path() {
 std::string tuning_key(const AdapterSummary& a) { return a.device + "|" + a.backend + "|" + a.description; }
 
 namespace {
-nlohmann::json read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError("tuning file " + path + " is a folder, not a file (set $WEBATTN_TUNING_FILE to a file)");
-  std::ifstream in(path);
-  if (!in) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw ConfigError("tuning file " + path + " is not valid JSON: " + e.what());
-  }
-}
+nlohmann::json read_file(const std::string& path) { return read_json_file(path, "tuning file", "WEBATTN_TUNING_FILE"); }
 
 // An entry's count: a whole number from 0 to 2^32 - 1 (nlohmann's value<uint32_t> wraps 2^32 + 1 to 1,
 // truncates 1.5 and shows -5 as 4294967291).
@@ -85,6 +75,19 @@ void save_tuning(const std::string& path, const AdapterSummary& adapter, const T
   std::ofstream out(path);
   if (!out) throw Error("cannot write tuning file " + path);
   out << all.dump(2) << "\n";
+}
+
+nlohmann::json read_json_file(const std::string& path, const char* what, const char* env_var) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(std::string(what) + " " + path + " is a folder, not a file (set $" + env_var + " to a file)");
+  std::ifstream in(path);
+  if (!in) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception& e) {  // a parse error, or a read failure (std::ios_base::failure)
+    throw ConfigError(std::string(what) + " " + path + " is not valid JSON: " + e.what());
+  }
 }
 
 }  // namespace webattn
