@@ -277,6 +277,53 @@ FlashShape call_shape(const CallShape& sh, const Settings& st, const AdapterSumm
   return f;
 }
 
+// $WEBATTN_FLASH_UPDATE: "fused" or "separate" forces where the cache update runs ("" when unset).
+std::string update_env() { return env_word("WEBATTN_FLASH_UPDATE", "fused", "separate"); }
+
+// Whether the flash-prefill pass (the first one of a split context) writes the call's k_new / v_new
+// into the cache itself (FUSED_UPDATE: one dispatch fewer per call) instead of the Sdpa's update pass
+// before it. Only where every key of every call is the call's own (max_context = S: input_pos 0, the
+// first prompt), so the pass reads k_new / v_new alone and never the cache it writes. Needs the cache in
+// one binding, two more storage bindings (k_new, v_new) within maxStorageBuffersPerShaderStage and k_new
+// within one binding. $WEBATTN_FLASH_UPDATE=separate forces the update pass, =fused the fused one (an
+// UnsupportedError naming why where it cannot run).
+// By default only where the saved dispatch outweighs what the fused form adds (k_new's f32 rows loaded
+// instead of an f16 cache's halves, the rows' stores before the first tile): 128-thread workgroups (short
+// prompts), or 64-row tiles over an f32 cache. H200, per call, fused / separate (bench/RESULTS.md,
+// session 18): llama3-8b f32 S=C=128 23.1 / 25.2 us, 256 50.2 / 52.7, 512 118.4 / 121.8, but 1024 (128-row
+// tiles) 338.1 / 337.3 and 2048 1243.5 / 1230.1; f16 cache 128 24.5 / 24.8, 512 120.5 / 117.1, 2048 1497.6
+// / 1238.7; llama3.2-1b f32 128 14.9 / 17.3, f16 16.0 / 17.2. The general form (any input_pos: the caches
+// read through their read_write bindings, each key's source picked by its position) was slower at every
+// point: S=C=128 31.2 / 25.2, 2048 1488 / 1229, 32 tokens at 4064 331 / 154.
+bool fuse_update(const PrepareInputs& in, const FlashShape& f) {
+  const std::string v = update_env();
+  if (v == "separate") return false;
+  const DeviceLimits& lim = in.device.limits();
+  Settings pass_st = in.settings;
+  if (f.chunks > 1) {  // the split pass leaves the sinks and the LSE to the merge and binds the partial states
+    pass_st.sinks.clear();
+    pass_st.lse = false;
+  }
+  const uint32_t storage = fused_prefill_storage(pass_st, in.windows.count, (f.chunks > 1 ? 2 : 0) + 2);
+  const uint64_t values = uint64_t{in.shape.seq_len} * in.shape.cache.kv_heads * in.shape.cache.head_dim;
+  const auto bytes = [values](const Tensor& t) { return values * (t.dtype() == DType::F16 ? 2 : 4); };
+  std::string why;
+  if (in.shape.max_context != in.shape.seq_len)
+    why = "calls reach " + std::to_string(in.shape.max_context) + " keys for " + std::to_string(in.shape.seq_len) +
+          " new ones (the fused update needs input_pos 0: every key the call's own)";
+  else if (in.windows.count != 1)
+    why = "the cache is bound as " + std::to_string(in.windows.count) + " windows (the fused update needs one)";
+  else if (storage > lim.max_storage_buffers_per_shader_stage)
+    why = "it needs " + std::to_string(storage) + " storage buffers, over the device's " +
+          std::to_string(lim.max_storage_buffers_per_shader_stage) + " per shader stage";
+  else if (std::max(bytes(in.op.k_new), bytes(in.op.v_new)) > lim.max_storage_buffer_binding_size)
+    why = "k_new / v_new exceed the device's maxStorageBufferBindingSize " +
+          std::to_string(lim.max_storage_buffer_binding_size);
+  if (!why.empty() && v == "fused") throw UnsupportedError("WEBATTN_FLASH_UPDATE=fused: flash-prefill: " + why);
+  if (!why.empty()) return false;
+  return v == "fused" || f.threads == 128 || (in.shape.cache.dtype == DType::F32 && f.tx == 16);
+}
+
 int auto_rank(const CallShape&) { return 20; }  // prefill: one fused pass, no S x C buffer
 
 std::string supports(const CallShape& sh, const Settings& st, const AdapterSummary& dev) {
@@ -311,11 +358,12 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
   const uint32_t d4 = sh.cache.head_dim / 4;
   const FlashShape f = call_shape(sh, in.settings, in.device.adapter(), in.windows.count);
   const gpu::Grid grid{row_blocks(sh, f), sh.cache.kv_heads, 1};
+  const bool update = fuse_update(in, f);
   std::vector<PreparedPass> passes;
   if (f.chunks == 1) {
     passes.push_back(fused_prefill_pass(
         in, [&](const std::string& extra) { return spec(f, d4, in.kv, extra); },
-        [grid](KernelParams&) { return grid; }));
+        [grid](KernelParams&) { return grid; }, {}, update));
     return passes;
   }
   // Split context: chunks of whole tiles from the first row's first visible tile to the
@@ -343,9 +391,13 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
         chunking(prm);
         return gpu::Grid{grid.x, grid.y, prm.n_chunks};
       },
-      {{"part_o", &part_o}, {"part_ml", &part_ml}}));
+      {{"part_o", &part_o}, {"part_ml", &part_ml}}, update));
   passes.push_back(split_kv_merge_pass(in, part_o, part_ml, f.chunks, false, chunking));
   return passes;
+}
+
+bool updates_cache(const PrepareInputs& in) {
+  return fuse_update(in, call_shape(in.shape, in.settings, in.device.adapter(), in.windows.count));
 }
 
 }  // namespace
@@ -356,9 +408,10 @@ void check_flash_prefill_switches() {
   chunks_env();
   p_env();
   prefetch_k_env();
+  update_env();
 }
 
 extern const AlgorithmEntry flash_prefill_entry{Algorithm::FlashPrefill, "flash-prefill", auto_rank, supports,
-                                                scratch, prepare};
+                                                scratch, prepare, updates_cache};
 
 }  // namespace webattn::attention

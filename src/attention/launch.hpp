@@ -46,9 +46,16 @@ struct GridDim {
 // `algorithm`, the dimension and its count. For supports(): Recorder::dispatch refuses such a grid,
 // so validate() and Auto must know it first.
 std::string grid_why_not(const char* algorithm, const std::vector<GridDim>& dims, const DeviceLimits& lim);
+// `update_cache`: the pass also writes k_new / v_new into the cache at input_pos and reads those
+// keys from k_new / v_new (the caches bound read_write, two more storage bindings; the cache in one
+// window); else the cache is bound read-only and the Sdpa's separate update pass writes it first.
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
-                                const std::vector<NamedBinding>& extra_named = {});
+                                const std::vector<NamedBinding>& extra_named = {}, bool update_cache = false);
+// WGSL `fn cache_vec4_of(v: vec4<f32>) -> KvVec4`: v as the cache (prelude `kv`) stores it, rounded to
+// f16 in an f16 cache. The packed words pass through an integer OR with a zero the compiler cannot see:
+// Mesa folds unpack(pack(x)) to x otherwise (lavapipe: f16 cases off by rel 1e-5..1.5e-4).
+std::string cache_vec4_of_wgsl(const std::string& kv);
 
 // Split-KV's merge (split_kv_reduce): one workgroup per (query row, kv head) combines the
 // n_chunks partial states [Hkv, n_chunks, S*g] of part_o (D/4 vec4 each) and part_ml (m, l)

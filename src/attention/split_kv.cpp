@@ -579,20 +579,9 @@ std::string new_keys_wgsl(const PrepareInputs& in, bool fused) {
            "fn mask_score(score: f32, s: u32, key: u32) -> f32 { return score; }\n";
     return s;
   }
-  // A value as the cache holds it after this pass: rounded to f16 in an f16 cache. The
-  // packed words pass through an integer OR with a zero the compiler cannot see: Mesa folds
-  // unpack(pack(x)) to x otherwise (lavapipe: f16 cases off by rel 1e-5..1.5e-4).
-  std::string as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> { return v; }\n";
-  if (in.kv == "kv_f16")
-    as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> {\n"
-                "  let z = select(0u, 1u, p.seq_len == 0u);\n"
-                "  let w = kv_pack(v);\n"
-                "  return kv_unpack(vec2<u32>(w.x | z, w.y | z));\n}\n";
-  else if (in.kv == "kv_f16_native")
-    as_cached = "fn as_cached(v: vec4<f32>) -> vec4<f32> {\n"
-                "  let z = select(0u, 1u, p.seq_len == 0u);\n"
-                "  let w = bitcast<vec2<u32>>(kv_pack(v));\n"
-                "  return kv_unpack(bitcast<vec4<f16>>(vec2<u32>(w.x | z, w.y | z)));\n}\n";
+  // A value as the cache holds it after this pass: rounded to f16 in an f16 cache (cache_vec4_of).
+  const std::string as_cached = cache_vec4_of_wgsl(in.kv) +
+                                "fn as_cached(v: vec4<f32>) -> vec4<f32> { return kv_unpack(cache_vec4_of(v)); }\n";
   return "const FUSED: bool = true;\n"
          "@group(0) @binding(6) var<storage, read> q: array<q_vec4>;\n"
          "@group(0) @binding(7) var<storage, read> k_new: array<k_new_vec4>;\n"

@@ -26,6 +26,9 @@
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
 //   invisible like one past the causal limit; every tile takes the per-key path).
+//   FUSED_UPDATE, k_src / v_src, put_new_rows: whether the pass writes this call's k_new / v_new
+//   into the cache itself (no separate update pass; only where input_pos is 0) and takes every key
+//   from k_new / v_new.
 //   SPLIT, chunk_first_tile / chunk_end_tile, put_partial(i, o), put_partial_ml(i, ml): the context is split into p.n_chunks chunks
 //   of p.chunk_len keys (whole tiles) from the first row's first visible tile, workgroup z
 //   taking chunk z of its row block (FlashDecoding's split, for prompts too short to fill the
@@ -46,8 +49,7 @@ const KV_STRIDE: u32 = D4 + 1u;  // one vec4 of padding per row: conflict-free c
 const NL: u32 = (BC * D4 + WGT - 1u) / WGT;  // tile vec4s loaded per invocation
 
 @group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
-@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;
-@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;
+// k_cache (binding 2) and v_cache (3): generated, read-only or (FUSED_UPDATE) read_write.
 @group(0) @binding(4) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
@@ -63,9 +65,10 @@ var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows of (tx, ty)
 
 // Loads a K or V tile into registers (every load issued before any is used); the caller
-// stores it into kv_tile once its previous reads are done. The registers are TileVec4s
-// (generated, see the header): an f16 cache's words (unpacked as they are stored) with
-// 64-row tiles, unpacked floats with 128-row ones.
+// stores it into kv_tile once its previous reads are done. Through k_src / v_src (generated):
+// the cache, or with FUSED_UPDATE (every key the call's own) k_new / v_new.
+// The registers are TileVec4s (generated, see the header): an f16 cache's words (unpacked as
+// they are stored) with 64-row tiles, unpacked floats with 128-row ones.
 fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<TileVec4, NL> {
   var regs: array<TileVec4, NL> = array<TileVec4, NL>();
   for (var n: u32 = 0u; n < NL; n = n + 1u) {
@@ -74,9 +77,9 @@ fn fetch_tile(t: u32, kvh: u32, key0: u32, is_v: bool) -> array<TileVec4, NL> {
     if (i < BC * D4 && key < p.context_len) {
       let idx = (key * p.kv_heads + kvh) * D4 + i % D4;
       if (is_v) {
-        regs[n] = tile_load(v_vec(idx));
+        regs[n] = tile_load(v_src(idx));
       } else {
-        regs[n] = tile_load(k_vec(idx));
+        regs[n] = tile_load(k_src(idx));
       }
     }
   }
@@ -178,6 +181,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   // PREFETCH_K: the next K tile waits in registers during the P.V phase (generated k_first / k_tile /
   // k_after); without it each K tile is loaded right before it is stored (KNext a placeholder).
   var k_next: KNext = k_first(t, kvh, first_tile * BC);
+  // FUSED_UPDATE: this call's k_new / v_new rows into the cache, spread over every invocation of
+  // the grid (the tiles read the keys from k_new / v_new, so nothing waits for these stores).
+  put_new_rows(((wg.z * nwg.y + wg.y) * nwg.x + wg.x) * WGT + t, nwg.x * nwg.y * nwg.z * WGT);
   for (var tile: u32 = first_tile; tile < n_tiles; tile = tile + 1u) {
     let key0 = tile * BC;
     store_tile_scaled(t, k_tile(t, kvh, key0, k_next), qscale);
