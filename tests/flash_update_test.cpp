@@ -4,7 +4,8 @@
 // whole cache against float64 (expect_case_passes compares every cache position after the call, the
 // ones past the prompt random and untouched): prompts not a multiple of the tile, both cache dtypes,
 // f16 activations (the keys rounded as the cache stores them), a sliding window, non-causal rows, a mask
-// with sinks and the LSE, a split context (the update in its first pass), 64- and 128-row tiles, D 64.
+// with sinks and the LSE, a split context (the update in its first pass), 128- and 256-thread workgroups
+// (32-, 64- and 128-row tiles), D 64.
 // Where a call reaches cached keys (input_pos > 0) the fused update is refused when forced.
 #include <gtest/gtest.h>
 
@@ -28,6 +29,7 @@ struct UpdateCase {
   DType cache = DType::F32;
   const char* chunks = "";     // $WEBATTN_FLASH_CHUNKS ("" = the rule)
   const char* threads_x = "";  // $WEBATTN_FLASH_THREADS_X
+  const char* threads = "";    // $WEBATTN_FLASH_THREADS (these short prompts take 128 by the rule)
 };
 
 std::vector<UpdateCase> update_cases() {
@@ -48,8 +50,10 @@ std::vector<UpdateCase> update_cases() {
   v.push_back({nc, DType::F16});
   v.push_back({{150, 4, 2, 16, 0, 180}, DType::F32, "3"});  // split: the update in the first pass
   v.push_back({{150, 4, 2, 16, 0, 180}, DType::F16, "3"});
-  v.push_back({{70, 8, 2, 16, 0, 80}, DType::F16, "", "8"});  // 128-row tiles: the tile unpacked at load
-  v.push_back({{70, 8, 2, 16, 0, 100}, DType::F32, "", "8"});
+  v.push_back({{70, 8, 2, 16, 0, 80}, DType::F16, "", "8"});  // 8 lanes per row group: the tile unpacked at load
+  v.push_back({{70, 8, 2, 16, 0, 80}, DType::F16, "", "8", "256"});  // 128-row tiles
+  v.push_back({{70, 8, 2, 16, 0, 100}, DType::F32, "", "8", "256"});
+  v.push_back({{37, 8, 2, 16, 0, 50}, DType::F16, "", "16", "256"});  // 64-row tiles
   v.push_back({{20, 4, 2, 64, 0, 40}, DType::F16});
   return v;
 }
@@ -67,6 +71,7 @@ TEST(FlashPrefillUpdate, FusedAndSeparateMatchTheReference) {
     for (const UpdateCase& u : update_cases()) {
       ScopedEnv chunks("WEBATTN_FLASH_CHUNKS", u.chunks);
       ScopedEnv tx("WEBATTN_FLASH_THREADS_X", u.threads_x);
+      ScopedEnv threads("WEBATTN_FLASH_THREADS", u.threads);
       expect_case_passes(ctx, u.c, Algorithm::FlashPrefill, u.cache, ++seed);
     }
     verify::Case m{24, 4, 2, 16, 0, 110};

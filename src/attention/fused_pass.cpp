@@ -112,6 +112,13 @@ PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
   expect_storage_count("flash-prefill's fused pass", named.size() + windows.size(),
                        fused_prefill_storage(in.settings, w.count,
                                              static_cast<uint32_t>(extra_named.size()) + (update_cache ? 2 : 0)));
+  if (update_cache)  // the fused form reads no cache row: only right where every key is the call's own
+    fill = [inner = std::move(fill)](KernelParams& prm) {
+      if (prm.input_pos != 0)
+        throw std::logic_error("internal: flash-prefill's fused cache update run at input_pos " +
+                               std::to_string(prm.input_pos) + " (it needs 0)");
+      return inner(prm);
+    };
   PreparedPass pass = make_pass(
       in.device,
       spec(cache_bindings_wgsl(in, update_cache) + cache_access_wgsl(w, reads) + sinks_wgsl(in.settings, 5) + lse_wgsl(in.settings, 6) +

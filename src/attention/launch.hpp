@@ -46,9 +46,10 @@ struct GridDim {
 // `algorithm`, the dimension and its count. For supports(): Recorder::dispatch refuses such a grid,
 // so validate() and Auto must know it first.
 std::string grid_why_not(const char* algorithm, const std::vector<GridDim>& dims, const DeviceLimits& lim);
-// `update_cache`: the pass also writes k_new / v_new into the cache at input_pos and reads those
-// keys from k_new / v_new (the caches bound read_write, two more storage bindings; the cache in one
-// window); else the cache is bound read-only and the Sdpa's separate update pass writes it first.
+// `update_cache` (flash-prefill only, calls at input_pos 0): the pass also writes k_new / v_new into
+// the cache at position 0 and reads every key from k_new / v_new (the caches bound read_write and only
+// written, two more storage bindings, the cache in one window; a step at another input_pos throws
+// std::logic_error); else the cache is bound read-only and the Sdpa's separate update pass writes it first.
 PreparedPass fused_prefill_pass(const PrepareInputs& in, const FusedSpec& spec,
                                 std::function<gpu::Grid(KernelParams&)> fill,
                                 const std::vector<NamedBinding>& extra_named = {}, bool update_cache = false);

@@ -48,7 +48,7 @@ const LOG2E: f32 = 1.4426950408889634;
 const LN2: f32 = 0.6931471805599453;
 
 @group(0) @binding(1) var<storage, read> q: array<q_vec4>;  // f32 or packed f16 (generated q_unpack)
-// k_cache (binding 2) and v_cache (3): generated, read-only or (FUSED_UPDATE) read_write.
+// k_cache (binding 2) and v_cache (3): generated, read-only (this kernel never fuses the cache update).
 @group(0) @binding(4) var<storage, read_write> out: array<out_vec4>;  // f32 or packed f16 (generated out_pack)
 
 var<workgroup> smem: array<vec4<f32>, SMEM>;
