@@ -43,11 +43,16 @@ TEST(Algorithms, ParamsStructMatchesTheWgslFieldByField) {
 }
 
 TEST(Algorithms, BindingNumbersAreReadFromTheKernel) {
-  const auto b = attention::declared_bindings(gpu::kernel_source("flash_prefill"));
-  std::vector<std::pair<uint32_t, std::string>> got;
-  for (const auto& d : b) got.emplace_back(d.index, d.var);
-  const std::vector<std::pair<uint32_t, std::string>> want = {{1, "q"}, {2, "k_cache"}, {3, "v_cache"}, {4, "out"}};
-  EXPECT_EQ(got, want);
+  const auto bindings_of = [](std::string_view wgsl) {
+    std::vector<std::pair<uint32_t, std::string>> got;
+    for (const auto& d : attention::declared_bindings(wgsl)) got.emplace_back(d.index, d.var);
+    return got;
+  };
+  using Want = std::vector<std::pair<uint32_t, std::string>>;
+  EXPECT_EQ(bindings_of(gpu::kernel_source("update_cache")),
+            (Want{{1, "k_new"}, {2, "v_new"}, {3, "k_cache"}, {4, "v_cache"}}));
+  // flash-prefill's caches are declared by its launcher (read-only, or read_write with the update fused).
+  EXPECT_EQ(bindings_of(gpu::kernel_source("flash_prefill")), (Want{{1, "q"}, {4, "out"}}));
   // Comments do not count, and `var<uniform>` declarations are read too.
   const auto p = attention::declared_bindings("// @binding(7) var x: u32;\n@group(0) @binding(0) var<uniform> p: Params;");
   ASSERT_EQ(p.size(), 1u);
