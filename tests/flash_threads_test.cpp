@@ -55,6 +55,36 @@ TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
 // D = 256 (Gemma's head dim): every score's 256 products in one fma chain drifted past the fp32
 // limit (max abs 2.1-2.6e-6 on two `check --seed 241` cases, H200 and lavapipe alike); the
 // kernel splits them into two chains (of at most 128) past D = 64. The two cases, on several seeds.
+// $WEBATTN_FLASH_THREADS_X=32 (a measurement form: each thread half the keys and head-dim columns of 16;
+// 32-row tiles of 256 threads, 16-row ones of 128): against float64 with the whole cache compared, on
+// whichever P path the adapter takes (lavapipe: the P tile, whose swizzle then spans 4 row groups);
+// padding rows (g 3), D 16 to 64 (fewer head-dim vec4s than threads along them), a window, non-causal
+// rows, a mask with sinks and the LSE, a split context, the fused cache update, an f16 cache.
+TEST(FlashPrefillWorkgroups, ThirtyTwoThreadsAlongKeysMatchTheReference) {
+  Context& ctx = webattn::testing::test_context();
+  webattn::testing::ScopedEnv tx("WEBATTN_FLASH_THREADS_X", "32");
+  verify::Case w{50, 4, 2, 16, 7, 90};
+  w.window_left = 19;
+  verify::Case nc{19, 4, 1, 16, 3, 40};
+  nc.causal = false;
+  verify::Case m{24, 4, 2, 16, 5, 110};
+  m.mask = MaskKind::Bool;
+  m.lse = true;
+  m.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  uint32_t seed = 1930;
+  for (const char* threads : {"128", "256"}) {
+    SCOPED_TRACE(std::string("WEBATTN_FLASH_THREADS=") + threads);
+    webattn::testing::ScopedEnv wg("WEBATTN_FLASH_THREADS", threads);
+    expect_case_passes(ctx, {37, 6, 2, 16, 0, 37}, Algorithm::FlashPrefill, DType::F32, ++seed);  // fused update
+    expect_case_passes(ctx, {45, 5, 1, 64, 0, 60}, Algorithm::FlashPrefill, DType::F16, ++seed);
+    expect_case_passes(ctx, w, Algorithm::FlashPrefill, DType::F32, ++seed);
+    expect_case_passes(ctx, nc, Algorithm::FlashPrefill, DType::F16, ++seed);
+    expect_case_passes(ctx, m, Algorithm::FlashPrefill, DType::F32, ++seed);
+    webattn::testing::ScopedEnv chunks("WEBATTN_FLASH_CHUNKS", "3");
+    expect_case_passes(ctx, {30, 8, 2, 32, 20, 70}, Algorithm::FlashPrefill, DType::F16, ++seed);
+  }
+}
+
 TEST(FlashPrefillWorkgroups, HeadDim256StaysWithinTheFp32Limits) {
   Context& ctx = webattn::testing::test_context();
   verify::Case w{59, 32, 4, 256, 0, 63};

@@ -6,7 +6,8 @@
 // f16 activations (the keys rounded as the cache stores them), a sliding window, non-causal rows, a mask
 // with sinks and the LSE, a split context (the update in its first pass), 128- and 256-thread workgroups
 // (32-, 64- and 128-row tiles), D 64.
-// Where a call reaches cached keys (input_pos > 0) the fused update is refused when forced.
+// Where a call reaches cached keys (input_pos > 0) the fused update is refused when forced (by validate()
+// too; Auto then takes another algorithm).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -101,6 +102,35 @@ TEST(FlashPrefillUpdate, CachedKeysKeepTheSeparateUpdate) {
     ADD_FAILURE() << "a fused update at input_pos 45 was accepted";
   } catch (const UnsupportedError& e) {
     EXPECT_NE(std::string(e.what()).find("input_pos 0"), std::string::npos) << e.what();
+  }
+}
+
+// Forced fused, validate() refuses flash-prefill where prepare() would (naming the switch), and Auto
+// runs such a call with another algorithm, exactly; a bad value is refused by validate() too.
+TEST(FlashPrefillUpdate, ValidateAndAutoFollowTheForcedSwitch) {
+  Context& ctx = webattn::testing::test_context();
+  Sdpa sdpa(ctx);
+  const KVCacheConfig cache{90, 3, 16};
+  SdpaOptions flash;
+  flash.algorithm = Algorithm::FlashPrefill;
+  ScopedEnv env("WEBATTN_FLASH_UPDATE", "fused");
+  EXPECT_EQ(sdpa.validate(29, 6, 0, cache, flash), Algorithm::FlashPrefill) << "input_pos 0 fuses";
+  try {
+    sdpa.validate(29, 6, 45, cache, flash);
+    ADD_FAILURE() << "validate() accepted a forced fused update at input_pos 45";
+  } catch (const UnsupportedError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("WEBATTN_FLASH_UPDATE=fused"), std::string::npos) << what;
+    EXPECT_NE(what.find("input_pos 0"), std::string::npos) << what;
+  }
+  EXPECT_NE(sdpa.validate(29, 6, 45, cache), Algorithm::FlashPrefill) << "Auto";
+  expect_case_passes(ctx, {29, 6, 3, 16, 45, 90}, Algorithm::Auto, DType::F32, 1832);
+  ScopedEnv bad("WEBATTN_FLASH_UPDATE", "merged");
+  try {
+    sdpa.validate(29, 6, 0, cache, flash);
+    ADD_FAILURE() << "validate() accepted WEBATTN_FLASH_UPDATE=merged";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_UPDATE=merged"), std::string::npos) << e.what();
   }
 }
 

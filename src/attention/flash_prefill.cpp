@@ -11,7 +11,7 @@ namespace webattn::attention {
 namespace {
 
 struct FlashShape {
-  uint32_t tx;             // threads along keys / head dim: 16 (64 rows per 256 threads) or 8 (128 rows)
+  uint32_t tx;             // threads along keys / head dim: 16 (64 rows per 256 threads), 8 (128 rows) or 32 (32)
   uint32_t bc;             // keys per tile
   uint32_t threads = 256;  // per workgroup: 256, or 128 (half the rows: twice the workgroups)
   uint32_t chunks = 1;     // context chunks per row block (most per call): > 1 = split, merged after
@@ -45,7 +45,7 @@ std::string split_wgsl(bool split) {
 // with 128-row tiles that form was slower than unpacking at the load (S=C=2048 1474 vs 1392 us,
 // 1024 398 vs 379; f32 1363 / 367). H200, bench/RESULTS.md, session 8.
 std::string tile_regs_wgsl(uint32_t tx) {
-  if (tx == 16)
+  if (tx >= 16)
     return "alias TileVec4 = KvVec4;\nfn tile_load(v: KvVec4) -> TileVec4 { return v; }\n"
            "fn tile_unpack(v: TileVec4) -> vec4<f32> { return kv_unpack(v); }\n";
   return "alias TileVec4 = vec4<f32>;\nfn tile_load(v: KvVec4) -> TileVec4 { return kv_unpack(v); }\n"
@@ -73,8 +73,9 @@ std::string p_wgsl(uint32_t p_w) {
   if (p_w == 0)
     return "const P_SHUFFLE: bool = false;\nconst P_W: u32 = TX;\n"
            "var<workgroup> p_tile: array<vec4<f32>, BC * (WGT / TX)>;\n"  // the header's own constants
-           "fn p_put(kl: u32, ty: u32, v: vec4<f32>) { p_tile[kl * TY + (ty ^ (kl & 7u))] = v; }\n"
-           "fn p_get(k: u32, ty: u32, mine: vec4<f32>, src: u32) -> vec4<f32> { return p_tile[k * TY + (ty ^ (k & 7u))]; }\n"
+           "const P_SWIZZLE: u32 = min(8u, WGT / TX) - 1u;\n"  // the XOR stays within the TY row groups
+           "fn p_put(kl: u32, ty: u32, v: vec4<f32>) { p_tile[kl * TY + (ty ^ (kl & P_SWIZZLE))] = v; }\n"
+           "fn p_get(k: u32, ty: u32, mine: vec4<f32>, src: u32) -> vec4<f32> { return p_tile[k * TY + (ty ^ (k & P_SWIZZLE))]; }\n"
            "fn p_path_all(c: bool) -> bool { return c; }\n";
   // subgroupAll makes the path the same in every lane of the subgroup, which WGSL's analysis
   // (workgroup scope) cannot see: the shuffles run in subgroup-uniform control flow.
@@ -152,9 +153,9 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
     f.p_w = p_w;
     return shared_bytes(f, d4) <= lim.max_compute_workgroup_storage_size;
   };
-  if (preferred != 0 && fits(preferred)) return preferred;
+  if (preferred != 0 && preferred % tx == 0 && fits(preferred)) return preferred;
   for (uint32_t bc : {64u, 48u, 32u, 16u})
-    if (fits(bc)) return bc;
+    if (bc % tx == 0 && fits(bc)) return bc;
   return 0;
 }
 
@@ -179,6 +180,15 @@ uint32_t chunks_env() {
   if (n < 1 || n > 64)
     throw ConfigError("WEBATTN_FLASH_CHUNKS=" + v + " is not a chunk count from 1 to 64");
   return static_cast<uint32_t>(n);
+}
+
+// $WEBATTN_FLASH_THREADS_X: 8, 16 or 32 threads along keys / head dim, or 0 when unset.
+uint32_t threads_x_env() {
+  const char* e = std::getenv("WEBATTN_FLASH_THREADS_X");
+  if (!e || !*e) return 0;
+  const std::string v(e);
+  if (v == "8" || v == "16" || v == "32") return static_cast<uint32_t>(std::stoul(v));
+  throw ConfigError("WEBATTN_FLASH_THREADS_X=" + v + " is not 8, 16 or 32");
 }
 
 // Workgroups along the packed query rows of one kv head.
@@ -211,7 +221,7 @@ uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx)
 constexpr uint64_t kWideTileWorkgroups = 256;
 uint32_t threads_x(const CallShape& sh, const Settings& st) {
   if (st.flash_threads_x != 0) return st.flash_threads_x;
-  if (const uint32_t forced = env_choice("WEBATTN_FLASH_THREADS_X", 8, 16)) return forced;
+  if (const uint32_t forced = threads_x_env()) return forced;
   const bool enough = uint64_t{row_blocks(sh, {8, 0, 256})} * sh.cache.kv_heads >= kWideTileWorkgroups;
   return enough && sh.cache.head_dim <= 128 ? 8 : 16;
 }
@@ -221,7 +231,7 @@ FlashShape tile_shape(const AdapterSummary& dev, const CallShape& sh, const Sett
   uint32_t tx = threads_x(sh, st);
   uint32_t p_w = p_shuffle_width(dev, tx);
   uint32_t bc = keys_per_tile(dev.limits, d4, tx, st.flash_keys_per_tile, p_w);
-  if (bc == 0 && tx == 8) {  // the wide tile does not fit this device: narrow one
+  if (bc == 0 && tx != 16) {  // 128-row tiles (or TX 32's tiles of 32 or 64 keys) do not fit this device: 64-row ones
     tx = 16;
     p_w = p_shuffle_width(dev, tx);
     bc = keys_per_tile(dev.limits, d4, tx, st.flash_keys_per_tile, p_w);
@@ -295,30 +305,36 @@ std::string update_env() { return env_word("WEBATTN_FLASH_UPDATE", "fused", "sep
 // / 1238.7; llama3.2-1b f32 128 14.9 / 17.3, f16 16.0 / 17.2. The general form (any input_pos: the caches
 // read through their read_write bindings, each key's source picked by its position) was slower at every
 // point: S=C=128 31.2 / 25.2, 2048 1488 / 1229, 32 tokens at 4064 331 / 154.
-bool fuse_update(const PrepareInputs& in, const FlashShape& f) {
-  const std::string v = update_env();
-  if (v == "separate") return false;
-  const DeviceLimits& lim = in.device.limits();
-  Settings pass_st = in.settings;
+// Why the fused update cannot run this call ("" where it can). `kv_new_bytes`: the larger of k_new's and
+// v_new's sizes (supports(), which sees no tensor, passes f32's: the larger of the two dtypes).
+std::string fused_update_why_not(const CallShape& sh, const Settings& st, const DeviceLimits& lim, uint32_t windows,
+                                 const FlashShape& f, uint64_t kv_new_bytes) {
+  Settings pass_st = st;
   if (f.chunks > 1) {  // the split pass leaves the sinks and the LSE to the merge and binds the partial states
     pass_st.sinks.clear();
     pass_st.lse = false;
   }
-  const uint32_t storage = fused_prefill_storage(pass_st, in.windows.count, (f.chunks > 1 ? 2 : 0) + 2);
+  const uint32_t storage = fused_prefill_storage(pass_st, windows, (f.chunks > 1 ? 2 : 0) + 2);
+  if (sh.max_context != sh.seq_len)
+    return "calls reach " + std::to_string(sh.max_context) + " keys for " + std::to_string(sh.seq_len) +
+           " new ones (the fused update needs input_pos 0: every key the call's own)";
+  if (windows != 1) return "the cache is bound as " + std::to_string(windows) + " windows (the fused update needs one)";
+  if (storage > lim.max_storage_buffers_per_shader_stage)
+    return "it needs " + std::to_string(storage) + " storage buffers, over the device's " +
+           std::to_string(lim.max_storage_buffers_per_shader_stage) + " per shader stage";
+  if (kv_new_bytes > lim.max_storage_buffer_binding_size)
+    return "k_new / v_new (" + std::to_string(kv_new_bytes) + " bytes) exceed the device's maxStorageBufferBindingSize " +
+           std::to_string(lim.max_storage_buffer_binding_size);
+  return "";
+}
+
+bool fuse_update(const PrepareInputs& in, const FlashShape& f) {
+  const std::string v = update_env();
+  if (v == "separate") return false;
   const uint64_t values = uint64_t{in.shape.seq_len} * in.shape.cache.kv_heads * in.shape.cache.head_dim;
   const auto bytes = [values](const Tensor& t) { return values * (t.dtype() == DType::F16 ? 2 : 4); };
-  std::string why;
-  if (in.shape.max_context != in.shape.seq_len)
-    why = "calls reach " + std::to_string(in.shape.max_context) + " keys for " + std::to_string(in.shape.seq_len) +
-          " new ones (the fused update needs input_pos 0: every key the call's own)";
-  else if (in.windows.count != 1)
-    why = "the cache is bound as " + std::to_string(in.windows.count) + " windows (the fused update needs one)";
-  else if (storage > lim.max_storage_buffers_per_shader_stage)
-    why = "it needs " + std::to_string(storage) + " storage buffers, over the device's " +
-          std::to_string(lim.max_storage_buffers_per_shader_stage) + " per shader stage";
-  else if (std::max(bytes(in.op.k_new), bytes(in.op.v_new)) > lim.max_storage_buffer_binding_size)
-    why = "k_new / v_new exceed the device's maxStorageBufferBindingSize " +
-          std::to_string(lim.max_storage_buffer_binding_size);
+  const std::string why = fused_update_why_not(in.shape, in.settings, in.device.limits(), in.windows.count, f,
+                                               std::max(bytes(in.op.k_new), bytes(in.op.v_new)));
   if (!why.empty() && v == "fused") throw UnsupportedError("WEBATTN_FLASH_UPDATE=fused: flash-prefill: " + why);
   if (!why.empty()) return false;
   return v == "fused" || f.threads == 128 || (in.shape.cache.dtype == DType::F32 && f.tx == 16);
@@ -341,6 +357,12 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
                             {"context chunks", f.chunks}};
   if (f.chunks > 1) dims.push_back({"query rows (S x Hq/Hkv) of the merge", sh.rows()});
   if (std::string why = grid_why_not("flash-prefill", dims, dev.limits); !why.empty()) return why;
+  // A forced fused update refuses here what prepare() would (Auto then picks another algorithm).
+  if (update_env() == "fused")
+    if (std::string why = fused_update_why_not(sh, st, dev.limits, windows, f,
+                                               uint64_t{sh.seq_len} * sh.cache.kv_heads * sh.cache.head_dim * 4);
+        !why.empty())
+      return "flash-prefill: WEBATTN_FLASH_UPDATE=fused: " + why;
   if (f.chunks > 1) return "";
   return storage_why_not("flash-prefill", fused_prefill_storage(st, windows), windows, dev.limits);
 }
@@ -404,7 +426,7 @@ bool updates_cache(const PrepareInputs& in) {
 
 void check_flash_prefill_switches() {
   env_choice("WEBATTN_FLASH_THREADS", 128, 256);
-  env_choice("WEBATTN_FLASH_THREADS_X", 8, 16);
+  threads_x_env();
   chunks_env();
   p_env();
   prefetch_k_env();
