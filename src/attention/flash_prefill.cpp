@@ -182,7 +182,9 @@ uint32_t chunks_env() {
   return static_cast<uint32_t>(n);
 }
 
-// $WEBATTN_FLASH_THREADS_X: 8, 16 or 32 threads along keys / head dim, or 0 when unset.
+// $WEBATTN_FLASH_THREADS_X: 8, 16 or 32 threads along keys / head dim, or 0 when unset. 32 (each thread
+// half the keys and head-dim columns of 16) was slower than the rule on the H200 but at two points of a few
+// percent (bench/RESULTS.md, session 19): a measurement form only.
 uint32_t threads_x_env() {
   const char* e = std::getenv("WEBATTN_FLASH_THREADS_X");
   if (!e || !*e) return 0;
@@ -217,7 +219,8 @@ uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx)
 // 1529 -> 1364 us, llama3.2-1b 2048 814 -> 702, but S=512 (128 wide workgroups) 125 -> 145; on the
 // H100 (session 1's kernel) 128-row tiles were slower everywhere: `webattn tune` times the rule
 // against 64-row tiles and saves flash_threads_x 16 where the rule loses. $WEBATTN_FLASH_THREADS_X
-// (8 or 16) overrides the rule (not the options or the tuning), for tests and measurements.
+// (8, 16, or 32: a measurement form, see threads_x_env) overrides the rule (not the options or the tuning),
+// for tests and measurements.
 constexpr uint64_t kWideTileWorkgroups = 256;
 uint32_t threads_x(const CallShape& sh, const Settings& st) {
   if (st.flash_threads_x != 0) return st.flash_threads_x;

@@ -16,7 +16,7 @@
 //
 // Generated header constants (array extents must be compile-time in WGSL):
 //   D4: head_dim / 4,  WGT: threads per workgroup (256, or 128 for short prompts: twice the
-//   workgroups),  TX: threads along keys / head dim (16 or 8; TY = WGT / TX),
+//   workgroups),  TX: threads along keys / head dim (16 or 8; 32 a measurement form; TY = WGT / TX),
 //   BC: keys per tile (multiple of TX),  DV: ceil(D4 / TX),  P_SHUFFLE, P_W, p_put, p_get and
 //   p_path_all: how the P.V loop gets the probabilities (see p_get below),  TileVec4, tile_load(KvVec4) and
 //   tile_unpack(TileVec4): the form a prefetched K/V tile waits in (see fetch_tile),  PREFETCH_K, KNext, k_first,
@@ -60,7 +60,7 @@ var<workgroup> kv_tile: array<vec4<f32>, BC * KV_STRIDE>;
 // loads and per-tile steps per FMA; H200, session 10: S=C=2048 1461 -> 1389 us, llama3.2-1b
 // 707 -> 617, f32 S=128..1024 1.6-4.6% faster, f16 S=512..1024 0.8-3.2%, f16 S=128
 // +3.6%, llama3.2-1b S=512 +1.1%, split contexts 0.9-1.5% slower than the P tile: bench/RESULTS.md); else they go through workgroup memory,
-// p_tile[k * TY + (ty ^ (k % 8))]: the 4 rows of row group ty at tile key k (one vec4 load per
+// p_tile[k * TY + (ty ^ (k & P_SWIZZLE))] (P_SWIZZLE: min(8, TY) - 1): the 4 rows of row group ty at tile key k (one vec4 load per
 // key; the XOR swizzle keeps the stores conflict-free).
 var<workgroup> red: array<vec4<f32>, TY * TX>;  // red[ty * TX + tx]: the 4 rows of (tx, ty)
 
