@@ -20,6 +20,14 @@ Variants:
   noq       q is not loaded (a constant instead)
   nowgm     nostate, and the subgroups' merge at the chunk's end (workgroup memory, barriers) left out too
   nostart_nozero  both
+  notail    the merging workgroup's storageBarrier and its (m, l) zeroing after the output left out (the o words
+            still zeroed by their readers, the counter still reset): what a scratch zeroed off the merge's tail
+            (e.g. by the next call) would save (session 20)
+  ro        the cache bound read-only (as the two-pass split binds it) and never written: one_pass_start's body
+            removed, k_new / v_new still read under the never-true condition (session 20: does the one-pass kernel's writable cache binding slow its loads?)
+  rw_nocode as ro, but the cache still bound read_write (the binding's type, or the store's presence?)
+  rw_end    the kernel as landed with the step's key written after the chunk's walk instead of before it (the
+            key read back stale: wrong output; does a store ahead of the loads hold them back?)
 """
 import pathlib
 import shutil
@@ -67,6 +75,23 @@ def main():
         "t / items);\n      part_m_sh", "t / items); }\n      part_m_sh")
     out["nozero"] = (body, z)
     out["nostart_nozero"] = (body, replace_once(z, start_if, start_if[:-3] + f" && {NEVER}) {{", "nostart_nozero"))
+    tail = ("  storageBarrier();  // every read of the (m, l) words is done before any is zeroed",
+            "for (var x: u32 = t; x < p.n_chunks * g * 2u; x = x + WG) {")
+    s = replace_once(one, tail[0], f"  if ({NEVER}) {{ storageBarrier(); }}  // notail:", "notail")
+    out["notail"] = (body, replace_once(s, tail[1], tail[1].replace("x < ", f"x < select(0u, 1u, {NEVER}) * "), "notail"))
+    ro = replace_once(one, "var<storage, read_write> k_cache", "var<storage, read> k_cache", "ro")
+    ro = replace_once(ro, "var<storage, read_write> v_cache", "var<storage, read> v_cache", "ro")
+    i = ro.index(start_if)
+    j = ro.index("\n    storageBarrier();\n  }\n}\n", i)
+    # k_new / v_new stay read (the layout is the shader's), into out under the never-true condition
+    keep = (f"if ({NEVER}) {{\n    out[0] = out_pack(k_new_unpack(k_new[kvh * D4]) + v_new_unpack(v_new[kvh * D4]));")
+    out["ro"] = (body, ro[:i] + keep + ro[j:].replace("\n    storageBarrier();", "", 1))
+    out["rw_nocode"] = (body, out["ro"][1].replace("var<storage, read> k_cache", "var<storage, read_write> k_cache").replace(
+        "var<storage, read> v_cache", "var<storage, read_write> v_cache"))
+    start_call = "  one_pass_start(kvh, t, key_begin, key_end);  // ONE_PASS: the step's own key into the cache first\n"
+    finish_call = "  one_pass_finish(kvh, t);"
+    b = replace_once(body, start_call, "", "rw_end")
+    out["rw_end"] = (replace_once(b, finish_call, start_call + finish_call, "rw_end"), one)
     out["noread"] = (body, replace_once(one, "for (var c0: u32 = 0u; c0 < n; c0 = c0 + MB) {",
                                         f"for (var c0: u32 = 0u; c0 < select(0u, n, {NEVER}); c0 = c0 + MB) {{", "noread"))
     qline = "      qr[r * DL + i] = q_unpack(q[h * D4 + kl + LK * i]) * select(p.scale, 1.0, SCALE_AFTER);\n"

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "host_call.hpp"
 #include "test_context.hpp"
@@ -52,6 +53,20 @@ TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
   }
 }
 
+// Three cases the forced forms below share: a window, non-causal rows (head dim `nc_d`), and a mask with
+// sinks and the LSE.
+std::tuple<verify::Case, verify::Case, verify::Case> window_noncausal_mask(uint32_t nc_d) {
+  verify::Case w{50, 4, 2, 16, 7, 90};
+  w.window_left = 19;
+  verify::Case nc{19, 4, 1, nc_d, 3, 40};
+  nc.causal = false;
+  verify::Case m{24, 4, 2, 16, 5, 110};
+  m.mask = MaskKind::Bool;
+  m.lse = true;
+  m.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  return {w, nc, m};
+}
+
 // $WEBATTN_FLASH_THREADS_X=32 (a measurement form: each thread half the keys and head-dim columns of 16;
 // 32-row tiles of 256 threads, 16-row ones of 128): against float64 with the whole cache compared, on
 // whichever P path the adapter takes (lavapipe: the P tile, whose swizzle then spans 4 row groups);
@@ -60,14 +75,7 @@ TEST(FlashPrefillWorkgroups, BothSizesMatchTheReference) {
 TEST(FlashPrefillWorkgroups, ThirtyTwoThreadsAlongKeysMatchTheReference) {
   Context& ctx = webattn::testing::test_context();
   webattn::testing::ScopedEnv tx("WEBATTN_FLASH_THREADS_X", "32");
-  verify::Case w{50, 4, 2, 16, 7, 90};
-  w.window_left = 19;
-  verify::Case nc{19, 4, 1, 16, 3, 40};
-  nc.causal = false;
-  verify::Case m{24, 4, 2, 16, 5, 110};
-  m.mask = MaskKind::Bool;
-  m.lse = true;
-  m.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  const auto [w, nc, m] = window_noncausal_mask(16);
   uint32_t seed = 1930;
   for (const char* threads : {"128", "256"}) {
     SCOPED_TRACE(std::string("WEBATTN_FLASH_THREADS=") + threads);
@@ -79,6 +87,61 @@ TEST(FlashPrefillWorkgroups, ThirtyTwoThreadsAlongKeysMatchTheReference) {
     expect_case_passes(ctx, m, Algorithm::FlashPrefill, DType::F32, ++seed);
     webattn::testing::ScopedEnv chunks("WEBATTN_FLASH_CHUNKS", "3");
     expect_case_passes(ctx, {30, 8, 2, 32, 120, 160}, Algorithm::FlashPrefill, DType::F16, ++seed);  // 150 keys: 3 tiles
+  }
+}
+
+// The query rows staged once in workgroup memory (Q_TILE: by default at D <= 64 where it fits and the grid
+// is small), forced on and off: both workgroup sizes, padding rows (g = 3, 5), the fused update, a window,
+// non-causal rows, a mask with sinks and the LSE, f16 activations, a split context (head dims up to 32: at
+// 64 the tile does not fit beside lavapipe's 64-key tiles in 32 KiB). Forced on where the tile cannot fit,
+// validate() says why.
+TEST(FlashPrefillWorkgroups, QueryRowsInWorkgroupMemoryMatchTheReference) {
+  Context& ctx = webattn::testing::test_context();
+  const auto [w, nc, m] = window_noncausal_mask(32);
+  verify::Case act{33, 6, 2, 32, 0, 40};
+  act.act = {DType::F16, DType::F16, DType::F16, DType::F16};
+  uint32_t seed = 2010, ran_on = 0;
+  for (const char* mode : {"on", "off"}) {
+    webattn::testing::ScopedEnv tile("WEBATTN_FLASH_Q_TILE", mode);
+    for (const char* threads : {"128", "256"}) {
+      SCOPED_TRACE(std::string("WEBATTN_FLASH_Q_TILE=") + mode + ", WEBATTN_FLASH_THREADS=" + threads);
+      webattn::testing::ScopedEnv wg("WEBATTN_FLASH_THREADS", threads);
+      // Forced on, a case whose tile does not fit this device's workgroup memory is refused (below).
+      const auto run = [&](const verify::Case& c, DType dt) {
+        ++seed;
+        SdpaOptions o;
+        o.algorithm = Algorithm::FlashPrefill;
+        if (std::string(mode) == "on") {
+          try {
+            Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D}, o);
+          } catch (const UnsupportedError& e) {
+            if (std::string(e.what()).find("WEBATTN_FLASH_Q_TILE=on") != std::string::npos) return;
+            throw;
+          }
+          ++ran_on;
+        }
+        expect_case_passes(ctx, c, Algorithm::FlashPrefill, dt, seed);
+      };
+      run({37, 6, 2, 16, 0, 37}, DType::F32);  // the fused update
+      run({45, 5, 1, 32, 0, 60}, DType::F16);
+      run(w, DType::F32);
+      run(nc, DType::F16);
+      run(m, DType::F32);
+      run(act, DType::F16);
+      webattn::testing::ScopedEnv chunks("WEBATTN_FLASH_CHUNKS", "3");
+      run({30, 8, 2, 32, 120, 160}, DType::F16);
+    }
+  }
+  EXPECT_GE(ran_on, 8u) << "too few cases took the forced Q tile on this device";
+  webattn::testing::ScopedEnv tile("WEBATTN_FLASH_Q_TILE", "on");
+  webattn::testing::ScopedEnv wg("WEBATTN_FLASH_THREADS", "256");
+  SdpaOptions flash;
+  flash.algorithm = Algorithm::FlashPrefill;
+  try {  // D 256: 64 rows x 64 vec4 x 16 bytes = 64 KiB of query rows, beside the K/V tile
+    Sdpa(ctx).validate(64, 4, 0, {64, 4, 256}, flash);
+    ADD_FAILURE() << "validate() accepted a forced Q tile of 64 KiB";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("WEBATTN_FLASH_Q_TILE=on"), std::string::npos) << e.what();
   }
 }
 

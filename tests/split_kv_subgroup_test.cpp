@@ -438,6 +438,58 @@ TEST(SplitKvSubgroupForm, OnePassWhereChunksAreFew) {
   EXPECT_EQ(passes(511), "split_kv_decode_subgroup split_kv_reduce");
 }
 
+// Where the one-pass kernel's bindings with the cache update exceed the device's storage-buffer limit
+// (WebGPU's default 8 with a mask, sinks and the LSE: 10) and those without it fit (8), the Sdpa's update
+// pass runs and then one dispatch with the caches bound read-only: two passes, not the update and two.
+TEST(SplitKvSubgroupForm, OnePassAfterTheUpdatePassWhereStorageBuffersAreFew) {
+  static Context ctx8([] {
+    ContextOptions o;
+    o.max_storage_buffers = 8;
+    return o;
+  }());
+  const uint32_t w = fixed_width(ctx8);
+  if (w == 0) GTEST_SKIP() << "the adapter reports no single subgroup width";
+  if (!ctx8.adapter().timestamp_query) GTEST_SKIP() << "no timestamps: the passes are not reported";
+  ASSERT_EQ(ctx8.adapter().limits.max_storage_buffers_per_shader_stage, 8u);
+  const uint32_t hq = 4, hkv = 2, d = 4 * w, pos = 99;
+  const auto stages = [&](Context& ctx, bool extras) {
+    std::mt19937 rng(pos);
+    KVCache cache(ctx, {pos + 1, hkv, d});
+    const auto fill = [&](uint32_t n, uint32_t h) {
+      return Tensor::from(ctx, {n, h, d}, webattn::testing::randn(rng, size_t{n} * h * d));
+    };
+    Tensor out(ctx, {1, hq, d}), lse(ctx, {1, hq});
+    Tensor mask = Tensor::from(ctx, {1, (pos + 32) / 32}, pack_bool_mask(std::vector<uint8_t>(pos + 1, 1), 1, pos + 1));
+    SdpaOptions opt;
+    opt.algorithm = Algorithm::SplitKvDecode;
+    opt.profile = true;
+    if (extras) {
+      opt.mask = &mask;
+      opt.mask_kind = MaskKind::Bool;
+      opt.sinks = {0.5f, -1.0f, 2.0f, 0.0f};
+      opt.lse = &lse;
+    }
+    std::string list;
+    for (const auto& st : Sdpa(ctx).forward(fill(1, hq), fill(1, hkv), fill(1, hkv), cache, pos, out, opt).stages)
+      list += (list.empty() ? "" : " ") + st.stage;
+    return list;
+  };
+  EXPECT_EQ(stages(ctx8, false), "split_kv_decode_subgroup");  // 7 bindings: the update in the kernel
+  EXPECT_EQ(stages(ctx8, true), "update_cache split_kv_decode_subgroup");
+  EXPECT_EQ(stages(webattn::testing::test_context(), true), "split_kv_decode_subgroup");
+  verify::Case c{1, hq, hkv, d, pos, pos + 1};
+  c.mask = MaskKind::Bool;
+  c.sinks = {0.5f, -2.0f, 3.0f, 0.0f};
+  c.lse = true;
+  expect_case_passes(ctx8, c, Algorithm::SplitKvDecode, DType::F32, 2001);
+  expect_case_passes(ctx8, c, Algorithm::SplitKvDecode, DType::F16, 2002);
+  verify::Case first{1, hq, hkv, d, 0, 30};  // the first step: the chunk holds only the new key
+  first.mask = MaskKind::Additive;
+  first.sinks = {1.0f, 0.0f, -3.0f, 0.25f};
+  first.lse = true;
+  expect_case_passes(ctx8, first, Algorithm::SplitKvDecode, DType::F16, 2003);
+}
+
 TEST(SplitKvSubgroupForm, ForcedWhereItCannotRunSaysWhy) {
   Context& ctx = webattn::testing::test_context();
   const uint32_t w = fixed_width(ctx);

@@ -72,6 +72,10 @@ struct ContextOptions {
   // Caches larger than a binding are bound as several windows; tests use a small value to
   // exercise that with small caches.
   uint64_t max_binding_bytes = 0;
+  // Use at most this many storage buffers per shader stage (0: the device's
+  // maxStorageBuffersPerShaderStage). Tests use WebGPU's default, 8, to exercise the forms a
+  // device with the default limits runs (fewer bindings per pass, more passes).
+  uint32_t max_storage_buffers = 0;
 };
 
 class Context {

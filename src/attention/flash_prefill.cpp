@@ -2,6 +2,7 @@
 // few query rows on a long context split it into chunks merged like split-kv's (FlashDecoding).
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 
 #include "attention/launch.hpp"
@@ -18,6 +19,7 @@ struct FlashShape {
   uint32_t min_tiles = 1;  // key tiles per chunk at least (a call's span may give fewer chunks)
   uint32_t p_w = 0;        // P_SHUFFLE: the subgroup width the probabilities are shuffled in (0: P tile)
   bool prefetch_k = true;  // PREFETCH_K: the next K tile held in registers through the P.V phase
+  bool q_tile = false;     // Q_TILE: the block's query rows staged in workgroup memory
   uint32_t rows() const { return 4 * (threads / tx); }
 };
 
@@ -86,6 +88,32 @@ std::string p_wgsl(uint32_t p_w) {
          "@diagnostic(off, subgroup_uniformity) fn p_path_all(c: bool) -> bool { return subgroupAll(c); }\n";
 }
 
+// Q_TILE: the block's query rows staged once in workgroup memory (q_stage, after the first K tile's loads
+// are issued; padding rows repeat the last row), and the score loop's q loads (12 in the kernel's text)
+// replaced by reads of that tile. Without the tile the kernel's text is left as it is: the same loads
+// through a function (q_at) cost 0.7-1.3% at llama3-8b's D 128 on the H200 (bench/RESULTS.md, session 20).
+std::string q_wgsl(bool tile, uint32_t rows, uint32_t d4) {
+  if (!tile) return "const Q_TILE: bool = false;\n";
+  return "const Q_TILE: bool = true;\nconst Q_TILE_LEN: u32 = " + std::to_string(rows * d4) + "u;\n" +
+         "var<workgroup> q_tile: array<vec4<f32>, Q_TILE_LEN>;\n"
+         "fn q_stage(t: u32, row0: u32, rows_total: u32, g: u32, kvh: u32) {\n"
+         "  for (var i: u32 = t; i < Q_TILE_LEN; i = i + WGT) {\n"
+         "    let r = min(row0 + i / D4, rows_total - 1u);\n"
+         "    q_tile[i] = q_unpack(q[((r / g) * p.q_heads + kvh * g + r % g) * D4 + i % D4]);\n"
+         "  }\n}\n";
+}
+std::vector<std::pair<std::string, std::string>> q_edits(bool tile) {
+  if (!tile) return {};
+  std::vector<std::pair<std::string, std::string>> e{
+      {"  var k_next: KNext = k_first(t, kvh, first_tile * BC);\n",
+       "  var k_next: KNext = k_first(t, kvh, first_tile * BC);\n  q_stage(t, row0, rows_total, g, kvh);\n"}};
+  for (const char* d : {"d4", "d4 + 1u"})
+    for (int i = 0; i < 4; ++i)
+      e.push_back({"q_unpack(q[qbase[" + std::to_string(i) + "] + " + d + "])",
+                   "q_tile[(ty * 4u + " + std::to_string(i) + "u) * D4 + " + d + "]"});
+  return e;
+}
+
 // The module for this tile shape; `extra` is generated text (the cache window accessors).
 gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, const std::string& extra,
                      bool split = false) {
@@ -95,8 +123,10 @@ gpu::ShaderSpec spec(const FlashShape& f, uint32_t d4, const std::string& kv, co
           "const D4: u32 = " + std::to_string(d4) + "u;\nconst BC: u32 = " + std::to_string(f.bc) +
               "u;\nconst DV: u32 = " + std::to_string(dv) + "u;\nconst TX: u32 = " + std::to_string(f.tx) +
               "u;\nconst WGT: u32 = " + std::to_string(f.threads) + "u;\n" + tile_regs_wgsl(f.tx) + p_wgsl(f.p_w) + k_prefetch_wgsl(f.prefetch_k) +
+              q_wgsl(f.q_tile, f.rows(), d4) +
               split_wgsl(split) + extra,
-          {}};
+          {},
+          q_edits(f.q_tile)};
 }
 
 // Workgroup memory of the kernel at this tile shape, as its WGSL declares it.
@@ -145,6 +175,9 @@ bool prefetch_k(const FlashShape& f, uint32_t d4) {
   return !(d4 > 16 && (f.tx == 8 || f.threads == 128));
 }
 
+// $WEBATTN_FLASH_Q_TILE: "on" or "off" forces the Q tile ("" when unset).
+std::string q_tile_env() { return env_word("WEBATTN_FLASH_Q_TILE", "on", "off"); }
+
 // Keys per tile: `preferred` (options or tuning; 0 = none) when it fits, else the most
 // that fits (more keys per tile = more FMAs per query load in the score phase); 0 if none does.
 uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32_t preferred, uint32_t p_w = 0) {
@@ -159,14 +192,18 @@ uint32_t keys_per_tile(const DeviceLimits& lim, uint32_t d4, uint32_t tx, uint32
   return 0;
 }
 
-// $name set to one of two values (a measurement switch), or 0 when unset; any other value throws
-// ConfigError naming it.
-uint32_t env_choice(const char* name, uint32_t a, uint32_t b) {
+// $name set to one of `values` (a measurement switch), or 0 when unset; any other value throws ConfigError
+// naming it and them.
+uint32_t env_choice(const char* name, std::initializer_list<uint32_t> values) {
   const char* e = std::getenv(name);
   if (!e || !*e) return 0;  // empty: unset, as every switch takes it
   const std::string v(e);
-  if (v == std::to_string(a) || v == std::to_string(b)) return static_cast<uint32_t>(std::stoul(v));
-  throw ConfigError(std::string(name) + "=" + v + " is not " + std::to_string(a) + " or " + std::to_string(b));
+  std::string listed;
+  for (const uint32_t x : values) {
+    if (v == std::to_string(x)) return x;
+    listed += (listed.empty() ? "" : ", ") + std::to_string(x);
+  }
+  throw ConfigError(std::string(name) + "=" + v + " is not one of " + listed);
 }
 
 // $WEBATTN_FLASH_CHUNKS: the context chunks at most (1..64), or 0 when unset.
@@ -185,13 +222,7 @@ uint32_t chunks_env() {
 // $WEBATTN_FLASH_THREADS_X: 8, 16 or 32 threads along keys / head dim, or 0 when unset. 32 (each thread
 // half the keys and head-dim columns of 16) was slower than the rule on the H200 but at two points of a few
 // percent (bench/RESULTS.md, session 19): a measurement form only.
-uint32_t threads_x_env() {
-  const char* e = std::getenv("WEBATTN_FLASH_THREADS_X");
-  if (!e || !*e) return 0;
-  const std::string v(e);
-  if (v == "8" || v == "16" || v == "32") return static_cast<uint32_t>(std::stoul(v));
-  throw ConfigError("WEBATTN_FLASH_THREADS_X=" + v + " is not 8, 16 or 32");
-}
+uint32_t threads_x_env() { return env_choice("WEBATTN_FLASH_THREADS_X", {8, 16, 32}); }
 
 // Workgroups along the packed query rows of one kv head.
 uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
@@ -208,7 +239,7 @@ uint32_t row_blocks(const CallShape& sh, const FlashShape& f) {
 constexpr uint64_t kFewWorkgroups = 128;
 uint32_t workgroup_threads(const CallShape& sh, const Settings& st, uint32_t tx) {
   if (st.flash_workgroup_threads != 0) return st.flash_workgroup_threads;
-  if (const uint32_t forced = env_choice("WEBATTN_FLASH_THREADS", 128, 256)) return forced;
+  if (const uint32_t forced = env_choice("WEBATTN_FLASH_THREADS", {128, 256})) return forced;
   return uint64_t{row_blocks(sh, {tx, 0, 256})} * sh.cache.kv_heads <= kFewWorkgroups ? 128 : 256;
 }
 
@@ -281,12 +312,32 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
       std::max<uint64_t>(1, std::min<uint64_t>({(kSplitTarget + wgs - 1) / wgs, tiles / kMinTilesPerChunk, most, 64})));
 }
 
+// Q_TILE (the block's query rows staged in workgroup memory) where D <= 64, the tile fits beside the chosen
+// K/V tile (never shrunk for it), and the grid is 64-row tiles on 256 threads or at most kFewWorkgroups
+// 128-thread workgroups. H200, llama3.2-1b heads (D 64), f32 unless noted, per call, off / on
+// (bench/RESULTS.md, session 20): S=C=128 (128 workgroups of 128 threads) 14.9 / 14.3 us, f16 cache 15.9 /
+// 15.35; S=C=512 (64-row tiles) 64.0 / 59.9, f16 66.0 / 62.0; but S=C=256 (256 workgroups of 128) 28.3 /
+// 29.3, 32 tokens at 4064 (a split context: 256 workgroups) 65.5 / 87.4; S=C=1024 (128-row tiles) does not
+// fit. At D 128 only 48-key tiles fit beside it, and those cost more than it saves (session 19: llama3-8b
+// S=C=128 23.0 -> 25.1, 512 118.4 -> 127.2). $WEBATTN_FLASH_Q_TILE (on / off) overrides the rule,
+// for tests and measurements (on where it does not fit: supports() says why).
+bool q_tile(const CallShape& sh, const FlashShape& f, const DeviceLimits& lim) {
+  if (const std::string v = q_tile_env(); !v.empty()) return v == "on";
+  FlashShape with = f;
+  with.q_tile = true;
+  if (sh.cache.head_dim > 64 || shared_bytes(with, sh.cache.head_dim / 4) > lim.max_compute_workgroup_storage_size)
+    return false;
+  const uint64_t wgs = uint64_t{row_blocks(sh, f)} * sh.cache.kv_heads * f.chunks;
+  return (f.threads == 256 && f.tx == 16) || (f.threads == 128 && wgs <= kFewWorkgroups);
+}
+
 // The shape a call / plan runs with: tile, threads and context chunks.
 FlashShape call_shape(const CallShape& sh, const Settings& st, const AdapterSummary& dev, uint32_t windows) {
   FlashShape f = tile_shape(dev, sh, st);
   f.threads = workgroup_threads(sh, st, f.tx);
   f.prefetch_k = prefetch_k(f, sh.cache.head_dim / 4);
   context_chunks(sh, st, dev.limits, windows, f);
+  f.q_tile = q_tile(sh, f, dev.limits);
   return f;
 }
 
@@ -360,6 +411,10 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
                             {"context chunks", f.chunks}};
   if (f.chunks > 1) dims.push_back({"query rows (S x Hq/Hkv) of the merge", sh.rows()});
   if (std::string why = grid_why_not("flash-prefill", dims, dev.limits); !why.empty()) return why;
+  if (f.q_tile && shared_bytes(f, d / 4) > dev.limits.max_compute_workgroup_storage_size)
+    return "flash-prefill: WEBATTN_FLASH_Q_TILE=on: the query rows' tile takes the workgroup memory to " +
+           std::to_string(shared_bytes(f, d / 4)) + " bytes, over the device's " +
+           std::to_string(dev.limits.max_compute_workgroup_storage_size);
   // A forced fused update refuses here what prepare() would (Auto then picks another algorithm).
   if (update_env() == "fused")
     if (std::string why = fused_update_why_not(sh, st, dev.limits, windows, f,
@@ -428,11 +483,12 @@ bool updates_cache(const PrepareInputs& in) {
 }  // namespace
 
 void check_flash_prefill_switches() {
-  env_choice("WEBATTN_FLASH_THREADS", 128, 256);
+  env_choice("WEBATTN_FLASH_THREADS", {128, 256});
   threads_x_env();
   chunks_env();
   p_env();
   prefetch_k_env();
+  q_tile_env();
   update_env();
 }
 

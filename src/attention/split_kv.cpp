@@ -456,8 +456,7 @@ uint32_t subgroups_per_workgroup(const CallShape& sh, const Settings& st, const 
         throw ConfigError("WEBATTN_SPLIT_KV_SUBGROUPS=" + std::to_string(forced) + ": " + why);
     return forced;
   }
-  if (!form.why_not.empty() || sh.seq_len != 1 || passes_env() == "two" || update_env() == "separate")
-    return kSubgroupsPerWorkgroup;
+  if (!form.why_not.empty() || sh.seq_len != 1 || passes_env() == "two") return kSubgroupsPerWorkgroup;
   for (uint32_t nsg : {2 * kSubgroupsPerWorkgroup, 4 * kSubgroupsPerWorkgroup}) {
     if (!subgroups_why_not(form, d4, nsg, dev).empty()) break;
     const uint64_t most = most_chunks_if_few(sh, st, chunking_of(st, true, nsg), false);
@@ -495,11 +494,31 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
   return storage <= in.device.limits().max_storage_buffers_per_shader_stage;
 }
 
+// Whether the one-pass kernel writes the step's k_new / v_new into the cache itself (UPDATE_HERE: the
+// caches bound read_write, k_new / v_new bound) rather than after the Sdpa's update pass (the caches bound
+// read-only, two storage bindings fewer, one small dispatch more). A writable binding slows the kernel's
+// K/V loads, but the update pass costs more: H200, llama3-8b heads, per call, here / read-only after the
+// update pass (bench/RESULTS.md, session 20): f16 C = 512 8.6 / 10.5 us, 4096 13.7 / 15.0, 8192 17.6 /
+// 18.0, 16384 28.3 / 30.8; f32 4096 15.4 / 16.3; the 32-layer f16 step at 4096 464 / 525. So here, unless
+// the kernel's bindings with the update exceed the device's storage-buffer limit and those without it do
+// not (e.g. WebGPU's default 8 with a mask, sinks and the LSE): then the update pass and one dispatch,
+// instead of the update pass and two. $WEBATTN_SPLIT_KV_UPDATE=fused keeps the update in this kernel (or
+// in the merge pass of two), =separate forces the update pass.
+uint32_t one_pass_storage(const Settings& st, bool update_here) {
+  return 5 + (update_here ? 2 : 0) + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
+}
+bool one_pass_updates_here(const PrepareInputs& in) {
+  const std::string v = update_env();
+  if (!v.empty()) return v == "fused";
+  return one_pass_storage(in.settings, true) <= in.device.limits().max_storage_buffers_per_shader_stage;
+}
+
 // ONE_PASS (split_kv_subgroup_one_pass.wgsl): the last workgroup of each kv head merges the
 // partial states in the first pass, and the workgroup whose chunk holds input_pos writes the
-// step's k_new / v_new into the cache: a call is one dispatch instead of two. Needs the subgroup
-// form, a cache in one binding, and its storage bindings (q, K, V, the partial states and counters,
-// out, k_new, v_new, and the mask, sinks and LSE asked for) within maxStorageBuffersPerShaderStage.
+// step's k_new / v_new into the cache (or, see one_pass_updates_here, runs after the update pass): a call
+// is one dispatch instead of two. Needs the subgroup form, a cache in one binding, and its storage
+// bindings (q, K, V, the partial states and counters, out, k_new and v_new where it writes the update,
+// and the mask, sinks and LSE asked for) within maxStorageBuffersPerShaderStage.
 // By default only where the call (plan) has at most kOnePassChunks chunks per kv head: one workgroup
 // per kv head reads all of that head's partial states (and zeroes them), which grows with the chunk
 // count. H200, llama3-8b heads (bench/RESULTS.md, session 12), per call, two -> one dispatch: C = 512
@@ -508,12 +527,11 @@ bool fuse_update_in_merge(const PrepareInputs& in) {
 // workgroup (subgroups_per_workgroup(): longer chunks) one dispatch reaches 16384 keys there (session 13;
 // 32 chunks at 16 subgroups, C = 32768, 45.8 -> 53.4 forced).
 // $WEBATTN_SPLIT_KV_PASSES=two forces the merge dispatch (split_kv_reduce), =one the one pass at any
-// chunk count (an UnsupportedError naming why where it cannot run); the separate cache update
-// ($WEBATTN_SPLIT_KV_UPDATE=separate) asks for two as well.
+// chunk count (an UnsupportedError naming why where it cannot run).
 // `most`: the call's (plan's) most chunks per kv head.
 std::string one_pass_why_not(const PrepareInputs& in, const SubgroupForm& form, bool subgroup, uint64_t most) {
   const Settings& st = in.settings;
-  const uint32_t storage = 7 + (st.mask ? 1 : 0) + (st.sinks.empty() ? 0 : 1) + (st.lse ? 1 : 0);
+  const uint32_t storage = one_pass_storage(st, one_pass_updates_here(in));
   const uint32_t limit = in.device.limits().max_storage_buffers_per_shader_stage;
   if (!subgroup) return "split-kv's subgroup form does not run this call";
   if (in.windows.count != 1)
@@ -533,7 +551,7 @@ std::string one_pass_why_not(const PrepareInputs& in, const SubgroupForm& form, 
 }
 bool one_pass(const PrepareInputs& in, const SubgroupForm& form, bool subgroup) {
   const std::string v = passes_env();
-  if (v == "two" || (v.empty() && update_env() == "separate")) return false;
+  if (v == "two") return false;
   const bool by_rule = v.empty() && subgroup;
   const uint64_t most = most_chunks_if_few(in.shape, in.settings, chunking_of(in.settings, true, form.nsg), !by_rule);
   if (by_rule && most > kOnePassChunks) return false;
@@ -547,6 +565,7 @@ bool one_pass(const PrepareInputs& in, const SubgroupForm& form, bool subgroup) 
 struct Passes {
   SubgroupForm form;
   bool subgroup = false, one_pass = false, fused = false;
+  bool update_here = false;  // one pass: the kernel writes the step's key (one_pass_updates_here)
 };
 Passes passes_of(const PrepareInputs& in) {
   Passes p;
@@ -558,11 +577,38 @@ Passes passes_of(const PrepareInputs& in) {
   // The rule's 8 or 16 subgroups serve one dispatch (measured there); two run with 4, as measured.
   if (!p.one_pass && subgroups_env() == 0) p.form.nsg = kSubgroupsPerWorkgroup;
   p.fused = !p.one_pass && fuse_update_in_merge(in);
+  p.update_here = p.one_pass && one_pass_updates_here(in);
   return p;
 }
 bool updates_cache(const PrepareInputs& in) {
   const Passes p = passes_of(in);
-  return p.one_pass || p.fused;
+  return p.update_here || p.fused;
+}
+
+// The one-pass kernel's cache bindings and one_pass_start(): with the update here the caches read_write,
+// k_new / v_new bound and the step's key and value stored where the workgroup's chunk holds input_pos
+// (then a storageBarrier: this workgroup reads them back); else read-only and nothing stored.
+std::string one_pass_cache_wgsl(bool update_here) {
+  if (!update_here)
+    return "const UPDATE_HERE: bool = false;\n"
+           "@group(0) @binding(2) var<storage, read> k_cache: array<KvVec4>;\n"
+           "@group(0) @binding(3) var<storage, read> v_cache: array<KvVec4>;\n"
+           "fn one_pass_start(kvh: u32, t: u32, key_begin: u32, key_end: u32) {}\n";
+  return "const UPDATE_HERE: bool = true;\n"
+         "@group(0) @binding(2) var<storage, read_write> k_cache: array<KvVec4>;\n"
+         "@group(0) @binding(3) var<storage, read_write> v_cache: array<KvVec4>;\n"
+         "@group(0) @binding(7) var<storage, read> k_new: array<k_new_vec4>;\n"
+         "@group(0) @binding(9) var<storage, read> v_new: array<v_new_vec4>;\n"
+         "fn one_pass_start(kvh: u32, t: u32, key_begin: u32, key_end: u32) {\n"
+         "  if (key_begin <= p.input_pos && p.input_pos < key_end) {\n"
+         "    for (var d: u32 = t; d < D4; d = d + WG) {\n"
+         "      let dst = (p.input_pos * p.kv_heads + kvh) * D4 + d;\n"
+         "      k_cache[dst] = kv_pack(k_new_unpack(k_new[kvh * D4 + d]));\n"
+         "      v_cache[dst] = kv_pack(v_new_unpack(v_new[kvh * D4 + d]));\n"
+         "    }\n"
+         "    storageBarrier();\n"
+         "  }\n"
+         "}\n";
 }
 
 // The merge pass's generated text for the step's own keys: bindings and accessors (FUSED), or
@@ -649,9 +695,11 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
                                     {"k_cache", &gpu_keys(in.op.cache)},
                                     {"v_cache", &gpu_values(in.op.cache)},
                                     {"part", &part},
-                                    {"out", &gpu_buffer(in.op.out)},
-                                    {"k_new", &gpu_buffer(in.op.k_new)},
-                                    {"v_new", &gpu_buffer(in.op.v_new)}};
+                                    {"out", &gpu_buffer(in.op.out)}};
+    if (plan.update_here) {
+      named.push_back({"k_new", &gpu_buffer(in.op.k_new)});
+      named.push_back({"v_new", &gpu_buffer(in.op.v_new)});
+    }
     if (in.op.mask) named.push_back({"mask", &gpu_buffer(*in.op.mask)});
     std::shared_ptr<gpu::Buffer> sinks;
     if (!st.sinks.empty()) {
@@ -660,7 +708,7 @@ std::vector<PreparedPass> prepare(const PrepareInputs& in) {
     }
     if (in.op.lse) named.push_back({"lse", &gpu_buffer(*in.op.lse)});
     const std::string extra1 =
-        variants +
+        one_pass_cache_wgsl(plan.update_here) + variants +
         activations_wgsl({{"q", in.op.q.dtype()}, {"out", in.op.out.dtype()}, {"k_new", in.op.k_new.dtype()},
                           {"v_new", in.op.v_new.dtype()}}) +
         sinks_wgsl(st, 10) + lse_wgsl(st, 11);

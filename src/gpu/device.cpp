@@ -248,6 +248,8 @@ Device::Device(const ContextOptions& options) {
   read_device_properties();
   if (options.max_binding_bytes && options.max_binding_bytes < summary_.limits.max_storage_buffer_binding_size)
     summary_.limits.max_storage_buffer_binding_size = options.max_binding_bytes;
+  if (options.max_storage_buffers && options.max_storage_buffers < summary_.limits.max_storage_buffers_per_shader_stage)
+    summary_.limits.max_storage_buffers_per_shader_stage = options.max_storage_buffers;
   pipelines_ = std::make_unique<PipelineCache>(*this);
 }
 

@@ -53,7 +53,14 @@ std::string ShaderSpec::source() const {
   }
   body += header;
   body += "\n";
-  body += kernel_source(kernel);
+  std::string own(kernel_source(kernel));
+  for (const auto& [text, replacement] : edits) {
+    size_t at = own.find(text);
+    if (text.empty() || at == std::string::npos)
+      throw Error("kernel '" + kernel + "': the text to replace, '" + text + "', is not in its source");
+    for (; at != std::string::npos; at = own.find(text, at + replacement.size())) own.replace(at, text.size(), replacement);
+  }
+  body += own;
   // WGSL wants every `enable` before any declaration: hoist those the preludes carry.
   std::string enables, rest;
   size_t pos = 0;
@@ -72,6 +79,7 @@ std::string ShaderSpec::key() const {
   k << kernel;
   for (const auto& p : preludes) k << "+" << p;
   k << "|" << header << "|";
+  for (const auto& [text, replacement] : edits) k << text << "=>" << replacement << "|";
   k.precision(17);
   for (const auto& [name, v] : constants) k << name << "=" << v << ";";
   return k.str();

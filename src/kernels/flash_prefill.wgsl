@@ -26,6 +26,10 @@
 //   write_lse(i, v): the log-sum-exp output;  alibi_slope(h): ALiBi slopes (ALIBI);  MASK,
 //   mask_visible(s, key), mask_score(score, s, key): an explicit mask (a key the mask hides is
 //   invisible like one past the causal limit; every tile takes the per-key path).
+//   Q_TILE: whether the workgroup's BR query rows are staged once in workgroup memory (q_stage, q_tile)
+//   and the score loop reads them there instead of loading q from memory in every head-dim step of
+//   every tile; the launcher then substitutes those reads into this text (flash_prefill.cpp, q_edits),
+//   which stays as it is without the tile.
 //   FUSED_UPDATE, k_src / v_src, put_new_rows: whether the pass writes this call's k_new / v_new
 //   into the cache itself (no separate update pass; only where input_pos is 0) and takes every key
 //   from k_new / v_new.
