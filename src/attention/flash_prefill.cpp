@@ -91,7 +91,7 @@ std::string p_wgsl(uint32_t p_w) {
 // Q_TILE: the block's query rows staged once in workgroup memory (q_stage, after the first K tile's loads
 // are issued; padding rows repeat the last row), and the score loop's q loads (12 in the kernel's text)
 // replaced by reads of that tile. Without the tile the kernel's text is left as it is: the same loads
-// through a function (q_at) cost 0.7-1.3% at llama3-8b's D 128 on the H200 (bench/RESULTS.md, session 20).
+// through a function (q_at) cost up to 1.3% at llama3-8b's D 128 on the H200 (bench/RESULTS.md, session 20).
 std::string q_wgsl(bool tile, uint32_t rows, uint32_t d4) {
   if (!tile) return "const Q_TILE: bool = false;\n";
   return "const Q_TILE: bool = true;\nconst Q_TILE_LEN: u32 = " + std::to_string(rows * d4) + "u;\n" +
@@ -313,8 +313,8 @@ void context_chunks(const CallShape& sh, const Settings& st, const DeviceLimits&
 }
 
 // Q_TILE (the block's query rows staged in workgroup memory) where D <= 64, the tile fits beside the chosen
-// K/V tile (never shrunk for it), and the grid is 64-row tiles on 256 threads or at most kFewWorkgroups
-// 128-thread workgroups. H200, llama3.2-1b heads (D 64), f32 unless noted, per call, off / on
+// K/V tile (never shrunk for it), the context is not split, and the grid is 64-row tiles on 256 threads or at
+// most kFewWorkgroups 128-thread workgroups. H200, llama3.2-1b heads (D 64), f32 unless noted, per call, off / on
 // (bench/RESULTS.md, session 20): S=C=128 (128 workgroups of 128 threads) 14.9 / 14.3 us, f16 cache 15.9 /
 // 15.35; S=C=512 (64-row tiles) 64.0 / 59.9, f16 66.0 / 62.0; but S=C=256 (256 workgroups of 128) 28.3 /
 // 29.3, 32 tokens at 4064 (a split context: 256 workgroups) 65.5 / 87.4; S=C=1024 (128-row tiles) does not
@@ -327,7 +327,8 @@ bool q_tile(const CallShape& sh, const FlashShape& f, const DeviceLimits& lim) {
   with.q_tile = true;
   if (sh.cache.head_dim > 64 || shared_bytes(with, sh.cache.head_dim / 4) > lim.max_compute_workgroup_storage_size)
     return false;
-  const uint64_t wgs = uint64_t{row_blocks(sh, f)} * sh.cache.kv_heads * f.chunks;
+  if (f.chunks > 1) return false;  // split contexts: the one measured (128 threads) was slower with it
+  const uint64_t wgs = uint64_t{row_blocks(sh, f)} * sh.cache.kv_heads;
   return (f.threads == 256 && f.tx == 16) || (f.threads == 128 && wgs <= kFewWorkgroups);
 }
 
