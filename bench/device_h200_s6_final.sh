@@ -17,6 +17,11 @@ export WEBATTN_CEILINGS_FILE=$out/ceilings.json  # the probe saves its ceilings 
 check_seed=${CHECK_SEED:-151} fuzz_seed=${FUZZ_SEED:-153}
 prefill=${PREFILL:-128,512,2048,512@3584,2048@14336} prefill_d64=${PREFILL_D64:-128,2048}
 torch_prefill=${TORCH_PREFILL:-128,512,2048} torch_chunked=${TORCH_CHUNKED:-3584:512,14336:2048}
+# PARTS: "check", "perf" or both (default): the two halves take ~6 and ~4 min on the H200, and one device
+# command may run 10 min, so later final calls run them as two commands.
+parts=${PARTS:-check perf}
+prefill_d64_dtypes=${PREFILL_D64_DTYPES:---dtype f32}
+if [[ " $parts " == *" check "* ]]; then
 {
   stamp probe; w probe --json "$out/probe.json" 2>&1 | tail -8
   stamp check; w check --cases 30 --seed $check_seed 2>&1 | grep -v "^\[" | tail -3
@@ -26,6 +31,9 @@ torch_prefill=${TORCH_PREFILL:-128,512,2048} torch_chunked=${TORCH_CHUNKED:-3584
   stamp long; "$bin/webattn_long_tests" 2>&1 | grep -E "^\[ +(FAILED|PASSED) |tests ran|Failure" | head -10
 } > "$out/check.txt" 2>&1
 cat "$out/check.txt"
+fi
+[[ " $parts " == *" perf "* ]] || exit 0
+[[ -f $WEBATTN_CEILINGS_FILE ]] || w probe --json "$out/probe.json" > "$out/probe.txt" 2>&1
 {
   stamp decode
   for C in 512 4096 16384 32768 131072; do
@@ -45,7 +53,7 @@ cat "$out/check.txt"
   stamp prefill
   w bench --preset llama3-8b --decode 0 --prefill $prefill --dtype f32 --dtype f16 \
     --algorithm flash-prefill --repeats 10 --json /tmp/js/prefill.json 2>&1 | grep -E "^prefill|rror"
-  w bench --preset llama3.2-1b --decode 0 --prefill $prefill_d64 --dtype f32 --algorithm flash-prefill --repeats 10 2>&1 | grep -E "^prefill|rror"
+  w bench --preset llama3.2-1b --decode 0 --prefill $prefill_d64 $prefill_d64_dtypes --algorithm flash-prefill --repeats 10 2>&1 | grep -E "^prefill|rror"
   stamp torch
   python3 "$bin/torch_sdpa.py" --heads 32 --kv-heads 8 --head-dim 128 --prefill $torch_prefill \
     --decode 512,4096,16384,32768,131072 --chunked $torch_chunked --json /tmp/js/torch.json 2>&1 | grep -A40 -i "best"
