@@ -145,6 +145,27 @@ TEST(FlashPrefillWorkgroups, QueryRowsInWorkgroupMemoryMatchTheReference) {
   }
 }
 
+// The Q tile with 8 threads along keys (128-row tiles: 4 x 32 query rows staged), which a tuning
+// file's flash_threads_x reaches at D <= 64; both the rule's row block and the rows past the call's
+// last (padding rows repeat it) in one and two row blocks, the update fused and not.
+TEST(FlashPrefillWorkgroups, QueryRowsInWorkgroupMemoryWithEightThreadsAlongKeys) {
+  Context& ctx = webattn::testing::test_context();
+  webattn::testing::ScopedEnv tile("WEBATTN_FLASH_Q_TILE", "on");
+  webattn::testing::ScopedEnv wg("WEBATTN_FLASH_THREADS", "256");
+  webattn::testing::ScopedEnv tx("WEBATTN_FLASH_THREADS_X", "8");
+  SdpaOptions flash;
+  flash.algorithm = Algorithm::FlashPrefill;
+  uint32_t seed = 2150;
+  for (const auto& [c, dt] : {std::pair<verify::Case, DType>{{37, 6, 2, 16, 0, 37}, DType::F32},  // 111 rows
+                              {{45, 5, 1, 32, 0, 60}, DType::F16},                                 // 225 rows
+                              {{30, 8, 2, 32, 20, 64}, DType::F32}}) {                             // cached keys
+    SCOPED_TRACE(::testing::Message() << "S " << c.S << " D " << c.D << " input_pos " << c.input_pos);
+    // 128 rows x D/4 vec4 of 16 bytes beside a 64-key tile: 29.7 KiB at D 32, within every device here.
+    EXPECT_NO_THROW(Sdpa(ctx).validate(c.S, c.Hq, c.input_pos, {c.capacity, c.Hkv, c.D}, flash));
+    expect_case_passes(ctx, c, Algorithm::FlashPrefill, dt, ++seed);
+  }
+}
+
 // D = 256 (Gemma's head dim): every score's 256 products in one fma chain drifted past the fp32
 // limit (max abs 2.1-2.6e-6 on two `check --seed 241` cases, H200 and lavapipe alike); the
 // kernel splits them into two chains (of at most 128) past D = 64. The two cases, on several seeds.
