@@ -88,6 +88,34 @@ TEST(Errors, CacheOverMaxBufferSizeNamesTheSizes) {
   EXPECT_NE(msg.find("capacity " + std::to_string(capacity)), std::string::npos) << msg;
 }
 
+// Sizes past 64 bits: a product that wrapped used to pass every check as a small one (a cache of 4 x 2^31
+// heads x 2^31 took 0 bytes and downloaded nothing; a tensor [4, 2^31, 2^31] got a 4-byte buffer and
+// failed later in Dawn's validation, naming neither). A helper's adversarial run, session 21.
+TEST(Errors, SizesPast64BitsAreRefusedNamingThem) {
+  const uint32_t big = 1u << 31;
+  for (const KVCacheConfig& c : {KVCacheConfig{4, big, big}, KVCacheConfig{1u << 30, 1u << 16, 1u << 16},
+                                 KVCacheConfig{big, 1u << 15, 1u << 16, DType::F16}}) {
+    const unsigned __int128 exact = static_cast<unsigned __int128>(c.capacity) * c.kv_heads * c.head_dim *
+                                    (c.dtype == DType::F16 ? 2 : 4);
+    std::string digits;
+    for (unsigned __int128 v = exact; v != 0; v /= 10) digits.insert(digits.begin(), char('0' + int(v % 10)));
+    auto msg = error_of<UnsupportedError>([&] { KVCache cache(ctx(), c); });
+    EXPECT_NE(msg.find("needs " + digits + " bytes"), std::string::npos) << msg;
+    msg = error_of<UnsupportedError>([&] { Sdpa(ctx()).validate(1, c.kv_heads, 0, c); });
+    EXPECT_NE(msg.find("needs " + digits + " bytes"), std::string::npos) << msg;
+  }
+  for (const std::vector<uint32_t>& shape : {std::vector<uint32_t>{4, big, big}, {1, big, big}, {big, big, big, big}}) {
+    const auto msg = error_of<ShapeError>([&] { Tensor t(ctx(), shape, "huge"); });
+    EXPECT_NE(msg.find("'huge'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(shape_string(shape)), std::string::npos) << msg;
+  }
+  // Within 64 bits but over the device: the buffer's own check, naming the bytes.
+  const uint64_t limit = ctx().adapter().limits.max_buffer_size;
+  const uint32_t rows = static_cast<uint32_t>((limit / 4 + 1 + 65535) / 65536);
+  const auto msg = error_of<UnsupportedError>([&] { Tensor t(ctx(), {rows, 65536}, "big"); });
+  EXPECT_NE(msg.find(std::to_string(uint64_t{rows} * 65536 * 4)), std::string::npos) << msg;
+}
+
 TEST(Errors, UnknownAlgorithmNameListsTheChoices) {
   auto msg = error_of<ShapeError>([] { algorithm_from_string("fastest"); });
   EXPECT_NE(msg.find("split-kv"), std::string::npos) << msg;

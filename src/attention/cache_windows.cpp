@@ -51,10 +51,25 @@ uint64_t cache_row_bytes(const KVCacheConfig& c) {
   return uint64_t{c.kv_heads} * c.head_dim * (c.dtype == DType::F16 ? 2 : 4);
 }
 
+namespace {
+// Bytes of one cache (K or V) exactly: up to 2^98, past what 64 bits hold.
+unsigned __int128 cache_bytes_exact(const KVCacheConfig& c) {
+  return static_cast<unsigned __int128>(c.capacity) * c.kv_heads * c.head_dim * (c.dtype == DType::F16 ? 2 : 4);
+}
+std::string decimal(unsigned __int128 v) {
+  std::string s;
+  do {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return s;
+}
+}  // namespace
+
 std::string describe_cache(const KVCacheConfig& c) {
   return "a KV cache of capacity " + std::to_string(c.capacity) + " x " + std::to_string(c.kv_heads) + " heads x " +
-         std::to_string(c.head_dim) + " (" + to_string(c.dtype) + ") needs " +
-         std::to_string(cache_row_bytes(c) * c.capacity) + " bytes per cache";
+         std::to_string(c.head_dim) + " (" + to_string(c.dtype) + ") needs " + decimal(cache_bytes_exact(c)) +
+         " bytes per cache";
 }
 
 uint32_t max_cache_windows(const DeviceLimits& lim) {
@@ -71,7 +86,8 @@ void validate_cache_config(const DeviceLimits& lim, const KVCacheConfig& config)
   if (config.dtype != DType::F32 && config.dtype != DType::F16)
     throw ShapeError("KV cache dtype " + std::to_string(static_cast<int>(config.dtype)) +
                      " is not allowed; allowed: f32, f16");
-  if (cache_row_bytes(config) * config.capacity > lim.max_buffer_size)
+  // Exact (128-bit): a size past 2^64 must not wrap into one that fits.
+  if (cache_bytes_exact(config) > lim.max_buffer_size)
     throw UnsupportedError(describe_cache(config) + ", over this device's maxBufferSize " +
                            std::to_string(lim.max_buffer_size));
   cache_windows(lim, config);  // throws if it needs more bindings than kernels can have

@@ -17,6 +17,18 @@ namespace {
 // Storage bytes of n elements: halves are packed two per u32 word (an odd count pads one).
 uint64_t storage_bytes(uint64_t n, DType dtype) { return dtype == DType::F16 ? (n + 1) / 2 * 4 : n * 4; }
 
+// The element count of a shape, checked: a product of 2^62 or more (4 bytes an element reach
+// 2^64) is refused here, naming the shape, instead of wrapping into a small count that a
+// buffer and every later check would take.
+uint64_t checked_numel(const std::vector<uint32_t>& shape, const std::string& label) {
+  uint64_t n = 1;
+  for (auto d : shape)
+    if (__builtin_mul_overflow(n, uint64_t{d}, &n) || n >= (uint64_t{1} << 62))
+      throw ShapeError("tensor '" + label + "': shape " + shape_string(shape) +
+                       " has 2^62 elements or more (its bytes do not fit 64 bits)");
+  return n;
+}
+
 void check_dtype(DType dtype, const std::string& label) {
   if (dtype != DType::F32 && dtype != DType::F16)
     throw ShapeError("tensor '" + label + "': dtype " + std::to_string(static_cast<int>(dtype)) +
@@ -27,7 +39,7 @@ void check_dtype(DType dtype, const std::string& label) {
 Tensor::Tensor(Context& ctx, std::vector<uint32_t> shape, const std::string& label, DType dtype)
     : shape_(std::move(shape)), label_(label), dtype_(dtype) {
   check_dtype(dtype, label);
-  buffer_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), bytes(), label);
+  buffer_ = std::make_shared<gpu::Buffer>(gpu_device(ctx), storage_bytes(checked_numel(shape_, label), dtype), label);
 }
 
 Tensor Tensor::from(Context& ctx, std::vector<uint32_t> shape, const std::vector<float>& values,
@@ -40,8 +52,7 @@ Tensor Tensor::from(Context& ctx, std::vector<uint32_t> shape, const std::vector
 Tensor Tensor::wrap(Context& ctx, WGPUBuffer buffer, uint64_t offset, std::vector<uint32_t> shape,
                     const std::string& label, DType dtype) {
   check_dtype(dtype, label);
-  uint64_t n = 1;
-  for (auto d : shape) n *= d;
+  const uint64_t n = checked_numel(shape, label);
   if (shape.empty() || n == 0) throw ShapeError("'" + label + "': cannot view an empty shape " + shape_string(shape));
   auto view = std::make_shared<gpu::Buffer>(gpu_device(ctx), buffer, offset, storage_bytes(n, dtype), label);
   return Tensor(std::move(shape), label, dtype, std::move(view));
