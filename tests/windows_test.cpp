@@ -115,7 +115,9 @@ TEST(Windows, ValidateKnowsWhatEachAlgorithmBinds) {
   EXPECT_NE(why.find("maxStorageBufferBindingSize 4096"), std::string::npos) << why;
   // the same with a mask and lse but no sinks binds 10: flash-prefill runs it (checked above)
   all.sinks.clear();
-  if (per_stage >= 10) EXPECT_TRUE(verify::supported(ctx, all, Algorithm::FlashPrefill));
+  if (per_stage >= 10) {
+    EXPECT_TRUE(verify::supported(ctx, all, Algorithm::FlashPrefill));
+  }
 }
 
 TEST(Windows, MoreWindowsThanBindingsIsRefusedWithTheSizes) {

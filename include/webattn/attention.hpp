@@ -102,8 +102,8 @@ struct SdpaOptions {
   bool causal = true;   // false: every row sees all input_pos + S positions (encoders)
   // Sliding window (Mistral, Gemma, gpt-oss): the query at absolute position p sees keys
   // p-W+1 .. p (with causal; without: p-W+1 .. input_pos+S-1), W = window_left, keys
-  // before the window never read. 0: no window. Runs in flash-prefill and split-kv
-  // (three-pass refuses it with UnsupportedError; Auto routes around it).
+  // before the window never read. 0: no window. Runs in flash-prefill, flash-prefill-tiled and
+  // split-kv (three-pass refuses it with UnsupportedError; Auto routes around it).
   uint32_t window_left = 0;
   // Logit soft-cap (Gemma 2 uses 50): each scaled score becomes softcap*tanh(score/softcap)
   // before masking and the softmax. Finite, >= 0 (else ShapeError); 0: none. Every algorithm.
@@ -112,14 +112,16 @@ struct SdpaOptions {
   // joins the softmax denominator of every row of head h but has no value row:
   // out = sum_c e^(s_c - M) v_c / (sum_c e^(s_c - M) + e^(sinks[h] - M)). Empty: none;
   // else exactly Hq finite values (ShapeError otherwise), uploaded when the call or plan is
-  // prepared (a plan keeps its copy). flash-prefill and split-kv; three-pass refuses them.
+  // prepared (a plan keeps its copy). flash-prefill, flash-prefill-tiled and split-kv;
+  // three-pass refuses them (UnsupportedError).
   std::vector<float> sinks;
   // Log-sum-exp out: when set, [S, Hq] fp32 receives each row's natural-log softmax
   // denominator, lse = M + log(sum_c e^(s_c - M)) over the keys it sees (scaled, capped
   // scores; sinks included), so partial attentions over disjoint key sets merge exactly:
   // lse = logaddexp(lse_a, lse_b), out = e^(lse_a - lse) out_a + e^(lse_b - lse) out_b.
   // Not in the same WGPUBuffer as q, the caches or out (ShapeError). A plan keeps the
-  // tensor (sharing its buffer). flash-prefill and split-kv; three-pass refuses it.
+  // tensor (sharing its buffer). flash-prefill, flash-prefill-tiled and split-kv; three-pass
+  // refuses it (UnsupportedError).
   Tensor* lse = nullptr;
   // ALiBi (Press et al. 2022, "Train Short, Test Long"; BLOOM, MPT): every score of query
   // head h gains slope_h * (key_pos - query_pos), positions absolute (query row s is at
@@ -131,7 +133,8 @@ struct SdpaOptions {
   // alibi = true with alibi_slopes empty: the paper's slopes for Hq heads (alibi_slopes(Hq));
   // else alibi_slopes holds exactly Hq finite slopes (any sign). ShapeError for a wrong count,
   // a non-finite slope, or slopes given while alibi is false. The slopes are compiled into
-  // the pipeline (one pipeline per slope set). Every algorithm.
+  // the pipeline (one pipeline per slope set). Every algorithm but flash-prefill-tiled, which
+  // refuses it (UnsupportedError; Auto routes around it).
   bool alibi = false;
   std::vector<float> alibi_slopes;
   // Explicit mask (a GPU tensor, like lse; read by the call, and by every step of a plan,
@@ -149,7 +152,7 @@ struct SdpaOptions {
   // LSE -inf (with a sink: output 0, LSE = the sink), never NaN. ShapeError for another
   // shape, or a mask in the WGPUBuffer of out or lse. Costs a mask read per (row, key): in
   // decode that is memory traffic next to the K/V reads. flash-prefill and split-kv;
-  // three-pass refuses it.
+  // three-pass and flash-prefill-tiled refuse it (UnsupportedError; Auto routes around it).
   Tensor* mask = nullptr;
   MaskKind mask_kind = MaskKind::Additive;
   bool profile = false; // time every stage with GPU timestamps (waits for the GPU)

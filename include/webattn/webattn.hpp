@@ -6,3 +6,4 @@
 #include "webattn/probe.hpp"
 #include "webattn/reference.hpp"
 #include "webattn/tensor.hpp"
+#include "webattn/verify.hpp"

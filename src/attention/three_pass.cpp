@@ -23,9 +23,9 @@ std::string supports(const CallShape& sh, const Settings& st, const AdapterSumma
   // Its score matrix spans the whole context: a window would save nothing there.
   if (st.window_left != 0)
     return "three-pass: no sliding window (window_left " + std::to_string(st.window_left) +
-           "); flash-prefill and split-kv have one";
-  if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill and split-kv have them";
-  if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill and split-kv write it";
+           "); flash-prefill, flash-prefill-tiled and split-kv have one";
+  if (!st.sinks.empty()) return "three-pass: no attention sinks; flash-prefill, flash-prefill-tiled and split-kv have them";
+  if (st.lse) return "three-pass: no log-sum-exp output; flash-prefill, flash-prefill-tiled and split-kv write it";
   if (st.mask) return "three-pass: no explicit mask; flash-prefill and split-kv read one";
   // Its grids: key tiles x row tiles x q heads (scores), rows x q heads (softmax), row tiles x q heads (P.V).
   if (std::string why = grid_why_not("three-pass",

@@ -26,7 +26,7 @@ struct ShaderSpec {
   // (text, replacement) pairs applied to the kernel's own source, every occurrence; a text not found
   // throws Error. For a form whose code differs in a few places while the kernel's text stays byte for
   // byte what it is without it (a function call in its place changed what the driver made of the loop).
-  std::vector<std::pair<std::string, std::string>> edits;
+  std::vector<std::pair<std::string, std::string>> edits = {};
 
   std::string source() const;
   std::string key() const;
