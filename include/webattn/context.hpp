@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-// The WebGPU handle types (identical to webgpu.h's, so a host's own header agrees).
+// The WebGPU handle types (identical to webgpu.h's, so a host's own header agrees). webattn installs
+// no webgpu.h: a host that creates these handles itself (Context::adopt, Tensor::wrap, KVCache::wrap,
+// SdpaPlan::encode) does so with its own WebGPU C header, one of the same ABI as the Dawn library it
+// links (for the bundled libwebgpu_wrapper.so: Dawn's of spring 2026; in the browser: emdawnwebgpu's).
 typedef struct WGPUInstanceImpl* WGPUInstance;
 typedef struct WGPUDeviceImpl* WGPUDevice;
 typedef struct WGPUBufferImpl* WGPUBuffer;
